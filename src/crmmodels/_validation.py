@@ -1,0 +1,560 @@
+"""Vectorised validation of the transactions, customers and interactions frames.
+
+The rules come from :mod:`crmmodels.schemas` (required fields and each field's
+``kind``). Every check works on whole columns; identifiers are hashed once with
+:func:`pandas.factorize` and the (few) distinct values are checked, which keeps 5M
+rows in the seconds range.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.errors import DataValidationError, MissingColumnError
+from crmmodels.schemas import SCHEMAS, Channel, InteractionKind, field_kinds, required_fields
+
+OnInvalid = Literal["raise", "drop"]
+OnDuplicate = Literal["keep", "drop", "raise"]
+OnUnknown = Literal["keep", "drop", "raise"]
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
+_TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    """One line of a :class:`ValidationReport`.
+
+    Attributes
+    ----------
+    frame, column, rule : str
+        Where and which rule.
+    action : {"coerced", "dropped", "kept", "info"}
+        What was done with the rows.
+    count : int
+        How many rows (or values).
+    rows : tuple
+        Up to five example row labels.
+    detail : str
+        Human-readable explanation.
+    """
+
+    frame: str
+    column: str
+    rule: str
+    action: str
+    count: int
+    rows: tuple[Hashable, ...] = ()
+    detail: str = ""
+
+
+@dataclass
+class ValidationReport:
+    """What validation coerced, dropped, kept or noticed, counted per frame and rule.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmmodels import CRMData
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...                    "timestamp": ["2024-01-01", "2024-01-01", "2024-01-03"],
+    ...                    "amount": [5.0, 5.0, 7.0]})
+    >>> data = CRMData(transactions=tx, on_duplicate="drop")
+    >>> data.report.count(rule="duplicate_rows", action="dropped")
+    1
+    """
+
+    entries: list[ReportEntry] = field(default_factory=list)
+    rows_in: dict[str, int] = field(default_factory=dict)
+    rows_out: dict[str, int] = field(default_factory=dict)
+
+    def add(
+        self,
+        frame: str,
+        column: str,
+        rule: str,
+        action: str,
+        count: int,
+        rows: Sequence[Hashable] = (),
+        detail: str = "",
+    ) -> None:
+        """Record one entry (entries with a zero count are skipped)."""
+        if count:
+            self.entries.append(
+                ReportEntry(frame, column, rule, action, int(count), tuple(list(rows)[:5]), detail)
+            )
+
+    def count(
+        self,
+        frame: str | None = None,
+        rule: str | None = None,
+        action: str | None = None,
+        column: str | None = None,
+    ) -> int:
+        """Total count of the entries matching every given filter."""
+        return sum(
+            e.count
+            for e in self.entries
+            if (frame is None or e.frame == frame)
+            and (rule is None or e.rule == rule)
+            and (action is None or e.action == action)
+            and (column is None or e.column == column)
+        )
+
+    @property
+    def n_dropped(self) -> int:
+        """Rows dropped over all frames."""
+        return self.count(action="dropped")
+
+    @property
+    def n_coerced(self) -> int:
+        """Values coerced (parsed from text, ids turned into text, ...)."""
+        return self.count(action="coerced")
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the entries as a DataFrame (one row per entry)."""
+        cols = ["frame", "column", "rule", "action", "count", "rows", "detail"]
+        return pd.DataFrame(
+            [[e.frame, e.column, e.rule, e.action, e.count, list(e.rows), e.detail]
+             for e in self.entries],
+            columns=cols,
+        )
+
+    def __str__(self) -> str:
+        lines = ["Validation report"]
+        for name, n_in in self.rows_in.items():
+            lines.append(f"  {name}: {n_in} rows in, {self.rows_out.get(name, 0)} rows out")
+        if not self.entries:
+            lines.append("  no issues found")
+        for e in self.entries:
+            lines.append(
+                f"  {e.frame}.{e.column}: {e.rule} -> {e.action} {e.count}"
+                + (f" ({e.detail})" if e.detail else "")
+            )
+        return "\n".join(lines)
+
+
+@dataclass
+class _Problem:
+    column: str
+    rule: str
+    mask: np.ndarray
+    message: str
+
+
+@dataclass
+class FrameResult:
+    """A validated frame and the factorised customer ids of its rows."""
+
+    frame: pd.DataFrame
+    codes: np.ndarray
+    uniques: pd.Index
+
+
+def _labels(index: pd.Index, mask: np.ndarray) -> list[Hashable]:
+    pos = np.flatnonzero(mask)[:5]
+    return [index[i] for i in pos]
+
+
+def _as_mask(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=bool)
+
+
+def _check_id(
+    s: pd.Series, column: str, problems: list[_Problem], report: ValidationReport, frame: str
+) -> tuple[pd.Series, np.ndarray, pd.Index]:
+    """Identifiers: non-null, non-empty text. Integers (or integral floats) become text."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Index(uniques)
+    null_mask = codes < 0
+    if null_mask.any():
+        problems.append(
+            _Problem(column, "not_null", null_mask, f"{column} must not be missing (NaN/None)")
+        )
+    # Work on the distinct values only.
+    if pd.api.types.is_bool_dtype(u.dtype):
+        problems.append(
+            _Problem(column, "type", np.ones(len(s), bool), f"{column} must be text, not boolean")
+        )
+        return s, codes, u
+    if pd.api.types.is_float_dtype(u.dtype):
+        vals = u.to_numpy(dtype=float)
+        integral = np.isfinite(vals) & (vals == np.round(vals))
+        text = np.where(
+            integral, pd.Series(vals).round().astype("int64", errors="ignore").astype(str),
+            pd.Series(vals).astype(str),
+        )
+        text_u = pd.Index(np.asarray(text, dtype=object)).astype("str")
+        coerced = True
+    elif pd.api.types.is_integer_dtype(u.dtype):
+        text_u = u.astype("str")
+        coerced = True
+    elif pd.api.types.is_string_dtype(u.dtype) or u.dtype == object:
+        kinds = pd.Series(u).map(type)
+        non_text = ~kinds.isin([str, np.str_]).to_numpy()
+        if non_text.any():
+            # Mixed objects (e.g. ints and strings): turn everything into text.
+            objs = u.to_numpy(dtype=object)
+            conv = [
+                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in objs
+            ]
+            text_u = pd.Index(conv, dtype="str")
+            coerced = True
+        else:
+            text_u = u.astype("str")
+            coerced = False
+    else:
+        text_u = u.astype("str")
+        coerced = True
+    stripped = text_u.str.strip()
+    empty_u = np.asarray(stripped.str.len() == 0, dtype=bool)
+    if empty_u.any():
+        bad = np.zeros(len(s), bool)
+        valid_codes = codes >= 0
+        bad[valid_codes] = empty_u[codes[valid_codes]]
+        problems.append(_Problem(column, "non_empty", bad, f"{column} must not be empty text"))
+    # Different raw values may map to the same text (1 and "1"): re-factorise the text.
+    new_codes_u, final_uniques = pd.factorize(text_u)
+    merged = len(final_uniques) < len(text_u)
+    if coerced:
+        report.add(frame, column, "as_text", "coerced", int((~null_mask).sum()),
+                   detail=f"{column} values turned into text")
+    new_codes = np.where(codes >= 0, new_codes_u[np.maximum(codes, 0)], -1)
+    if coerced or merged:
+        values = pd.Series(
+            pd.Categorical.from_codes(new_codes, categories=pd.Index(final_uniques, dtype="str")),
+            index=s.index,
+        ).astype("str")
+        # NaN ids become <NA> after astype; they are reported above.
+        return values, new_codes, pd.Index(final_uniques, dtype="str")
+    out = s if s.dtype == "str" else s.astype("str")
+    return out, new_codes, pd.Index(final_uniques, dtype="str")
+
+
+def _tz_status(values: pd.Series) -> pd.Series:
+    """Per element: the timezone text (or '' for naive) of raw datetime-like values."""
+
+    def one(v: object) -> str:
+        if isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "tzinfo"):
+            tz = getattr(v, "tzinfo", None)
+            return "" if tz is None else str(tz)
+        if isinstance(v, str):
+            m = _TZ_SUFFIX.search(v.strip())
+            return m.group(0) if m else ""
+        return ""
+
+    return values.map(one)
+
+
+def _check_datetime(
+    s: pd.Series,
+    column: str,
+    problems: list[_Problem],
+    report: ValidationReport,
+    frame: str,
+    datetime_format: str | None,
+    required: bool,
+) -> pd.Series:
+    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+        out = s
+    else:
+        raw = s
+        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+            if datetime_format is None:
+                problems.append(_Problem(
+                    column, "type", np.ones(len(s), bool),
+                    f"{column} holds numbers, not dates; pass datetime_format= (e.g. '%Y%m%d') "
+                    "or convert with pandas.to_datetime",
+                ))
+                return s
+            raw = s.astype("Int64").astype("str")
+        nonnull = raw.notna().to_numpy()
+        try:
+            out = pd.to_datetime(raw, format=datetime_format)
+            if out.dtype == object:  # pragma: no cover - defensive
+                raise ValueError("Mixed timezones detected")
+        except (ValueError, TypeError) as exc:
+            if "timezone" in str(exc).lower() or "tz-aware" in str(exc) or "offset" in str(exc):
+                status = _tz_status(raw[nonnull])
+                majority = status.mode().iloc[0]
+                bad = np.zeros(len(s), bool)
+                bad[np.flatnonzero(nonnull)] = (status != majority).to_numpy()
+                problems.append(_Problem(
+                    column, "single_timezone", bad,
+                    f"{column} mixes timezones (most rows: {majority or 'naive'!r}); convert to "
+                    "one zone first, e.g. pandas.to_datetime(col, utc=True)",
+                ))
+                return s
+            fmt = datetime_format or "mixed"
+            out = pd.to_datetime(raw, format=fmt, errors="coerce")
+            if out.dtype == object:  # pragma: no cover - mixed tz under 'mixed'
+                problems.append(_Problem(column, "single_timezone", nonnull, "mixed timezones"))
+                return s
+            unparsed = nonnull & out.isna().to_numpy()
+            if unparsed.any():
+                problems.append(_Problem(
+                    column, "parseable", unparsed,
+                    f"{column} has values that are not dates"
+                    + (f" in format {datetime_format!r}" if datetime_format else ""),
+                ))
+        report.add(frame, column, "parsed_datetime", "coerced", int(nonnull.sum()),
+                   detail=f"{column} parsed from {s.dtype}")
+    null = out.isna().to_numpy()
+    if required and null.any():
+        problems.append(_Problem(column, "not_null", null, f"{column} must not be missing"))
+    return out
+
+
+def _check_numeric(
+    s: pd.Series,
+    column: str,
+    problems: list[_Problem],
+    report: ValidationReport,
+    frame: str,
+    *,
+    required: bool,
+    allow_negative: bool,
+) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        problems.append(_Problem(column, "numeric", np.ones(len(s), bool),
+                                 f"{column} must be numeric, not boolean"))
+        return s
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        out = s.astype("float64") if not pd.api.types.is_float_dtype(s.dtype) else s
+    else:
+        out = pd.to_numeric(s, errors="coerce")
+        nonnull = s.notna().to_numpy()
+        bad = nonnull & out.isna().to_numpy()
+        if bad.any():
+            problems.append(_Problem(column, "numeric", bad,
+                                     f"{column} has values that are not numbers"))
+        report.add(frame, column, "parsed_number", "coerced", int(nonnull.sum() - bad.sum()),
+                   detail=f"{column} parsed from text")
+        out = out.astype("float64")
+    vals = out.to_numpy(dtype="float64", na_value=np.nan)
+    nan = np.isnan(vals)
+    if required and nan.any() and not any(p.column == column for p in problems):
+        problems.append(_Problem(column, "not_null", nan, f"{column} must not be missing"))
+    inf = np.isinf(vals)
+    if inf.any():
+        problems.append(_Problem(column, "finite", inf, f"{column} must be finite"))
+    if not allow_negative:
+        neg = vals < 0
+        if neg.any():
+            hint = " (pass allow_returns=True if these are returns)" if column == "amount" else ""
+            problems.append(_Problem(column, "non_negative", neg,
+                                     f"{column} must not be negative{hint}"))
+    return out
+
+
+def _check_bool(
+    s: pd.Series, column: str, problems: list[_Problem], report: ValidationReport, frame: str
+) -> pd.Series:
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s
+    nonnull = s.notna().to_numpy()
+    text = s.astype("str").str.strip().str.lower()
+    t = text.isin(_TRUE).to_numpy() & nonnull
+    f = text.isin(_FALSE).to_numpy() & nonnull
+    bad = nonnull & ~(t | f)
+    if bad.any():
+        problems.append(_Problem(column, "boolean", bad,
+                                 f"{column} must be true/false (or 1/0, yes/no)"))
+    out = pd.Series(pd.array(np.where(t, True, False), dtype="boolean"), index=s.index)
+    out[~(t | f)] = pd.NA
+    if not pd.api.types.is_numeric_dtype(s.dtype) or s.isin([0, 1]).all():
+        report.add(frame, column, "as_boolean", "coerced", int((t | f).sum()),
+                   detail=f"{column} read as booleans")
+    return out
+
+
+def _check_enum(
+    s: pd.Series,
+    column: str,
+    allowed: Sequence[str],
+    problems: list[_Problem],
+    report: ValidationReport,
+    frame: str,
+    required: bool,
+) -> pd.Series:
+    codes, uniques = pd.factorize(s)
+    u = pd.Index(uniques).astype("str").str.strip().str.lower()
+    ok_u = u.isin(list(allowed))
+    values = np.where(codes >= 0, np.asarray(u, dtype=object)[np.maximum(codes, 0)], None)
+    out = pd.Series(values, index=s.index, dtype="str")
+    bad = np.zeros(len(s), bool)
+    valid = codes >= 0
+    bad[valid] = ~ok_u[codes[valid]]
+    if bad.any():
+        wrong = sorted({str(v) for v in u[~ok_u]})[:5]
+        hints = {w: difflib.get_close_matches(w, allowed, n=1) for w in wrong}
+        hint_txt = ", ".join(f"{w!r} -> {h[0]!r}?" for w, h in hints.items() if h)
+        problems.append(_Problem(
+            column, "allowed_values", bad,
+            f"{column} has values {wrong!r} outside {list(allowed)!r}"
+            + (f" ({hint_txt})" if hint_txt else "")
+            + "; map them first or use 'other'",
+        ))
+    if required and (~valid).any():
+        problems.append(_Problem(column, "not_null", ~valid, f"{column} must not be missing"))
+    return out
+
+
+def _check_text(s: pd.Series, column: str, report: ValidationReport, frame: str) -> pd.Series:
+    if s.dtype == "str":
+        return s
+    if pd.api.types.is_float_dtype(s.dtype):
+        vals = s.to_numpy(dtype=float, na_value=np.nan)
+        if np.all(np.isnan(vals) | (vals == np.round(vals))):
+            s = s.astype("Int64")
+    out = s.astype("str")
+    out[s.isna().to_numpy()] = pd.NA
+    report.add(frame, column, "as_text", "coerced", int(s.notna().sum()),
+               detail=f"{column} values turned into text")
+    return out
+
+
+def validate_frame(
+    df: object,
+    frame: str,
+    report: ValidationReport,
+    *,
+    allow_returns: bool = False,
+    on_invalid: OnInvalid = "raise",
+    on_duplicate: OnDuplicate = "keep",
+    observation_end: pd.Timestamp | None = None,
+    future_limit: pd.Timestamp | None = None,
+    datetime_format: str | None = None,
+) -> FrameResult:
+    """Validate one frame against its schema and return a new, clean frame.
+
+    The input is never modified: the result is a new frame whose validated
+    columns are new Series objects (pandas copy-on-write keeps the rest shared
+    until written).
+    """
+    schema = SCHEMAS[frame]
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(
+            f"{frame} must be a pandas DataFrame, got {type(df).__name__}",
+            frame=frame, rule="type",
+        )
+    kinds = field_kinds(schema)
+    required = required_fields(schema)
+    out = df.copy(deep=False)
+    if out.columns.has_duplicates:
+        dup = out.columns[out.columns.duplicated()].unique().tolist()
+        raise DataValidationError(f"{frame} has duplicated column names {dup!r}",
+                                  frame=frame, column=str(dup[0]), rule="unique_columns")
+    # A required column given as the (named) index is accepted.
+    for name in required:
+        if name not in out.columns and name in (out.index.names or []):
+            out = out.reset_index(level=name)
+    for name in required:
+        if name not in out.columns:
+            raise MissingColumnError(frame, name, list(out.columns))
+    if len(out) == 0:
+        raise DataValidationError(f"{frame} is empty: give at least one row",
+                                  frame=frame, rule="non_empty")
+    report.rows_in[frame] = len(out)
+
+    problems: list[_Problem] = []
+    codes = np.zeros(0, dtype=np.intp)
+    uniques = pd.Index([], dtype="str")
+    for name, kind in kinds.items():
+        if name not in out.columns:
+            continue
+        s = out[name]
+        is_req = name in required
+        if kind == "id":
+            out[name], codes, uniques = _check_id(s, name, problems, report, frame)
+        elif kind == "datetime":
+            out[name] = _check_datetime(s, name, problems, report, frame, datetime_format, is_req)
+        elif kind == "money":
+            out[name] = _check_numeric(s, name, problems, report, frame, required=is_req,
+                                       allow_negative=allow_returns)
+        elif kind == "number":
+            out[name] = _check_numeric(s, name, problems, report, frame, required=is_req,
+                                       allow_negative=False)
+        elif kind == "bool":
+            out[name] = _check_bool(s, name, problems, report, frame)
+        elif kind == "channel":
+            out[name] = _check_enum(s, name, [c.value for c in Channel], problems, report,
+                                    frame, is_req)
+        elif kind == "interaction_kind":
+            out[name] = _check_enum(s, name, [k.value for k in InteractionKind], problems,
+                                    report, frame, is_req)
+        elif kind == "text":
+            out[name] = _check_text(s, name, report, frame)
+
+    ts_col = "timestamp" if "timestamp" in out.columns else None
+    if ts_col is not None and not any(p.column == ts_col for p in problems):
+        ts = out[ts_col]
+        limit = observation_end if observation_end is not None else future_limit
+        if limit is not None:
+            lim = _align_tz(limit, ts)
+            after = (ts > lim).to_numpy(dtype=bool, na_value=False)
+            if after.any():
+                what = "observation_end" if observation_end is not None else "now (future date)"
+                problems.append(_Problem(
+                    ts_col, "not_after_observation_end", after,
+                    f"{ts_col} is after {what} {lim}; pass observation_end= to cut the data, "
+                    "or fix the dates",
+                ))
+
+    if problems:
+        if on_invalid == "raise":
+            p = problems[0]
+            raise DataValidationError(p.message, frame=frame, column=p.column, rule=p.rule,
+                                      rows=_labels(out.index, p.mask), n_rows=int(p.mask.sum()))
+        drop = np.zeros(len(out), bool)
+        for p in problems:
+            report.add(frame, p.column, p.rule, "dropped", int((p.mask & ~drop).sum()),
+                       _labels(out.index, p.mask & ~drop), p.message)
+            drop |= p.mask
+        out = out.loc[~drop]
+        codes = codes[~drop]
+        if len(out) == 0:
+            raise DataValidationError(
+                f"every row of {frame} was invalid and dropped (see data.report)",
+                frame=frame, rule="non_empty",
+            )
+
+    dup = out.duplicated(keep="first").to_numpy()
+    n_dup = int(dup.sum())
+    if n_dup:
+        if on_duplicate == "raise":
+            raise DataValidationError(
+                f"{frame} has {n_dup} exact duplicate rows; pass on_duplicate='keep' or 'drop'",
+                frame=frame, rule="duplicate_rows", rows=_labels(out.index, dup), n_rows=n_dup,
+            )
+        action = "dropped" if on_duplicate == "drop" else "kept"
+        report.add(frame, "*", "duplicate_rows", action, n_dup, _labels(out.index, dup),
+                   "exact duplicate rows")
+        if on_duplicate == "drop":
+            out = out.loc[~dup]
+            codes = codes[~dup]
+    # Compact the id codes to the ids still present.
+    present = np.bincount(codes, minlength=len(uniques)) > 0
+    if not present.all():
+        remap = np.cumsum(present) - 1
+        codes = remap[codes]
+        uniques = uniques[present]
+    report.rows_out[frame] = len(out)
+    return FrameResult(out, codes.astype(np.intp, copy=False), uniques)
+
+
+def _align_tz(limit: pd.Timestamp, ts: pd.Series) -> pd.Timestamp:
+    tz = getattr(ts.dtype, "tz", None)
+    if tz is not None and limit.tzinfo is None:
+        return limit.tz_localize(tz)
+    if tz is None and limit.tzinfo is not None:
+        return limit.tz_convert(None)
+    return limit

@@ -1,0 +1,46 @@
+"""Loaders for real public CRM data sets.
+
+CDNOW comes from the files the lifetimes package ships (read in place, without
+importing lifetimes). The other data sets are read from ``data_home`` or, when that
+is not given, from the directory named by the ``CRMMODELS_DATA_DIR`` environment
+variable (default ``~/crmmodels_data``), in this layout::
+
+    <data_home>/online_retail/online_retail_uci.csv.gz
+    <data_home>/groceries/groceries.csv
+    <data_home>/telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv
+    <data_home>/vehicle_insurance_fraud/fraud_oracle.csv
+    <data_home>/card_fraud_simulated/transactions_2018-04-01_2018-09-30.csv.gz
+    <data_home>/card_fraud_simulated/transactions_2018-04-01_to_04-14_sample.csv.gz
+
+Every file's sha256 is checked; a missing file raises
+:class:`~crmmodels.errors.DatasetNotFoundError` naming the expected path and the
+public source. The licences differ: see each loader and the source.
+"""
+
+from crmmodels.datasets._loaders import (
+    DATASETS,
+    DatasetInfo,
+    dataset_path,
+    get_data_home,
+    load_card_transactions,
+    load_cdnow,
+    load_cdnow_sample,
+    load_groceries,
+    load_online_retail,
+    load_telco_churn,
+    load_vehicle_insurance_fraud,
+)
+
+__all__ = [
+    "DATASETS",
+    "DatasetInfo",
+    "dataset_path",
+    "get_data_home",
+    "load_card_transactions",
+    "load_cdnow",
+    "load_cdnow_sample",
+    "load_groceries",
+    "load_online_retail",
+    "load_telco_churn",
+    "load_vehicle_insurance_fraud",
+]

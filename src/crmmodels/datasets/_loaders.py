@@ -1,0 +1,381 @@
+"""Dataset registry, checksum verification and loaders."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Literal
+
+import pandas as pd
+
+from crmmodels.data import CRMData
+from crmmodels.errors import DatasetError, DatasetNotFoundError, InvalidParameterError
+
+ENV_VAR: Final = "CRMMODELS_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """Where a data file lives, its checksum and its public source."""
+
+    name: str
+    relpath: str
+    sha256: str
+    source: str
+    licence: str
+    bundled_with: str | None = None
+
+
+DATASETS: Final[dict[str, DatasetInfo]] = {
+    "cdnow": DatasetInfo(
+        "cdnow", "datasets/CDNOW_master.txt",
+        "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef",
+        "https://www.brucehardie.com/datasets/ (CDNOW master, 23,570 customers)",
+        "as distributed with lifetimes (MIT); data courtesy of Fader & Hardie",
+        bundled_with="lifetimes",
+    ),
+    "cdnow_sample": DatasetInfo(
+        "cdnow_sample", "datasets/CDNOW_sample.txt",
+        "6fae10155c0b0ba363c2c386e30f77990d22328220efd862a5edd1443420d94a",
+        "https://www.brucehardie.com/datasets/ (CDNOW 1/10th sample, 2,357 customers)",
+        "as distributed with lifetimes (MIT); data courtesy of Fader & Hardie",
+        bundled_with="lifetimes",
+    ),
+    "online_retail": DatasetInfo(
+        "online_retail", "online_retail/online_retail_uci.csv.gz",
+        "51b5d7f4b2d5db3aa85d7f85dd0c775199bfb15548f3ec2104113db14eb8ae8a",
+        "UCI Machine Learning Repository, 'Online Retail' (id 352); R package onlineretail",
+        "CC BY 4.0 (UCI) / CC0 (R package); cite Chen, Sain & Guo (2012)",
+    ),
+    "groceries": DatasetInfo(
+        "groceries", "groceries/groceries.csv",
+        "ff1be892fd6b9b57d1a7bc50de067798963dda607619645988b21789bf23ae3b",
+        "R package arules, data(Groceries); csv in github.com/stedy/Machine-Learning-with-R-datasets",
+        "public domain per the source repository; cite Hahsler, Hornik & Reutterer (2006)",
+    ),
+    "telco_churn": DatasetInfo(
+        "telco_churn", "telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv",
+        "88be4b93fbe0cc83421af1c503794c97c342eca914c1576db7c276e61d61358a",
+        "IBM sample data 'Telco Customer Churn' (Kaggle blastchar/telco-customer-churn)",
+        "IBM sample data; no explicit licence",
+    ),
+    "vehicle_insurance_fraud": DatasetInfo(
+        "vehicle_insurance_fraud", "vehicle_insurance_fraud/fraud_oracle.csv",
+        "8b6aa59764ef4f8b058598d3e8f325ef3623f52f4b1cd4ef946baebb5ccfa9a6",
+        "Oracle / Angoss 'carclaims' (Kaggle shivamb/vehicle-claim-fraud-detection)",
+        "no explicit licence",
+    ),
+    "card_transactions": DatasetInfo(
+        "card_transactions", "card_fraud_simulated/transactions_2018-04-01_2018-09-30.csv.gz",
+        "d90dceecdaad0f92ae1a03193839034cd3e549e4a228591161da1b11b6a6ba70",
+        "Fraud Detection Handbook simulated data "
+        "(github.com/Fraud-Detection-Handbook/simulated-data-raw)",
+        "GPL-3 simulator output; cite Le Borgne et al. (2022)",
+    ),
+    "card_transactions_sample": DatasetInfo(
+        "card_transactions_sample",
+        "card_fraud_simulated/transactions_2018-04-01_to_04-14_sample.csv.gz",
+        "c8d21d6aea9ba1498434666a702ed4fa23d9cdadc96791bc3acb31ff63a457e0",
+        "first 14 days of the Fraud Detection Handbook simulated data",
+        "GPL-3 simulator output; cite Le Borgne et al. (2022)",
+    ),
+}
+
+_VERIFIED: dict[tuple[str, int, float], bool] = {}
+
+
+def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
+    """Directory holding the data files: ``data_home``, else ``$CRMMODELS_DATA_DIR``.
+
+    Falls back to ``~/crmmodels_data``.
+
+    Examples
+    --------
+    >>> str(get_data_home("/tmp/some/where"))
+    '/tmp/some/where'
+    """
+    if data_home is not None:
+        return Path(data_home).expanduser()
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / "crmmodels_data"
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise DatasetNotFoundError(f"the {package} package is not installed; pip install {package}")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def dataset_path(name: str, data_home: str | os.PathLike[str] | None = None) -> Path:
+    """Path of a registered data file, after checking that it exists and its sha256.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        The file is absent; the message names the expected path and the source.
+    DatasetError
+        The file's sha256 differs from the registered one.
+    """
+    if name not in DATASETS:
+        raise InvalidParameterError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
+    info = DATASETS[name]
+    base = _package_dir(info.bundled_with) if info.bundled_with else get_data_home(data_home)
+    path = base / info.relpath
+    if not path.is_file():
+        where = (f"the {info.bundled_with} package" if info.bundled_with
+                 else f"data_home= or ${ENV_VAR}")
+        raise DatasetNotFoundError(
+            f"dataset {name!r} not found at {path} (looked in {where}). Put the file there "
+            f"(or point {ENV_VAR} at the folder holding '{info.relpath.split('/')[0]}/'). "
+            f"Public source: {info.source}. Licence: {info.licence}."
+        )
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime)
+    if not _VERIFIED.get(key):
+        digest = _sha256(path)
+        if digest != info.sha256:
+            raise DatasetError(
+                f"{path} has sha256 {digest}, expected {info.sha256}: the file is not the "
+                f"published {name!r} data (source: {info.source})"
+            )
+        _VERIFIED[key] = True
+    return path
+
+
+def _read_cdnow(path: Path, sample: bool) -> pd.DataFrame:
+    if sample:
+        names = ["customer_id", "sample_index", "date", "quantity", "amount"]
+        raw = pd.read_csv(path, sep=r"\s+", header=None, names=names,
+                          dtype={"customer_id": str, "date": str})
+        raw = raw.drop(columns="sample_index")
+    else:
+        raw = pd.read_csv(path, sep=r"\s+", header=0,
+                          names=["customer_id", "date", "quantity", "amount"],
+                          dtype={"customer_id": str, "date": str})
+    raw["timestamp"] = pd.to_datetime(raw.pop("date"), format="%Y%m%d")
+    return raw[["customer_id", "timestamp", "amount", "quantity"]]
+
+
+CDNOW_END: Final = pd.Timestamp("1998-06-30")
+
+
+def load_cdnow() -> CRMData:
+    """CDNOW master log: 69,659 purchases of 23,570 customers, Jan 1997 - Jun 1998.
+
+    The cohort first bought in the first quarter of 1997 (Fader, Hardie & Lee 2005
+    use a 1/10th sample of it; see :func:`load_cdnow_sample`). ``quantity`` is the
+    number of CDs; ``observation_end`` is 1998-06-30 (week 78).
+
+    Returns
+    -------
+    CRMData
+        Transactions ``customer_id, timestamp, amount, quantity``. A few purchases
+        have amount 0; repeated identical rows are kept (counted in the report).
+
+    Examples
+    --------
+    >>> data = load_cdnow()
+    >>> data.n_customers
+    23570
+    """
+    tx = _read_cdnow(dataset_path("cdnow"), sample=False)
+    return CRMData(transactions=tx, observation_end=CDNOW_END)
+
+
+def load_cdnow_sample() -> CRMData:
+    """CDNOW 1/10th sample: 6,919 purchases of 2,357 customers (Fader, Hardie & Lee 2005).
+
+    Examples
+    --------
+    >>> load_cdnow_sample().n_customers
+    2357
+    """
+    tx = _read_cdnow(dataset_path("cdnow_sample"), sample=True)
+    return CRMData(transactions=tx, observation_end=CDNOW_END)
+
+
+def load_online_retail(
+    data_home: str | os.PathLike[str] | None = None, *, clean: bool = True
+) -> CRMData:
+    """UCI Online Retail: a UK online gift shop, Dec 2010 - Dec 2011 (Chen et al. 2012).
+
+    Parameters
+    ----------
+    data_home : path, optional
+        Folder holding ``online_retail/online_retail_uci.csv.gz``.
+    clean : bool, default True
+        Apply the usual cleaning: keep rows with a customer, positive quantity and
+        price, and no cancellation invoice ("C...") -> 397,884 rows of 4,338
+        customers. With ``clean=False`` cancellations are kept as returns
+        (``allow_returns=True``) and the 135,080 rows without a customer are
+        dropped by validation and counted in ``data.report``.
+
+    Returns
+    -------
+    CRMData
+        Transactions ``customer_id, timestamp, amount (= quantity x unit_price),
+        transaction_id (invoice), product_id (stock code), quantity, unit_price,
+        description, country``; customers ``customer_id, country``.
+
+    Examples
+    --------
+    >>> data = load_online_retail()  # doctest: +SKIP
+    >>> data.n_customers  # doctest: +SKIP
+    4338
+    """
+    raw = pd.read_csv(dataset_path("online_retail", data_home),
+                      dtype={"InvoiceNo": str, "StockCode": str, "Description": str,
+                             "Country": str})
+    if clean:
+        keep = (raw["CustomerID"].notna() & (raw["Quantity"] > 0) & (raw["UnitPrice"] > 0)
+                & ~raw["InvoiceNo"].str.startswith("C"))
+        raw = raw.loc[keep]
+    tx = pd.DataFrame({
+        "customer_id": raw["CustomerID"],
+        "timestamp": pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S"),
+        "amount": raw["Quantity"] * raw["UnitPrice"],
+        "transaction_id": raw["InvoiceNo"],
+        "product_id": raw["StockCode"],
+        "quantity": raw["Quantity"].abs(),
+        "unit_price": raw["UnitPrice"],
+        "description": raw["Description"],
+        "country": raw["Country"],
+    })
+    customers = (raw.loc[raw["CustomerID"].notna(), ["CustomerID", "Country"]]
+                 .drop_duplicates("CustomerID")
+                 .rename(columns={"CustomerID": "customer_id", "Country": "country"}))
+    return CRMData(transactions=tx, customers=customers,
+                   observation_end=pd.Timestamp("2011-12-09 23:59:59"),
+                   allow_returns=not clean, on_invalid="raise" if clean else "drop")
+
+
+def load_groceries(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Groceries: 9,835 point-of-sale baskets, 169 items (arules; Hahsler et al. 2006).
+
+    Item labels are kept exactly as in arules (some end in a space).
+
+    Returns
+    -------
+    DataFrame
+        Long format, one row per (basket, item): ``basket_id`` (0-based line
+        number), ``item``.
+
+    Examples
+    --------
+    >>> baskets = load_groceries()  # doctest: +SKIP
+    >>> baskets["basket_id"].nunique(), baskets["item"].nunique()  # doctest: +SKIP
+    (9835, 169)
+    """
+    path = dataset_path("groceries", data_home)
+    ids: list[int] = []
+    items: list[str] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for i, line in enumerate(fh):
+            for item in line.rstrip("\r\n").split(","):
+                if item:
+                    ids.append(i)
+                    items.append(item)
+    return pd.DataFrame({"basket_id": ids, "item": pd.Series(items, dtype="str")})
+
+
+def load_telco_churn(data_home: str | os.PathLike[str] | None = None) -> CRMData:
+    """IBM Telco customer churn: 7,043 customers, 26.5% churned.
+
+    ``TotalCharges`` is blank for the 11 customers with tenure 0; it is read as NaN.
+
+    Returns
+    -------
+    CRMData
+        Customers frame: ``customer_id``, ``churned`` (bool) and every attribute
+        column of the file.
+
+    Examples
+    --------
+    >>> data = load_telco_churn()  # doctest: +SKIP
+    >>> round(data.customers["churned"].mean(), 4)  # doctest: +SKIP
+    0.2654
+    """
+    raw = pd.read_csv(dataset_path("telco_churn", data_home))
+    raw["TotalCharges"] = pd.to_numeric(raw["TotalCharges"].str.strip().replace("", None))
+    raw = raw.rename(columns={"customerID": "customer_id", "Churn": "churned"})
+    return CRMData(customers=raw)
+
+
+def load_vehicle_insurance_fraud(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+    """Vehicle insurance claims: 15,420 claims, 923 (6.0%) fraudulent.
+
+    ``FraudFound_P`` is the label; ``PolicyNumber`` is the row number (an
+    identifier, not a feature: it leaks the row order).
+
+    Returns
+    -------
+    DataFrame
+        The claims table as published (one row per claim).
+
+    Examples
+    --------
+    >>> claims = load_vehicle_insurance_fraud()  # doctest: +SKIP
+    >>> int(claims["FraudFound_P"].sum())  # doctest: +SKIP
+    923
+    """
+    return pd.read_csv(dataset_path("vehicle_insurance_fraud", data_home),
+                       encoding="utf-8-sig")
+
+
+def load_card_transactions(
+    data_home: str | os.PathLike[str] | None = None,
+    *,
+    subset: Literal["full", "sample"] = "full",
+) -> CRMData:
+    """Simulated card transactions with fraud labels (Fraud Detection Handbook).
+
+    Parameters
+    ----------
+    data_home : path, optional
+        Folder holding ``card_fraud_simulated/``.
+    subset : {"full", "sample"}, default "full"
+        ``"full"``: 1,754,155 transactions, 2018-04-01 to 2018-09-30;
+        ``"sample"``: the first 14 days (134,288 transactions).
+
+    Returns
+    -------
+    CRMData
+        Transactions ``customer_id, timestamp, amount, transaction_id, is_fraud,
+        terminal_id, fraud_scenario, tx_time_seconds, tx_time_days``.
+
+    Examples
+    --------
+    >>> data = load_card_transactions(subset="sample")  # doctest: +SKIP
+    >>> len(data.transactions)  # doctest: +SKIP
+    134288
+    """
+    if subset not in ("full", "sample"):
+        raise InvalidParameterError(f"subset must be 'full' or 'sample', got {subset!r}")
+    name = "card_transactions" if subset == "full" else "card_transactions_sample"
+    raw = pd.read_csv(dataset_path(name, data_home))
+    tx = pd.DataFrame({
+        "customer_id": raw["CUSTOMER_ID"].astype("str"),
+        "timestamp": pd.to_datetime(raw["TX_DATETIME"], format="%Y-%m-%d %H:%M:%S"),
+        "amount": raw["TX_AMOUNT"],
+        "transaction_id": raw["TRANSACTION_ID"].astype("str"),
+        "is_fraud": raw["TX_FRAUD"].astype(bool),
+        "terminal_id": raw["TERMINAL_ID"].astype("str"),
+        "fraud_scenario": raw["TX_FRAUD_SCENARIO"],
+        "tx_time_seconds": raw["TX_TIME_SECONDS"],
+        "tx_time_days": raw["TX_TIME_DAYS"],
+    })
+    return CRMData(transactions=tx)

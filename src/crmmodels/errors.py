@@ -1,0 +1,198 @@
+"""Exceptions and warnings raised by crmmodels.
+
+Every exception derives from :class:`CRMModelsError`, and each also derives from
+the built-in (or scikit-learn) exception a user already catches, so
+``except ValueError`` keeps working around a :class:`DataValidationError`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from crmmodels import CRMData
+>>> from crmmodels.errors import DataValidationError
+>>> frame = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-01"]})
+>>> try:
+...     CRMData(transactions=frame)
+... except DataValidationError as err:
+...     print(err.frame, err.column, err.rule)
+transactions amount required_column
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Any
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+__all__ = [
+    "CRMModelsError",
+    "ConvergenceError",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "DatasetError",
+    "DatasetNotFoundError",
+    "DataValidationError",
+    "InvalidParameterError",
+    "MissingColumnError",
+    "ModelFormatError",
+    "NotFittedError",
+]
+
+MAX_LABELS = 5
+
+
+class CRMModelsError(Exception):
+    """Root of every exception raised by crmmodels."""
+
+
+class DataValidationError(CRMModelsError, ValueError):
+    """Input data break a rule of the data model.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do about it.
+    frame : str, optional
+        Which frame: ``"transactions"``, ``"customers"``, ``"interactions"`` or
+        ``"summary"``.
+    column : str, optional
+        The offending column.
+    rule : str, optional
+        Short machine-readable name of the broken rule, e.g. ``"not_null"``.
+    rows : sequence of hashable, optional
+        Labels (index values) of offending rows; at most five are kept.
+    n_rows : int, optional
+        How many rows break the rule in total.
+
+    Examples
+    --------
+    >>> err = DataValidationError("bad", frame="transactions", column="amount",
+    ...                           rule="non_negative", rows=[3, 7], n_rows=2)
+    >>> err.rows
+    [3, 7]
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        frame: str | None = None,
+        column: str | None = None,
+        rule: str | None = None,
+        rows: Iterable[Hashable] = (),
+        n_rows: int | None = None,
+    ) -> None:
+        self.frame = frame
+        self.column = column
+        self.rule = rule
+        self.rows: list[Hashable] = list(rows)[:MAX_LABELS]
+        self.n_rows = n_rows if n_rows is not None else len(self.rows)
+        parts = []
+        if frame is not None:
+            parts.append(f"frame={frame!r}")
+        if column is not None:
+            parts.append(f"column={column!r}")
+        if rule is not None:
+            parts.append(f"rule={rule!r}")
+        head = f"[{', '.join(parts)}] " if parts else ""
+        tail = ""
+        if self.rows:
+            more = f" (showing {len(self.rows)} of {self.n_rows})" if self.n_rows > len(
+                self.rows
+            ) else ""
+            tail = f" Offending rows: {self.rows!r}{more}."
+        super().__init__(f"{head}{message}{tail}")
+
+
+class MissingColumnError(DataValidationError):
+    """A required column is absent; the message suggests the closest existing name.
+
+    Examples
+    --------
+    >>> err = MissingColumnError("transactions", "customer_id", ["CustomerID", "amount"])
+    >>> err.suggestion
+    'CustomerID'
+    """
+
+    def __init__(self, frame: str, column: str, available: Sequence[Hashable]) -> None:
+        names = [str(c) for c in available]
+        self.suggestion = closest_name(column, names)
+        hint = f" Did you mean {self.suggestion!r}?" if self.suggestion else ""
+        mapping = (
+            f" Map your names with CRMData.from_frames(..., columns={{{column!r}: "
+            f"{self.suggestion or '<your column>'!r}}})."
+        )
+        super().__init__(
+            f"Required column {column!r} is missing (have {names[:10]!r}).{hint}{mapping}",
+            frame=frame,
+            column=column,
+            rule="required_column",
+        )
+
+
+def closest_name(name: str, candidates: Sequence[str]) -> str | None:
+    """Return the candidate closest to ``name`` ignoring case and ``_``, or None.
+
+    Examples
+    --------
+    >>> closest_name("customer_id", ["CustomerID", "Amount"])
+    'CustomerID'
+    """
+
+    def norm(s: str) -> str:
+        return s.lower().replace("_", "").replace(" ", "").replace("-", "")
+
+    normed = {norm(c): c for c in candidates}
+    if norm(name) in normed:
+        return normed[norm(name)]
+    match = difflib.get_close_matches(norm(name), list(normed), n=1, cutoff=0.6)
+    return normed[match[0]] if match else None
+
+
+class InvalidParameterError(CRMModelsError, ValueError):
+    """A hyper-parameter has a value the model cannot use."""
+
+
+class NotFittedError(CRMModelsError, _SklearnNotFittedError):
+    """``score`` or a prediction was called before ``fit``.
+
+    Also a :class:`sklearn.exceptions.NotFittedError` (hence a ``ValueError`` and an
+    ``AttributeError``).
+    """
+
+
+class ConvergenceError(CRMModelsError, ArithmeticError):
+    """An optimiser did not converge.
+
+    Parameters
+    ----------
+    message : str
+        Explanation and advice.
+    result : object, optional
+        The optimiser's result object (e.g. :class:`scipy.optimize.OptimizeResult`).
+    """
+
+    def __init__(self, message: str, result: Any = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ModelFormatError(CRMModelsError, ValueError):
+    """A saved model file is not a crmmodels file, or holds another model class."""
+
+
+class DataQualityWarning(UserWarning):
+    """Data are usable but suspicious (e.g. an id-like feature column)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimiser stopped early but the result is still returned."""
+
+
+class DatasetError(CRMModelsError, OSError):
+    """A data file is unusable (e.g. its checksum differs from the published one)."""
+
+
+class DatasetNotFoundError(DatasetError, FileNotFoundError):
+    """A data file is absent; the message names the expected path and the public source."""
