@@ -254,6 +254,11 @@ def _tz_status(values: pd.Series) -> pd.Series:
     return values.map(one)
 
 
+def _is_tz_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "timezone" in text or "tz-aware" in text or "tz-naive" in text or "offset" in text
+
+
 def _check_datetime(
     s: pd.Series,
     column: str,
@@ -277,34 +282,40 @@ def _check_datetime(
                 return s
             raw = s.astype("Int64").astype("str")
         nonnull = raw.notna().to_numpy()
+        out_or_none: pd.Series | None
         try:
-            out = pd.to_datetime(raw, format=datetime_format)
-            if out.dtype == object:  # pragma: no cover - defensive
-                raise ValueError("Mixed timezones detected")
+            out_or_none = pd.to_datetime(raw, format=datetime_format)
         except (ValueError, TypeError) as exc:
-            if "timezone" in str(exc).lower() or "tz-aware" in str(exc) or "offset" in str(exc):
-                status = _tz_status(raw[nonnull])
-                majority = status.mode().iloc[0]
-                bad = np.zeros(len(s), bool)
-                bad[np.flatnonzero(nonnull)] = (status != majority).to_numpy()
-                problems.append(_Problem(
-                    column, "single_timezone", bad,
-                    f"{column} mixes timezones (most rows: {majority or 'naive'!r}); convert to "
-                    "one zone first, e.g. pandas.to_datetime(col, utc=True)",
-                ))
-                return s
-            fmt = datetime_format or "mixed"
-            out = pd.to_datetime(raw, format=fmt, errors="coerce")
-            if out.dtype == object:  # pragma: no cover - mixed tz under 'mixed'
-                problems.append(_Problem(column, "single_timezone", nonnull, "mixed timezones"))
-                return s
-            unparsed = nonnull & out.isna().to_numpy()
-            if unparsed.any():
-                problems.append(_Problem(
-                    column, "parseable", unparsed,
-                    f"{column} has values that are not dates"
-                    + (f" in format {datetime_format!r}" if datetime_format else ""),
-                ))
+            if not _is_tz_error(exc):
+                try:
+                    out_or_none = pd.to_datetime(raw, format=datetime_format or "mixed",
+                                                 errors="coerce")
+                except (ValueError, TypeError) as exc2:
+                    if not _is_tz_error(exc2):
+                        raise
+                    out_or_none = None
+            else:
+                out_or_none = None
+            if out_or_none is not None and out_or_none.dtype != object:
+                unparsed = nonnull & out_or_none.isna().to_numpy()
+                if unparsed.any():
+                    problems.append(_Problem(
+                        column, "parseable", unparsed,
+                        f"{column} has values that are not dates"
+                        + (f" in format {datetime_format!r}" if datetime_format else ""),
+                    ))
+        if out_or_none is None or out_or_none.dtype == object:
+            status = _tz_status(raw[nonnull])
+            majority = status.mode().iloc[0]
+            bad = np.zeros(len(s), bool)
+            bad[np.flatnonzero(nonnull)] = (status != majority).to_numpy()
+            problems.append(_Problem(
+                column, "single_timezone", bad,
+                f"{column} mixes timezones (most rows: {majority or 'naive'!r}); convert to "
+                "one zone first, e.g. pandas.to_datetime(col, utc=True)",
+            ))
+            return s
+        out = out_or_none
         report.add(frame, column, "parsed_datetime", "coerced", int(nonnull.sum()),
                    detail=f"{column} parsed from {s.dtype}")
     null = out.isna().to_numpy()
@@ -333,6 +344,8 @@ def _check_numeric(
         out = pd.to_numeric(s, errors="coerce")
         nonnull = s.notna().to_numpy()
         bad = nonnull & out.isna().to_numpy()
+        if s.dtype == object:
+            bad |= s.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
         if bad.any():
             problems.append(_Problem(column, "numeric", bad,
                                      f"{column} has values that are not numbers"))
@@ -388,7 +401,8 @@ def _check_enum(
     codes, uniques = pd.factorize(s)
     u = pd.Index(uniques).astype("str").str.strip().str.lower()
     ok_u = u.isin(list(allowed))
-    values = np.where(codes >= 0, np.asarray(u, dtype=object)[np.maximum(codes, 0)], None)
+    lookup = np.asarray(u, dtype=object) if len(u) else np.array([None], dtype=object)
+    values = np.where(codes >= 0, lookup[np.maximum(codes, 0)], None)
     out = pd.Series(values, index=s.index, dtype="str")
     bad = np.zeros(len(s), bool)
     valid = codes >= 0
@@ -456,7 +470,12 @@ def validate_frame(
     # A required column given as the (named) index is accepted.
     for name in required:
         if name not in out.columns and name in (out.index.names or []):
-            out = out.reset_index(level=name)
+            if out.index.nlevels == 1:
+                # Keep the caller's labels (for error messages), drop the index name.
+                out.insert(0, name, out.index.to_numpy())
+                out.index = out.index.rename(None)
+            else:
+                out = out.reset_index(level=name)
     for name in required:
         if name not in out.columns:
             raise MissingColumnError(frame, name, list(out.columns))
