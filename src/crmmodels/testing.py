@@ -6,6 +6,7 @@ authors call it from their own tests.
 
 from __future__ import annotations
 
+import copy
 import math
 import os
 import pickle
@@ -127,7 +128,7 @@ def _check_fit_no_mutation(model: CRMModel, data: CRMData) -> None:
 
 def _check_score_contract(model: CRMModel, data: CRMData) -> None:
     m = clone(model).fit(data)
-    state = pickle.dumps(_state(m))
+    state = copy.deepcopy(_state(m))
     scores = m.score(data)
     assert isinstance(scores, pd.DataFrame), "score must return a DataFrame"
     assert scores.index.name == m._score_index, f"index name {scores.index.name!r}"
@@ -135,7 +136,7 @@ def _check_score_contract(model: CRMModel, data: CRMData) -> None:
     assert len(scores) > 0, "score returned no rows"
     assert tuple(scores.columns) == tuple(m._score_columns), "columns differ from _score_columns"
     assert all(c == c.lower() and " " not in c for c in scores.columns), "columns not snake_case"
-    _assert_same(pickle.loads(state), _state(m), "state changed by score")
+    _assert_same(state, _state(m), "state changed by score")
     again = m.score(data)
     pd.testing.assert_frame_equal(scores, again, obj="second score")
 
@@ -257,10 +258,10 @@ CHECKS: dict[str, Callable[[CRMModel, CRMData], None]] = {
     "not_fitted": _check_not_fitted,
     "fit_no_mutation": _check_fit_no_mutation,
     "score_contract": _check_score_contract,
-    "refit_equals_fresh_fit": _check_refit,
-    "row_order": _check_row_order,
     "save_load": _check_save_load,
     "pickle": _check_pickle,
+    "refit_equals_fresh_fit": _check_refit,
+    "row_order": _check_row_order,
     "bad_data": _check_bad_data,
     "bad_params": _check_bad_params,
 }
@@ -304,5 +305,10 @@ def check_model(model: CRMModel, data: CRMData, *, checks: list[str] | None = No
             CHECKS[name](model, data)
         except AssertionError as exc:
             raise AssertionError(f"{type(model).__name__} failed check {name!r}: {exc}") from exc
+        except Exception as exc:
+            raise AssertionError(
+                f"{type(model).__name__} failed check {name!r}: raised "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
         passed.append(name)
     return passed

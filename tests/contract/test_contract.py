@@ -1,0 +1,104 @@
+"""Every registered model passes the public contract; broken models are caught."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pandas as pd
+import pytest
+
+from crmmodels import CRMData, CRMModel, list_models
+from crmmodels.base import ParamRule
+from crmmodels.registry import get_model
+from crmmodels.testing import CHECKS, check_model
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_registered_model_passes_contract(name: str, cdnow_sample: CRMData) -> None:
+    model = get_model(name)()
+    assert check_model(model, cdnow_sample) == list(CHECKS)
+
+
+class _GoodModel(CRMModel):
+    """Spend per customer times a factor: satisfies the contract."""
+
+    _score_columns: ClassVar[tuple[str, ...]] = ("spend",)
+    _param_rules: ClassVar[dict[str, ParamRule]] = {"factor": (lambda v: v > 0, "positive")}
+    _bad_params: ClassVar[tuple[dict[str, Any], ...]] = ({"factor": 0},)
+
+    def __init__(self, factor: float = 1.0) -> None:
+        self.factor = factor
+
+    def _fit(self, data: CRMData) -> None:
+        assert data.transactions is not None
+        self.mean_ = float(data.transactions["amount"].mean())
+
+    def _score(self, data: CRMData) -> pd.DataFrame:
+        assert data.transactions is not None
+        s = data.transactions.groupby("customer_id")["amount"].sum() * self.factor
+        return pd.DataFrame({"spend": s / self.mean_})
+
+
+class _MutatingModel(_GoodModel):
+    def _fit(self, data: CRMData) -> None:
+        super()._fit(data)
+        assert data.transactions is not None
+        data.transactions.loc[data.transactions.index[0], "amount"] += 1.0
+
+
+class _ScoreChangesStateModel(_GoodModel):
+    def _score(self, data: CRMData) -> pd.DataFrame:
+        self.mean_ += 1.0
+        return super()._score(data)
+
+
+class _OrderDependentModel(_GoodModel):
+    def _fit(self, data: CRMData) -> None:
+        assert data.transactions is not None
+        self.mean_ = float(data.transactions["amount"].iloc[0]) + 1.0
+
+
+class _LambdaModel(_GoodModel):
+    def _fit(self, data: CRMData) -> None:
+        super()._fit(data)
+        self.transform_ = lambda x: x
+
+
+class _NoParamChecksModel(_GoodModel):
+    _param_rules: ClassVar[dict[str, ParamRule]] = {}
+
+
+class _StatefulConstructorModel(_GoodModel):
+    def __init__(self, factor: float = 1.0) -> None:
+        self.factor = factor
+        self.cache_ = {"x": 1.0}
+
+
+def test_good_model_passes(cdnow_sample: CRMData) -> None:
+    assert check_model(_GoodModel(), cdnow_sample) == list(CHECKS)
+
+
+@pytest.mark.parametrize(
+    ("model", "check"),
+    [
+        (_MutatingModel(), "fit_no_mutation"),
+        (_ScoreChangesStateModel(), "score_contract"),
+        (_OrderDependentModel(), "row_order"),
+        (_LambdaModel(), "save_load"),
+        (_NoParamChecksModel(), "bad_params"),
+        (_StatefulConstructorModel(), "clone"),
+    ],
+)
+def test_broken_models_fail_the_right_check(model: CRMModel, check: str) -> None:
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()  # fresh: a broken model may modify it
+    with pytest.raises(AssertionError, match=f"check '{check}'"):
+        check_model(model, data)
+
+
+def test_unknown_check_name(cdnow_sample: CRMData) -> None:
+    from crmmodels.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError):
+        check_model(_GoodModel(), cdnow_sample, checks=["nope"])
