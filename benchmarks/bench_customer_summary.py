@@ -32,6 +32,7 @@ import argparse
 import cProfile
 import gc
 import io
+import os
 import platform
 import pstats
 import resource
@@ -214,23 +215,24 @@ def time_step(fn: Callable[[], Any], repeat: int, step: StepResult) -> Any:
     object
         The result of the last run.
     """
-    result: Any = None
-    for i in range(repeat):
+    gc.collect()
+    rss0 = _status_kb("VmRSS")
+    can_reset = _reset_peak_rss()
+    maxrss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    result = fn()
+    step.times.append(time.perf_counter() - t0)
+    hwm = _status_kb("VmHWM")
+    if can_reset and hwm is not None and rss0 is not None:
+        step.rss_mb = (hwm - rss0) / 1024
+    else:
+        step.rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss0) / 1024
+    for _ in range(repeat - 1):
         result = None
         gc.collect()
-        if i == 0:
-            rss0 = _status_kb("VmRSS")
-            can_reset = _reset_peak_rss()
-            maxrss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
         result = fn()
         step.times.append(time.perf_counter() - t0)
-        if i == 0:
-            hwm = _status_kb("VmHWM")
-            if can_reset and hwm is not None and rss0 is not None:
-                step.rss_mb = (hwm - rss0) / 1024
-            else:
-                step.rss_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - maxrss0) / 1024
     return result
 
 
@@ -413,6 +415,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--freq", choices=("D", "W"), default="D", help="summary period")
     p.add_argument("--seed", type=int, default=20240601, help="random seed")
     p.add_argument("--repeat", type=int, default=3, help="timed runs of customer_summary")
+    p.add_argument("--validation-repeat", type=int, default=1,
+                   help="timed runs of CRMData validation (default 1)")
     p.add_argument("--lifetimes-repeat", type=int, default=2,
                    help="timed runs of lifetimes (default 2)")
     p.add_argument("--no-memory", action="store_true",
@@ -421,8 +425,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also cProfile validation and customer_summary")
     p.add_argument("--profile-top", type=int, default=25, help="entries per profile listing")
     args = p.parse_args(argv)
-    if args.repeat < 1 or args.lifetimes_repeat < 1:
-        p.error("--repeat and --lifetimes-repeat must be >= 1")
+    if min(args.repeat, args.validation_repeat, args.lifetimes_repeat) < 1:
+        p.error("--repeat, --validation-repeat and --lifetimes-repeat must be >= 1")
     return args
 
 
@@ -455,8 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         return crmmodels.CRMData(transactions=df, observation_end=end)
 
     v_step = StepResult("CRMData(...) validation")
-    data = time_step(validate, 1, v_step)
-    print(f"validation: {v_step.best:.2f} s", flush=True)
+    data = time_step(validate, args.validation_repeat, v_step)
+    print(f"validation: {', '.join(f'{t:.2f}' for t in v_step.times)} s", flush=True)
 
     def summarise() -> pd.DataFrame:
         return customer_summary(data, freq=args.freq)
@@ -468,10 +472,11 @@ def main(argv: list[str] | None = None) -> int:
     def reference() -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return summary_data_from_transaction_data(
+            out: pd.DataFrame = summary_data_from_transaction_data(
                 df, "customer_id", "timestamp", monetary_value_col="amount", freq=args.freq,
                 observation_period_end=end,
             )
+        return out
 
     l_step = StepResult(f"lifetimes summary_data_from_transaction_data(freq={args.freq!r})")
     ref = time_step(reference, args.lifetimes_repeat, l_step)
@@ -511,8 +516,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cpu_count() -> int:
-    import os
-
+    """Return the number of CPUs this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

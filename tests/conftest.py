@@ -31,7 +31,7 @@ def cdnow_sample():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def tx() -> pd.DataFrame:
-    """A small valid transactions frame (3 customers)."""
+    """Return a small valid transactions frame (3 customers)."""
     return pd.DataFrame({
         "customer_id": ["a", "a", "b", "c", "c", "c"],
         "timestamp": pd.to_datetime([

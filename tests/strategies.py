@@ -34,7 +34,7 @@ def transaction_rows(draw: st.DrawFn, max_customers: int = 6, days: int = 400) -
 def transactions_frames(
     draw: st.DrawFn, min_rows: int = 1, max_rows: int = 40, max_customers: int = 6
 ) -> pd.DataFrame:
-    """Valid transactions frames (random rows, ids, times, amounts)."""
+    """Draw valid transactions frames (random rows, ids, times, amounts)."""
     rows = draw(st.lists(transaction_rows(max_customers), min_size=min_rows, max_size=max_rows))
     df = pd.DataFrame(rows)
     if draw(st.booleans()):
@@ -44,7 +44,7 @@ def transactions_frames(
 
 
 def interaction_kinds() -> st.SearchStrategy[str]:
-    """Valid interaction kinds."""
+    """Draw valid interaction kinds."""
     return st.sampled_from([k.value for k in InteractionKind])
 
 

@@ -143,7 +143,8 @@ def test_save_load_round_trip_is_exact(tx: pd.DataFrame, tmp_path: Path) -> None
     assert loaded.strings_.tolist() == ["x", "y"]
     assert loaded.when_ == model.when_
     assert loaded.nested_ == model.nested_
-    assert loaded.scalar_ == model.scalar_ and isinstance(loaded.scalar_, np.float64)
+    assert loaded.scalar_ == model.scalar_
+    assert isinstance(loaded.scalar_, np.float64)
     assert loaded.inf_ == float("inf")
     np.testing.assert_array_equal(loaded.clf_.coef_, model.clf_.coef_)
     pd.testing.assert_series_equal(loaded.sub_.params_, model.sub_.params_)

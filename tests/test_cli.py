@@ -13,7 +13,8 @@ from crmmodels.cli import main
 def test_help() -> None:
     out = subprocess.run([sys.executable, "-m", "crmmodels.cli", "--help"], capture_output=True,
                          text=True, check=True).stdout
-    assert "list-models" in out and "demo" in out
+    assert "list-models" in out
+    assert "demo" in out
 
 
 def test_list_models(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,7 +27,8 @@ def test_demo_on_sample(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "2357 customers" in out
     assert "duplicate_rows -> kept 21" in out
-    assert "frequency" in out and "monetary_value" in out
+    assert "frequency" in out
+    assert "monetary_value" in out
 
 
 @pytest.mark.slow

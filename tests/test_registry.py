@@ -40,7 +40,7 @@ def test_runtime_register() -> None:
 
 @pytest.fixture
 def plugin_dist(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An installed distribution (dist-info on sys.path) declaring two plug-ins."""
+    """Install a distribution (dist-info on sys.path) declaring plug-ins."""
     pkg = tmp_path / "acme_crm"
     pkg.mkdir()
     (pkg / "__init__.py").write_text(textwrap.dedent('''
@@ -87,5 +87,5 @@ def test_entry_point_plugins(plugin_dist: Path, cdnow_sample: crmmodels.CRMData)
     assert check_model(klass(), cdnow_sample)[-1] == "bad_params"
     with pytest.raises(CRMModelsError, match="could not be loaded"):
         get_model("broken")
-    with pytest.raises(CRMModelsError, match="not a crmmodels.CRMModel"):
+    with pytest.raises(CRMModelsError, match=r"not a crmmodels\.CRMModel"):
         get_model("not_a_model")

@@ -50,7 +50,8 @@ def test_amount_rules() -> None:
 
 def test_enums() -> None:
     i = Interaction(customer_id="a", timestamp="2024-01-01", channel="web", kind="complaint")
-    assert i.channel is Channel.WEB and i.kind is InteractionKind.COMPLAINT
+    assert i.channel is Channel.WEB
+    assert i.kind is InteractionKind.COMPLAINT
     with pytest.raises(ValidationError):
         Interaction(customer_id="a", timestamp="2024-01-01", channel="pigeon", kind="visit")
     with pytest.raises(ValidationError):

@@ -211,7 +211,7 @@ def write_model(
         "state": w.encode(state),
     }
     buf = io.BytesIO()
-    np.savez(buf, allow_pickle=False, **w.arrays)  # type: ignore[arg-type]
+    np.savez(buf, allow_pickle=False, **w.arrays)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("manifest.json", json.dumps(manifest, indent=1, allow_nan=True))
         zf.writestr("arrays.npz", buf.getvalue())

@@ -171,7 +171,7 @@ def _as_mask(values: object) -> np.ndarray:
 def _check_id(
     s: pd.Series, column: str, problems: list[_Problem], report: ValidationReport, frame: str
 ) -> tuple[pd.Series, np.ndarray, pd.Index]:
-    """Identifiers: non-null, non-empty text. Integers (or integral floats) become text."""
+    """Check identifiers: non-null, non-empty text; integers (or integral floats) become text."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     u = pd.Index(uniques)
     null_mask = codes < 0
@@ -402,7 +402,8 @@ def _check_enum(
     u = pd.Index(uniques).astype("str").str.strip().str.lower()
     ok_u = u.isin(list(allowed))
     lookup = np.asarray(u, dtype=object) if len(u) else np.array([None], dtype=object)
-    values = np.where(codes >= 0, lookup[np.maximum(codes, 0)], None)
+    values = lookup[np.maximum(codes, 0)]
+    values[codes < 0] = None
     out = pd.Series(values, index=s.index, dtype="str")
     bad = np.zeros(len(s), bool)
     valid = codes >= 0
@@ -429,8 +430,7 @@ def _check_text(s: pd.Series, column: str, report: ValidationReport, frame: str)
         vals = s.to_numpy(dtype=float, na_value=np.nan)
         if np.all(np.isnan(vals) | (vals == np.round(vals))):
             s = s.astype("Int64")
-    out = s.astype("str")
-    out[s.isna().to_numpy()] = pd.NA
+    out = s.astype("str").where(s.notna().to_numpy())
     report.add(frame, column, "as_text", "coerced", int(s.notna().sum()),
                detail=f"{column} values turned into text")
     return out
@@ -464,16 +464,16 @@ def validate_frame(
     required = required_fields(schema)
     out = df.copy(deep=False)
     if out.columns.has_duplicates:
-        dup = out.columns[out.columns.duplicated()].unique().tolist()
-        raise DataValidationError(f"{frame} has duplicated column names {dup!r}",
-                                  frame=frame, column=str(dup[0]), rule="unique_columns")
+        dup_cols = out.columns[out.columns.duplicated()].unique().tolist()
+        raise DataValidationError(f"{frame} has duplicated column names {dup_cols!r}",
+                                  frame=frame, column=str(dup_cols[0]), rule="unique_columns")
     # A required column given as the (named) index is accepted.
     for name in required:
         if name not in out.columns and name in (out.index.names or []):
             if out.index.nlevels == 1:
                 # Keep the caller's labels (for error messages), drop the index name.
                 out.insert(0, name, out.index.to_numpy())
-                out.index = out.index.rename(None)
+                out.index = pd.Index(out.index.to_numpy())
             else:
                 out = out.reset_index(level=name)
     for name in required:
@@ -486,7 +486,7 @@ def validate_frame(
 
     problems: list[_Problem] = []
     codes = np.zeros(0, dtype=np.intp)
-    uniques = pd.Index([], dtype="str")
+    uniques: pd.Index = pd.Index([], dtype="str")
     for name, kind in kinds.items():
         if name not in out.columns:
             continue

@@ -230,7 +230,7 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
                 return validate_summary(data, require_monetary=self._summary_needs_monetary)
             if self._required_frames and self._required_frames[0] != "transactions":
                 frame = self._required_frames[0]
-                return CRMData(**{frame: data})
+                return CRMData(**{frame: data})  # type: ignore[arg-type]
             return CRMData(transactions=data)
         raise DataValidationError(
             f"{type(self).__name__} takes CRMData or a DataFrame, got {type(data).__name__}",

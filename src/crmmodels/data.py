@@ -194,7 +194,9 @@ class CRMData:
                     f"{name} must be a pandas DataFrame, got {type(frame).__name__}",
                     frame=name, rule="type",
                 )
-            m: Mapping[str, Any] = mapping.get(name, {}) if per_frame else mapping
+            m: Mapping[str, Any] = (
+                mapping.get(name, {}) if per_frame else mapping  # type: ignore[assignment]
+            )
             for canonical, theirs in m.items():
                 if not isinstance(theirs, str):
                     raise InvalidParameterError(
@@ -270,10 +272,11 @@ class CRMData:
         """Every customer id seen in any frame (customers frame first, then the rest)."""
         parts = [self._uniques[k] for k in ("customers", "transactions", "interactions")
                  if k in self._uniques]
-        out = parts[0]
+        out: pd.Index = parts[0]
         for p in parts[1:]:
             out = out.append(p[~p.isin(out)])
-        return pd.Index(out, name="customer_id", dtype="str")
+        result: pd.Index = pd.Index(out, name="customer_id", dtype="str")
+        return result
 
     @property
     def n_customers(self) -> int:
@@ -404,7 +407,7 @@ def _parse_end(value: str | pd.Timestamp | None) -> pd.Timestamp | None:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise InvalidParameterError(f"observation_end {value!r} is not a date") from exc
-    if ts is pd.NaT:
+    if pd.isna(ts):
         raise InvalidParameterError("observation_end must not be NaT")
     return ts
 

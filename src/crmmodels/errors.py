@@ -30,9 +30,9 @@ __all__ = [
     "ConvergenceError",
     "ConvergenceWarning",
     "DataQualityWarning",
+    "DataValidationError",
     "DatasetError",
     "DatasetNotFoundError",
-    "DataValidationError",
     "InvalidParameterError",
     "MissingColumnError",
     "ModelFormatError",
@@ -154,7 +154,7 @@ class InvalidParameterError(CRMModelsError, ValueError):
     """A hyper-parameter has a value the model cannot use."""
 
 
-class NotFittedError(CRMModelsError, _SklearnNotFittedError):
+class NotFittedError(CRMModelsError, _SklearnNotFittedError):  # type: ignore[misc]
     """``score`` or a prediction was called before ``fit``.
 
     Also a :class:`sklearn.exceptions.NotFittedError` (hence a ``ValueError`` and an

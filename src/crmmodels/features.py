@@ -124,11 +124,6 @@ def _tx_arrays(data: CRMData, freq: str) -> _TxArrays:
     )
 
 
-def _unit(freq: str) -> int:
-    """Length of one period of ``freq`` in ``period_numbers`` steps (weeks: 1)."""
-    return 1
-
-
 def _summarise(
     codes: np.ndarray,
     periods: np.ndarray,
@@ -300,7 +295,7 @@ def calibration_holdout(
     arr = _tx_arrays(data, freq)
     cal_np = _naive_ts(cal_end)
     obs_np = _naive_ts(obs_end)
-    in_cal = arr.ts <= cal_np
+    in_cal = arr.ts <= cal_np[0]
     if not in_cal.any():
         raise DataValidationError(
             f"no transaction on or before calibration_end {cal_end}", frame="transactions",
@@ -310,15 +305,15 @@ def calibration_holdout(
     cal_p = _period_of(cal_end, freq)
     present, f, r, t, m = _summarise(arr.codes[in_cal], arr.periods[in_cal],
                                      arr.amount[in_cal], n, cal_p, freq_multiplier)
-    in_hold = (~in_cal) & (arr.ts <= obs_np)
+    in_hold = (~in_cal) & (arr.ts <= obs_np[0])
     hc, hp, ha = arr.codes[in_hold], arr.periods[in_hold], arr.amount[in_hold]
     if len(hc):
         p0 = int(hp.min())
         span = int(hp.max()) - p0 + 1
         key = hc.astype(np.int64) * span + (hp - p0)
         distinct = pd.unique(key)
-        f_hold = np.bincount(distinct // span, minlength=n).astype(np.float64)
-        s_hold = np.bincount(hc, weights=ha, minlength=n)
+        f_hold: np.ndarray = np.bincount(distinct // span, minlength=n).astype(np.float64)
+        s_hold: np.ndarray = np.bincount(hc, weights=ha, minlength=n)
     else:
         f_hold = np.zeros(n)
         s_hold = np.zeros(n)
@@ -332,10 +327,10 @@ def calibration_holdout(
     })
 
 
-def _naive_ts(ts: pd.Timestamp) -> np.datetime64:
+def _naive_ts(ts: pd.Timestamp) -> np.ndarray:
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
-    return ts.to_datetime64().astype("datetime64[ns]")
+    return np.array([ts.to_datetime64()], dtype="datetime64[ns]")[0:1]
 
 
 def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.DataFrame:
@@ -357,7 +352,7 @@ def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.D
     >>> validate_summary(pd.DataFrame({"frequency": [2], "recency": [5.0], "T": [3.0]}))
     Traceback (most recent call last):
     ...
-    crmmodels.errors.DataValidationError: [frame='summary', column='recency', rule='recency_le_T'] ...
+    crmmodels.errors.DataValidationError: [frame='summary', ...] recency must not exceed T...
     """
     from crmmodels.errors import MissingColumnError
 

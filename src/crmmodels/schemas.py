@@ -42,7 +42,9 @@ __all__ = [
     "required_fields",
 ]
 
-FieldKind = Literal["id", "datetime", "money", "number", "bool", "channel", "interaction_kind", "text"]
+FieldKind = Literal[
+    "id", "datetime", "money", "number", "bool", "channel", "interaction_kind", "text"
+]
 
 
 class Channel(StrEnum):

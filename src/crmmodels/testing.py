@@ -58,11 +58,13 @@ def _assert_same(a: Any, b: Any, where: str = "state", exact: bool = True) -> No
         else:
             np.testing.assert_allclose(a, b, rtol=1e-7, err_msg=where)
     elif isinstance(a, dict):
-        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys differ"
+        assert isinstance(b, dict), f"{where}: dict vs {type(b).__name__}"
+        assert set(a) == set(b), f"{where}: keys differ"
         for k in a:
             _assert_same(a[k], b[k], f"{where}[{k!r}]", exact)
     elif isinstance(a, list | tuple):
-        assert type(a) is type(b) and len(a) == len(b), f"{where}: sequences differ"
+        assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
+        assert len(a) == len(b), f"{where}: lengths {len(a)} vs {len(b)}"
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             _assert_same(x, y, f"{where}[{i}]", exact)
     elif isinstance(a, float) and not isinstance(a, bool):
@@ -154,7 +156,8 @@ def _check_refit(model: CRMModel, data: CRMData) -> None:
 def _shuffled(data: CRMData, seed: int = 0) -> CRMData:
     rng = np.random.default_rng(seed)
     frames = {n: f.iloc[rng.permutation(len(f))] for n, f in _frames(data).items()}
-    return CRMData(**frames, observation_end=data.observation_end,
+    return CRMData(frames.get("transactions"), frames.get("customers"),
+                   frames.get("interactions"), observation_end=data.observation_end,
                    allow_returns=data.allow_returns)
 
 
@@ -229,7 +232,7 @@ def _check_bad_data(model: CRMModel, data: CRMData) -> None:
         else:
             raise AssertionError(f"fit on data with {label} did not raise DataValidationError")
     try:
-        clone(model).fit([1, 2, 3])  # type: ignore[arg-type]
+        clone(model).fit([1, 2, 3])
     except DataValidationError:
         pass
     else:

@@ -25,13 +25,15 @@ from crmmodels.errors import DatasetError, DatasetNotFoundError, InvalidParamete
 def test_cdnow_full_and_sample() -> None:
     full = load_cdnow()
     assert full.n_customers == 23570
-    assert full.transactions is not None and len(full.transactions) == 69659
+    assert full.transactions is not None
+    assert len(full.transactions) == 69659
     assert str(full.observation_end.date()) == "1998-06-30"
     first = full.transactions.groupby("customer_id")["timestamp"].min()
     assert first.max() < np.datetime64("1997-04-01")  # the first-quarter 1997 cohort
     sample = load_cdnow_sample()
     assert sample.n_customers == 2357
-    assert sample.transactions is not None and len(sample.transactions) == 6919
+    assert sample.transactions is not None
+    assert len(sample.transactions) == 6919
     assert set(sample.customer_ids) <= set(full.customer_ids)
 
 
@@ -40,12 +42,14 @@ def test_online_retail_clean_and_raw() -> None:
     assert clean.transactions is not None
     assert len(clean.transactions) == 397_884
     assert clean.n_customers == 4338
-    assert clean.customers is not None and len(clean.customers) == 4338
+    assert clean.customers is not None
+    assert len(clean.customers) == 4338
     assert (clean.transactions["amount"] > 0).all()
     raw = load_online_retail(clean=False)
     assert raw.report.count(frame="transactions", column="customer_id", rule="not_null",
                             action="dropped") == 135_080
-    assert raw.transactions is not None and (raw.transactions["amount"] < 0).any()
+    assert raw.transactions is not None
+    assert (raw.transactions["amount"] < 0).any()
 
 
 def test_groceries() -> None:
@@ -59,7 +63,8 @@ def test_groceries() -> None:
 def test_telco_churn() -> None:
     data = load_telco_churn()
     c = data.customers
-    assert c is not None and len(c) == 7043
+    assert c is not None
+    assert len(c) == 7043
     assert int(c["churned"].sum()) == 1869
     assert int(c["TotalCharges"].isna().sum()) == 11
 
@@ -94,7 +99,8 @@ def test_missing_file_names_path_and_source(tmp_path: Path) -> None:
         load_groceries(data_home=tmp_path)
     msg = str(info.value)
     assert str(tmp_path / "groceries" / "groceries.csv") in msg
-    assert "arules" in msg and "CRMMODELS_DATA_DIR" in msg
+    assert "arules" in msg
+    assert "CRMMODELS_DATA_DIR" in msg
     assert isinstance(info.value, FileNotFoundError)
 
 

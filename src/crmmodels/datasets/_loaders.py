@@ -53,7 +53,8 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
     "groceries": DatasetInfo(
         "groceries", "groceries/groceries.csv",
         "ff1be892fd6b9b57d1a7bc50de067798963dda607619645988b21789bf23ae3b",
-        "R package arules, data(Groceries); csv in github.com/stedy/Machine-Learning-with-R-datasets",
+        "R package arules, data(Groceries); csv in "
+        "github.com/stedy/Machine-Learning-with-R-datasets",
         "public domain per the source repository; cite Hahsler, Hornik & Reutterer (2006)",
     ),
     "telco_churn": DatasetInfo(
@@ -341,7 +342,7 @@ def load_card_transactions(
     *,
     subset: Literal["full", "sample"] = "full",
 ) -> CRMData:
-    """Simulated card transactions with fraud labels (Fraud Detection Handbook).
+    """Load simulated card transactions with fraud labels (Fraud Detection Handbook).
 
     Parameters
     ----------
