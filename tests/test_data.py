@@ -387,3 +387,20 @@ def test_repr_and_ids(tx: pd.DataFrame) -> None:
     data = CRMData(transactions=tx)
     assert "transactions=6 rows" in repr(data)
     assert data.customer_ids.tolist() == ["a", "b", "c"]
+
+
+def test_drop_mixed_timezones_leaves_a_datetime_column() -> None:
+    frame = pd.DataFrame({
+        "customer_id": ["a", "a", "b"],
+        "timestamp": ["2024-01-01T00:00+01:00", "2024-01-05T00:00+02:00",
+                      "2024-01-03T00:00+01:00"],
+        "amount": [5.0, 6.0, 7.0],
+    })
+    data = CRMData(transactions=frame, on_invalid="drop")
+    assert data.report.count(rule="single_timezone", action="dropped") == 1
+    ts = data.transactions["timestamp"]
+    assert isinstance(ts.dtype, pd.DatetimeTZDtype)
+    assert data.observation_end == pd.Timestamp("2024-01-03T00:00+01:00")
+    from crmmodels import customer_summary
+
+    assert customer_summary(data).loc["a", "frequency"] == 0.0

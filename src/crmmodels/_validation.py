@@ -314,7 +314,20 @@ def _check_datetime(
                 f"{column} mixes timezones (most rows: {majority or 'naive'!r}); convert to "
                 "one zone first, e.g. pandas.to_datetime(col, utc=True)",
             ))
-            return s
+            # Parse the rows in the majority zone so that, when the others are dropped,
+            # the column left is a real datetime column.
+            majority_rows = raw.where(nonnull & ~bad)
+            try:
+                out_or_none = pd.to_datetime(majority_rows, format=datetime_format or "mixed",
+                                             errors="coerce")
+            except (ValueError, TypeError):  # pragma: no cover - defensive
+                return s
+            if out_or_none.dtype == object:  # pragma: no cover - defensive
+                return s
+            unparsed = nonnull & ~bad & out_or_none.isna().to_numpy()
+            if unparsed.any():
+                problems.append(_Problem(column, "parseable", unparsed,
+                                         f"{column} has values that are not dates"))
         out = out_or_none
         report.add(frame, column, "parsed_datetime", "coerced", int(nonnull.sum()),
                    detail=f"{column} parsed from {s.dtype}")
