@@ -404,3 +404,44 @@ def test_drop_mixed_timezones_leaves_a_datetime_column() -> None:
     from crmmodels import customer_summary
 
     assert customer_summary(data).loc["a", "frequency"] == 0.0
+
+
+def test_fast_duplicate_detection_equals_pandas() -> None:
+    from crmmodels._validation import _duplicated
+
+    rng = np.random.default_rng(0)
+    n = 80_000
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, 500, n).astype(str),
+        "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 50, n), "D"),
+        "amount": rng.integers(0, 4, n) * 2.5,
+        "product_id": rng.choice(["p1", "p2", "p3"], n),
+        "quantity": rng.choice([1.0, np.nan, -0.0, 0.0], n),
+    })
+    codes, _ = pd.factorize(frame["customer_id"])
+    expected = frame.duplicated(keep="first").to_numpy()
+    assert 0 < expected.sum() < n
+    np.testing.assert_array_equal(_duplicated(frame, "customer_id", codes), expected)
+    data = CRMData(transactions=frame, on_duplicate="drop")
+    assert data.report.count(rule="duplicate_rows", action="dropped") == int(expected.sum())
+
+
+def test_float_ids_with_infinity() -> None:
+    frame = pd.DataFrame({"customer_id": [1.0, 2.0, np.inf], "timestamp": ["2024-01-01"] * 3,
+                          "amount": [1.0, 2.0, 3.0]})
+    err = _raises(frame)
+    assert (err.column, err.rule, err.rows) == ("customer_id", "finite", [2])
+    data = CRMData(transactions=frame, on_invalid="drop")
+    assert data.transactions["customer_id"].tolist() == ["1", "2"]
+
+
+def test_customer_codes_are_sorted_ids() -> None:
+    frame = pd.DataFrame({"customer_id": ["zed", "amy", "bob", "amy"],
+                          "timestamp": ["2024-01-01"] * 4, "amount": [1.0, 2.0, 3.0, 4.0]})
+    codes, ids = CRMData(transactions=frame).customer_codes()
+    assert ids.tolist() == ["amy", "bob", "zed"]
+    assert ids[codes].tolist() == frame["customer_id"].tolist()
+    long_ids = ["b" * 100, "a" * 100 + "z", "a" * 100]
+    frame = pd.DataFrame({"customer_id": long_ids, "timestamp": ["2024-01-01"] * 3,
+                          "amount": [1.0, 2.0, 3.0]})
+    assert CRMData(transactions=frame).customer_codes()[1].tolist() == sorted(long_ids)

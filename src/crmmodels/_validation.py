@@ -171,7 +171,11 @@ def _as_mask(values: object) -> np.ndarray:
 def _check_id(
     s: pd.Series, column: str, problems: list[_Problem], report: ValidationReport, frame: str
 ) -> tuple[pd.Series, np.ndarray, pd.Index]:
-    """Check identifiers: non-null, non-empty text; integers (or integral floats) become text."""
+    """Check identifiers: non-null, non-empty text; integers (or integral floats) become text.
+
+    Returns the text column, each row's code and the distinct ids, sorted, so that
+    ``ids[codes]`` is the column and per-customer results come out in id order.
+    """
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     u = pd.Index(uniques)
     null_mask = codes < 0
@@ -179,64 +183,123 @@ def _check_id(
         problems.append(
             _Problem(column, "not_null", null_mask, f"{column} must not be missing (NaN/None)")
         )
+
+    def rows_of(bad_u: np.ndarray) -> np.ndarray:
+        bad = np.zeros(len(s), bool)
+        valid = codes >= 0
+        bad[valid] = bad_u[codes[valid]]
+        return bad
+
     # Work on the distinct values only.
     if pd.api.types.is_bool_dtype(u.dtype):
         problems.append(
             _Problem(column, "type", np.ones(len(s), bool), f"{column} must be text, not boolean")
         )
         return s, codes, u
+    coerced = True
     if pd.api.types.is_float_dtype(u.dtype):
         vals = u.to_numpy(dtype=float)
-        integral = np.isfinite(vals) & (vals == np.round(vals))
-        text = np.where(
-            integral, pd.Series(vals).round().astype("int64", errors="ignore").astype(str),
-            pd.Series(vals).astype(str),
+        finite = np.isfinite(vals)
+        if not finite.all():
+            problems.append(_Problem(column, "finite", rows_of(~finite),
+                                     f"{column} must not be infinite"))
+        text_u = pd.Index(
+            [str(int(v)) if f and v.is_integer() else str(v) for v, f in zip(vals, finite,
+                                                                           strict=True)],
+            dtype="str",
         )
-        text_u = pd.Index(np.asarray(text, dtype=object)).astype("str")
-        coerced = True
     elif pd.api.types.is_integer_dtype(u.dtype):
         text_u = u.astype("str")
-        coerced = True
     elif pd.api.types.is_string_dtype(u.dtype) or u.dtype == object:
-        kinds = pd.Series(u).map(type)
-        non_text = ~kinds.isin([str, np.str_]).to_numpy()
+        if u.dtype == "str":
+            non_text = np.zeros(len(u), bool)
+        else:
+            non_text = ~pd.Series(u).map(type).isin([str, np.str_]).to_numpy()
         if non_text.any():
             # Mixed objects (e.g. ints and strings): turn everything into text.
-            objs = u.to_numpy(dtype=object)
             conv = [
-                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in objs
+                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                for v in u.to_numpy(dtype=object)
             ]
             text_u = pd.Index(conv, dtype="str")
-            coerced = True
         else:
             text_u = u.astype("str")
             coerced = False
     else:
         text_u = u.astype("str")
-        coerced = True
-    stripped = text_u.str.strip()
-    empty_u = np.asarray(stripped.str.len() == 0, dtype=bool)
+    empty_u = np.asarray(text_u.str.len() == 0, dtype=bool) | np.asarray(
+        text_u.str.isspace(), dtype=bool
+    )
     if empty_u.any():
-        bad = np.zeros(len(s), bool)
-        valid_codes = codes >= 0
-        bad[valid_codes] = empty_u[codes[valid_codes]]
-        problems.append(_Problem(column, "non_empty", bad, f"{column} must not be empty text"))
-    # Different raw values may map to the same text (1 and "1"): re-factorise the text.
-    new_codes_u, final_uniques = pd.factorize(text_u)
-    merged = len(final_uniques) < len(text_u)
+        problems.append(_Problem(column, "non_empty", rows_of(empty_u),
+                                 f"{column} must not be empty text"))
     if coerced:
         report.add(frame, column, "as_text", "coerced", int((~null_mask).sum()),
                    detail=f"{column} values turned into text")
-    new_codes = np.where(codes >= 0, new_codes_u[np.maximum(codes, 0)], -1)
-    if coerced or merged:
-        values = pd.Series(
-            pd.Categorical.from_codes(new_codes, categories=pd.Index(final_uniques, dtype="str")),
-            index=s.index,
-        ).astype("str")
-        # NaN ids become <NA> after astype; they are reported above.
-        return values, new_codes, pd.Index(final_uniques, dtype="str")
+        # Different raw values may map to the same text (1 and "1"): re-factorise.
+        rank_u, final_uniques = pd.factorize(text_u, sort=True)
+        final = pd.Index(final_uniques, dtype="str")
+    else:
+        order = _argsort_text(text_u)
+        final = text_u[order]
+        rank_u = np.empty(len(order), dtype=np.intp)
+        rank_u[order] = np.arange(len(order))
+    new_codes = np.where(codes >= 0, rank_u[np.maximum(codes, 0)], -1)
+    if coerced:
+        lookup = np.append(np.asarray(final, dtype=object), None)
+        values = pd.Series(lookup[new_codes], index=s.index, dtype="str")
+        return values, new_codes, final
     out = s if s.dtype == "str" else s.astype("str")
-    return out, new_codes, pd.Index(final_uniques, dtype="str")
+    return out, new_codes, final
+
+
+def _argsort_text(values: pd.Index) -> np.ndarray:
+    """Argsort distinct strings by code point (as Python compares them), fast when short."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.intp)
+    longest = int(values.str.len().max())
+    if longest <= 64:
+        return np.argsort(np.asarray(values, dtype=f"U{max(longest, 1)}"), kind="stable")
+    return np.asarray(values.argsort(), dtype=np.intp)
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _duplicated(out: pd.DataFrame, id_col: str | None, codes: np.ndarray) -> np.ndarray:
+    """Exact ``DataFrame.duplicated(keep="first")``, fast for large frames.
+
+    Rows are hashed on their id codes and numeric / datetime columns; only rows whose
+    hash occurs more than once are compared exactly, column by column, by pandas.
+    """
+    n = len(out)
+    if n < 50_000:
+        return out.duplicated(keep="first").to_numpy()
+    h = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for col in out.columns:
+            series = out[col]
+            if col == id_col:
+                v = codes.astype(np.int64).view(np.uint64)
+            elif pd.api.types.is_datetime64_any_dtype(series.dtype):
+                v = series.to_numpy(dtype="datetime64[ns]").view(np.int64).view(np.uint64) \
+                    if getattr(series.dtype, "tz", None) is None \
+                    else series.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(
+                        dtype="datetime64[ns]").view(np.int64).view(np.uint64)
+            elif pd.api.types.is_numeric_dtype(series.dtype) or \
+                    pd.api.types.is_bool_dtype(series.dtype):
+                f = series.to_numpy(dtype=np.float64, na_value=np.nan) + 0.0  # -0.0 -> 0.0
+                f[np.isnan(f)] = np.nan
+                v = f.view(np.uint64)
+            else:
+                continue
+            h = (h ^ (v + _MIX + (h << np.uint64(6)) + (h >> np.uint64(2)))) * _MIX
+    candidates = pd.Series(h).duplicated(keep=False).to_numpy()
+    result = np.zeros(n, dtype=bool)
+    if candidates.any():
+        pos = np.flatnonzero(candidates)
+        result[pos] = out.iloc[pos].duplicated(keep="first").to_numpy()
+    return result
 
 
 def _tz_status(values: pd.Series) -> pd.Series:
@@ -559,7 +622,7 @@ def validate_frame(
                 frame=frame, rule="non_empty",
             )
 
-    dup = out.duplicated(keep="first").to_numpy()
+    dup = _duplicated(out, "customer_id" if "customer_id" in out.columns else None, codes)
     n_dup = int(dup.sum())
     if n_dup:
         if on_duplicate == "raise":

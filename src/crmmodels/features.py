@@ -124,6 +124,17 @@ def _tx_arrays(data: CRMData, freq: str) -> _TxArrays:
     )
 
 
+def _distinct_pairs(codes: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
+    """Distinct ``code * span + offset`` keys (one per customer and period), sorted."""
+    key = np.sort(codes.astype(np.int64) * span + offsets)
+    if len(key) == 0:
+        return key
+    keep = np.empty(len(key), dtype=bool)
+    keep[0] = True
+    np.not_equal(key[1:], key[:-1], out=keep[1:])
+    return key[keep]
+
+
 def _summarise(
     codes: np.ndarray,
     periods: np.ndarray,
@@ -143,12 +154,11 @@ def _summarise(
     # Distinct (customer, period) pairs.
     p0 = int(periods.min()) if len(periods) else 0
     span = int(periods.max()) - p0 + 1 if len(periods) else 1
-    key = codes.astype(np.int64) * span + (periods - p0)
-    distinct = pd.unique(key)
-    n_periods = np.bincount(distinct // span, minlength=n_codes)
+    n_periods = np.bincount(_distinct_pairs(codes, periods - p0, span) // span,
+                            minlength=n_codes)
     frequency = np.where(present, n_periods - 1, 0).astype(np.float64)
     is_first = periods == first[codes]
-    repeat_sum = np.bincount(codes[~is_first], weights=amount[~is_first], minlength=n_codes)
+    repeat_sum = np.bincount(codes, weights=np.where(is_first, 0.0, amount), minlength=n_codes)
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
     recency = np.where(present, (last - first), 0).astype(np.float64) / freq_multiplier
@@ -223,11 +233,9 @@ def customer_summary(
 
 
 def _frame(ids: pd.Index, present: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    # CRMData keeps the distinct ids sorted, so the result is in customer_id order.
     idx = pd.Index(ids[present], name="customer_id", dtype="str")
-    out = pd.DataFrame({k: v[present] for k, v in cols.items()}, index=idx)
-    if not out.index.is_monotonic_increasing:
-        out = out.sort_index()
-    return out
+    return pd.DataFrame({k: v[present] for k, v in cols.items()}, index=idx)
 
 
 def calibration_holdout(
@@ -310,9 +318,8 @@ def calibration_holdout(
     if len(hc):
         p0 = int(hp.min())
         span = int(hp.max()) - p0 + 1
-        key = hc.astype(np.int64) * span + (hp - p0)
-        distinct = pd.unique(key)
-        f_hold: np.ndarray = np.bincount(distinct // span, minlength=n).astype(np.float64)
+        f_hold: np.ndarray = np.bincount(_distinct_pairs(hc, hp - p0, span) // span,
+                                         minlength=n).astype(np.float64)
         s_hold: np.ndarray = np.bincount(hc, weights=ha, minlength=n)
     else:
         f_hold = np.zeros(n)
