@@ -246,7 +246,8 @@ def _check_id(
         rank_u[order] = np.arange(len(order))
     new_codes = np.where(codes >= 0, rank_u[np.maximum(codes, 0)], -1)
     if coerced:
-        lookup = np.append(np.asarray(final, dtype=object), None)
+        lookup = np.empty(len(final) + 1, dtype=object)
+        lookup[:-1] = np.asarray(final, dtype=object)
         values = pd.Series(lookup[new_codes], index=s.index, dtype="str")
         return values, new_codes, final
     out = s if s.dtype == "str" else s.astype("str")
