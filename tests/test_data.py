@@ -445,3 +445,12 @@ def test_customer_codes_are_sorted_ids() -> None:
     frame = pd.DataFrame({"customer_id": long_ids, "timestamp": ["2024-01-01"] * 3,
                           "amount": [1.0, 2.0, 3.0]})
     assert CRMData(transactions=frame).customer_codes()[1].tolist() == sorted(long_ids)
+
+
+def test_future_check_uses_the_data_timezone() -> None:
+    soon = pd.Timestamp.now(tz="Pacific/Kiritimati").floor("min")  # UTC+14: wall clock ahead
+    frame = pd.DataFrame({"customer_id": ["a"], "timestamp": [soon], "amount": [1.0]})
+    assert CRMData(transactions=frame).observation_end == soon
+    later = frame.assign(timestamp=[soon + pd.Timedelta(hours=2)])
+    with pytest.raises(DataValidationError, match="future"):
+        CRMData(transactions=later)

@@ -595,7 +595,12 @@ def validate_frame(
         ts = out[ts_col]
         limit = observation_end if observation_end is not None else future_limit
         if limit is not None:
-            lim = _align_tz(limit, ts)
+            tz = getattr(ts.dtype, "tz", None)
+            if observation_end is None and tz is not None:
+                # "Now" in the data's own zone (naive data are compared with local now).
+                lim = pd.Timestamp.now(tz=tz)
+            else:
+                lim = _align_tz(limit, ts)
             after = (ts > lim).to_numpy(dtype=bool, na_value=False)
             if after.any():
                 what = "observation_end" if observation_end is not None else "now (future date)"

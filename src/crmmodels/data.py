@@ -286,8 +286,9 @@ class CRMData:
     def customer_codes(self, frame: FrameName = "transactions") -> tuple[np.ndarray, pd.Index]:
         """Integer codes of each row's customer and the ids they index.
 
-        ``ids[codes[i]]`` is the customer of row ``i`` of ``frame``; computed once
-        during validation so that every model can group by customer for free.
+        ``ids[codes[i]]`` is the customer of row ``i`` of ``frame``; ``ids`` is sorted.
+        Computed once during validation so that every model can group by customer
+        for free and per-customer results come out in id order.
 
         Examples
         --------
