@@ -30,6 +30,7 @@ from crmmodels.datasets._loaders import (
     load_telco_churn,
     load_vehicle_insurance_fraud,
 )
+from crmmodels.datasets._simulate import simulate_bg_nbd, simulate_pareto_nbd, simulate_sbg
 
 __all__ = [
     "DATASETS",
@@ -43,4 +44,7 @@ __all__ = [
     "load_online_retail",
     "load_telco_churn",
     "load_vehicle_insurance_fraud",
+    "simulate_bg_nbd",
+    "simulate_pareto_nbd",
+    "simulate_sbg",
 ]

@@ -1,0 +1,226 @@
+"""Shared maximum-likelihood machinery of the CLV models.
+
+* :func:`compress` collapses customers with identical sufficient statistics into one
+  weighted row (real logs repeat ``(frequency, recency, T)`` a lot: one-time buyers
+  of the same cohort all share one row);
+* :func:`fit_mle` maximises a weighted log-likelihood over the log of the (positive)
+  parameters with L-BFGS-B, then computes the observed information (the Hessian of
+  the negative log-likelihood in the natural parameters, by central differences of
+  the analytic or numerical gradient) and its inverse, the asymptotic covariance;
+* failures raise :class:`~crmmodels.errors.ConvergenceError` carrying the optimiser
+  result, and estimates on the boundary of the parameter space are flagged with a
+  :class:`~crmmodels.errors.ConvergenceWarning` that says what the boundary means.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from crmmodels.errors import ConvergenceError, ConvergenceWarning
+
+__all__ = ["FitResult", "compress", "fit_mle", "summary_table"]
+
+# Negative log-likelihood (and optionally its gradient) in natural parameters.
+NLL = Callable[[np.ndarray], float]
+GRAD = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Outcome of :func:`fit_mle`."""
+
+    params: np.ndarray
+    log_likelihood: float
+    covariance: np.ndarray
+    converged: bool
+    result: Any
+
+
+def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """Distinct rows of the given columns, their counts, and each input row's distinct row.
+
+    Returns
+    -------
+    unique : tuple of arrays
+        One array per column, the distinct rows in lexicographic order.
+    weights : ndarray
+        How many input rows each distinct row stands for.
+    inverse : ndarray
+        ``unique[k][inverse[i]] == columns[k][i]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> (x, t), w, inv = compress(np.array([1., 0., 1.]), np.array([5., 2., 5.]))
+    >>> x.tolist(), t.tolist(), w.tolist(), inv.tolist()
+    ([0.0, 1.0], [2.0, 5.0], [1, 2], [1, 0, 1])
+    """
+    n = len(columns[0])
+    if n == 0:
+        return tuple(np.asarray(c, dtype=float) for c in columns), np.zeros(0), np.zeros(0, int)
+    order = np.lexsort(tuple(reversed(columns)))
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for c in columns:
+        sc = c[order]
+        new[1:] |= sc[1:] != sc[:-1]
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.intp)
+    inverse[order] = group
+    weights = np.diff(np.append(starts, n)).astype(float)
+    unique = tuple(np.asarray(c, dtype=float)[order[starts]] for c in columns)
+    return unique, weights, inverse
+
+
+def _numeric_grad(fun: NLL, x: np.ndarray) -> np.ndarray:
+    g = np.empty_like(x)
+    for i in range(len(x)):
+        h = 1e-6 * max(1.0, abs(x[i]))
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (fun(x + e) - fun(x - e)) / (2 * h)
+    return g
+
+
+def hessian(nll: NLL, params: np.ndarray, grad: GRAD | None = None) -> np.ndarray:
+    """Hessian of ``nll`` at ``params`` by central differences (of ``grad`` when given).
+
+    Steps are relative to each parameter, so parameters of very different scales get
+    comparable accuracy.
+    """
+    k = len(params)
+    g = grad if grad is not None else (lambda p: _numeric_grad(nll, p))
+    h = np.empty((k, k))
+    for i in range(k):
+        step = 1e-4 * max(abs(params[i]), 1e-8)
+        e = np.zeros(k)
+        e[i] = step
+        h[:, i] = (g(params + e) - g(params - e)) / (2 * step)
+    return (h + h.T) / 2
+
+
+def fit_mle(
+    nll: NLL,
+    x0: np.ndarray,
+    names: Sequence[str],
+    *,
+    grad: GRAD | None = None,
+    model: str = "model",
+    boundary_notes: dict[str, str] | None = None,
+    maxiter: int = 2000,
+    extra_starts: Sequence[np.ndarray] = (),
+) -> FitResult:
+    """Maximise a log-likelihood over positive parameters.
+
+    Parameters
+    ----------
+    nll : callable
+        Negative log-likelihood of the natural (positive) parameters.
+    x0 : ndarray
+        Starting point (natural parameters, all > 0).
+    names : sequence of str
+        Parameter names (for messages).
+    grad : callable, optional
+        Gradient of ``nll`` in natural parameters; numerical when absent.
+    model : str
+        Model name for messages.
+    boundary_notes : dict, optional
+        ``{name: meaning}`` explaining what a parameter driven to 0 or infinity
+        means; such estimates get a :class:`ConvergenceWarning`.
+    maxiter : int
+        Optimiser iteration limit.
+    extra_starts : sequence of ndarray
+        Further starting points; the best optimum wins.
+
+    Returns
+    -------
+    FitResult
+    """
+
+    def f_log(theta: np.ndarray) -> float:
+        with np.errstate(all="ignore"):
+            value = float(nll(np.exp(theta)))
+        return value if np.isfinite(value) else 1e300
+
+    def g_log(theta: np.ndarray) -> np.ndarray:
+        p = np.exp(theta)
+        with np.errstate(all="ignore"):
+            gp = grad(p) if grad is not None else _numeric_grad(nll, p)
+        gl = gp * p
+        return np.where(np.isfinite(gl), gl, 0.0)
+
+    best: Any = None
+    for start in (x0, *extra_starts):
+        res = optimize.minimize(
+            f_log, np.log(np.asarray(start, dtype=float)), jac=g_log, method="L-BFGS-B",
+            bounds=[(-30.0, 30.0)] * len(x0),
+            options={"maxiter": maxiter, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 30},
+        )
+        if best is None or (np.isfinite(res.fun) and res.fun < best.fun):
+            best = res
+    params = np.exp(best.x)
+    value = float(nll(params))
+    if not np.isfinite(value) or value >= 1e299:
+        raise ConvergenceError(
+            f"{model}: the log-likelihood is not finite at the optimum; check the data "
+            "(e.g. recency > T) or start elsewhere", best,
+        )
+    # L-BFGS-B may stop on "ABNORMAL" line searches very close to the optimum; accept
+    # those when the gradient (in log-parameters) is small.
+    gnorm = float(np.max(np.abs(g_log(best.x)))) if len(best.x) else 0.0
+    converged = bool(best.success) or gnorm < 1e-3 * max(1.0, abs(value)) ** 0.5
+    if not converged:
+        raise ConvergenceError(
+            f"{model}: the optimiser did not converge ({best.message}); the result is in "
+            "err.result", best,
+        )
+    at_bound = np.abs(best.x) >= 29.9
+    notes = boundary_notes or {}
+    for name, hit, p in zip(names, at_bound, params, strict=True):
+        if hit:
+            side = "0" if p < 1 else "infinity"
+            warnings.warn(
+                f"{model}: {name} was driven to {side} (estimate {p:.3g}); "
+                + notes.get(name, "the model is at the edge of its parameter space")
+                + ". Standard errors are not meaningful for it.",
+                ConvergenceWarning, stacklevel=3,
+            )
+    with np.errstate(all="ignore"):
+        h = hessian(nll, params, grad)
+    try:
+        cov = np.linalg.inv(h)
+        if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+            raise np.linalg.LinAlgError("not positive definite")
+    except np.linalg.LinAlgError:
+        cov = np.full((len(params), len(params)), np.nan)
+    return FitResult(params, -value, cov, converged, best)
+
+
+def summary_table(params: pd.Series, covariance: pd.DataFrame) -> pd.DataFrame:
+    """Estimate, standard error and Wald 95% interval per parameter.
+
+    The interval is computed on the log scale (parameters are positive) and
+    transformed back, so it never includes negative values.
+    """
+    se = np.sqrt(np.diag(covariance.to_numpy()))
+    est = params.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_se = se / est
+    z = 1.959963984540054
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "se": se,
+            "lower_95": est * np.exp(-z * log_se),
+            "upper_95": est * np.exp(z * log_se),
+        },
+        index=params.index,
+    )
