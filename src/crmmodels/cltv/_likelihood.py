@@ -60,7 +60,7 @@ def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, 
     >>> import numpy as np
     >>> (x, t), w, inv = compress(np.array([1., 0., 1.]), np.array([5., 2., 5.]))
     >>> x.tolist(), t.tolist(), w.tolist(), inv.tolist()
-    ([0.0, 1.0], [2.0, 5.0], [1, 2], [1, 0, 1])
+    ([0.0, 1.0], [2.0, 5.0], [1.0, 2.0], [1, 0, 1])
     """
     n = len(columns[0])
     if n == 0:
