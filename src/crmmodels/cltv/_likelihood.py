@@ -201,6 +201,14 @@ def fit_mle(
             raise np.linalg.LinAlgError("not positive definite")
     except np.linalg.LinAlgError:
         cov = np.full((len(params), len(params)), np.nan)
+        if not at_bound.any():
+            warnings.warn(
+                f"{model}: the information matrix is singular at the optimum, so some of "
+                f"{list(names)} are not identified by these data (e.g. no customer made a "
+                "repeat purchase); standard errors are NaN and the estimates are arbitrary "
+                "along the flat directions.",
+                ConvergenceWarning, stacklevel=3,
+            )
     return FitResult(params, -value, cov, converged, best)
 
 
