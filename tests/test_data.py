@@ -104,8 +104,21 @@ def test_timezone_mixed_timestamps(tx: pd.DataFrame) -> None:
     ]
     err = _raises(bad)
     assert (err.column, err.rule) == ("timestamp", "single_timezone")
-    assert err.rows == [2, 5]
+    assert err.rows == [5]  # the one naive value among timezone-aware ones
     assert "utc=True" in str(err)
+
+
+def test_several_utc_offsets_become_utc_and_are_counted(tx: pd.DataFrame) -> None:
+    """Offsets that differ (e.g. across daylight saving) name exact instants: kept, in UTC."""
+    offsets = tx.copy()
+    offsets["timestamp"] = ["2024-03-30T10:00+01:00", "2024-04-02T12:00+02:00",
+                            "2024-01-03T09:00+01:00", "2024-01-02T08:00+01:00",
+                            "2024-01-02T18:00+01:00", "2024-04-01T11:00+02:00"]
+    data = CRMData(transactions=offsets)
+    ts = data.transactions["timestamp"]
+    assert str(ts.dt.tz) == "UTC"
+    assert ts.iloc[1] == pd.Timestamp("2024-04-02T10:00Z")
+    assert data.report.count(column="timestamp", rule="to_utc", action="coerced") == 6
 
 
 def test_timezone_mixed_datetime_objects(tx: pd.DataFrame) -> None:
@@ -392,7 +405,7 @@ def test_repr_and_ids(tx: pd.DataFrame) -> None:
 def test_drop_mixed_timezones_leaves_a_datetime_column() -> None:
     frame = pd.DataFrame({
         "customer_id": ["a", "a", "b"],
-        "timestamp": ["2024-01-01T00:00+01:00", "2024-01-05T00:00+02:00",
+        "timestamp": ["2024-01-01T00:00+01:00", "2024-01-05T00:00",
                       "2024-01-03T00:00+01:00"],
         "amount": [5.0, 6.0, 7.0],
     })
@@ -454,3 +467,74 @@ def test_future_check_uses_the_data_timezone() -> None:
     later = frame.assign(timestamp=[soon + pd.Timedelta(hours=2)])
     with pytest.raises(DataValidationError, match="future"):
         CRMData(transactions=later)
+
+
+def test_reviewed_edge_cases() -> None:
+    from crmmodels import customer_summary
+
+    # A NaT does not switch off the observation_end check.
+    tx = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                       "timestamp": pd.to_datetime(["2024-01-01", None, "2024-03-01"]),
+                       "amount": [1.0, 2.0, 3.0]})
+    data = CRMData(transactions=tx, observation_end="2024-01-31", on_invalid="drop")
+    assert data.report.count(rule="not_after_observation_end", action="dropped") == 1
+    assert data.transactions["customer_id"].tolist() == ["a"]
+    # Missing amounts are dropped even when other amounts are not numbers.
+    tx = pd.DataFrame({"customer_id": list("aabc"),
+                       "timestamp": ["2024-01-01", "2024-01-05", "2024-01-03", "2024-01-04"],
+                       "amount": ["1.0", "x", None, "4"]})
+    data = CRMData(transactions=tx, on_invalid="drop")
+    assert data.report.count(rule="not_null", column="amount") == 1
+    assert data.report.count(rule="numeric", column="amount") == 1
+    assert data.transactions["amount"].notna().all()
+    # Dates before 1678 do not overflow.
+    old = pd.DataFrame({"customer_id": ["a", "a"], "timestamp": ["1600-01-01", "1600-01-11"],
+                        "amount": [1.0, 2.0]})
+    assert customer_summary(old).loc["a", "recency"] == 10.0
+    # Unhashable free attributes are kept and do not break duplicate detection.
+    data = CRMData.from_records([{"customer_id": "a", "timestamp": "2024-01-01", "amount": 1,
+                                  "tags": ["x", "y"]}] * 2)
+    assert data.report.count(rule="duplicate_rows") == 1
+    # A customers attribute called "timestamp" is just an attribute.
+    CRMData(customers=pd.DataFrame({"customer_id": ["a"], "timestamp": ["2020-01-01"]}))
+    # Ids are stripped; enum case is ignored and the coercion counted.
+    tx = pd.DataFrame({"customer_id": ["a", " a", "a "], "timestamp": ["2024-01-01"] * 3,
+                       "amount": [1.0, 2.0, 3.0], "channel": ["Web", " web", "EMAIL"]})
+    data = CRMData(transactions=tx)
+    assert data.n_customers == 1
+    assert data.report.count(column="channel", rule="as_enum") == 3
+    # Categorical float ids give the same text as float ids.
+    cat = tx.assign(customer_id=pd.Categorical([1.0, 2.0, 1.0]))
+    assert CRMData(transactions=cat).customer_ids.tolist() == ["1", "2"]
+    # MultiIndex columns are refused with a clear error.
+    multi = tx.copy()
+    multi.columns = pd.MultiIndex.from_product([["x"], tx.columns])
+    with pytest.raises(DataValidationError, match="MultiIndex"):
+        CRMData(transactions=multi)
+
+
+def test_observation_end_timezones(tx: pd.DataFrame) -> None:
+    aware = tx.assign(timestamp=tx["timestamp"].dt.tz_localize("UTC"))
+    ny = pd.Timestamp("2024-02-01 07:00", tz="America/New_York")
+    data = CRMData(transactions=aware, observation_end=ny)
+    assert str(data.observation_end.tz) == "UTC"
+    assert data.observation_end == ny
+    with pytest.raises(InvalidParameterError, match="timezone-aware"):
+        CRMData(transactions=tx, observation_end=ny)
+    from crmmodels import calibration_holdout, customer_summary
+
+    s = customer_summary(data)
+    assert (s["recency"] <= s["T"]).all()
+    with pytest.raises(InvalidParameterError):
+        calibration_holdout(tx, "not a date")
+
+
+def test_from_frames_maps_index_names_and_only_schema_fields() -> None:
+    customers = pd.DataFrame({"date": ["x"]}, index=pd.Index(["a"], name="CustomerID"))
+    tx = pd.DataFrame({"CustomerID": ["a"], "date": ["2024-01-01"], "Spend": [1.0]})
+    data = CRMData.from_frames(tx, customers,
+                               columns={"customer_id": "CustomerID", "timestamp": "date",
+                                        "amount": "Spend"})
+    assert data.customers is not None
+    assert data.customers["customer_id"].tolist() == ["a"]
+    assert "date" in data.customers.columns

@@ -12,7 +12,7 @@ import difflib
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -176,6 +176,8 @@ def _check_id(
     Returns the text column, each row's code and the distinct ids, sorted, so that
     ``ids[codes]`` is the column and per-customer results come out in id order.
     """
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(s.cat.categories.dtype)
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     u = pd.Index(uniques)
     null_mask = codes < 0
@@ -230,6 +232,11 @@ def _check_id(
     empty_u = np.asarray(text_u.str.len() == 0, dtype=bool) | np.asarray(
         text_u.str.isspace(), dtype=bool
     )
+    # Surrounding whitespace is not part of an id (as in the record schemas).
+    padded = np.asarray(text_u.str.len() != text_u.str.strip().str.len(), dtype=bool) & ~empty_u
+    if padded.any():
+        text_u = text_u.str.strip()
+        coerced = True
     if empty_u.any():
         problems.append(_Problem(column, "non_empty", rows_of(empty_u),
                                  f"{column} must not be empty text"))
@@ -275,7 +282,7 @@ def _duplicated(out: pd.DataFrame, id_col: str | None, codes: np.ndarray) -> np.
     """
     n = len(out)
     if n < 50_000:
-        return out.duplicated(keep="first").to_numpy()
+        return _exact_duplicated(out)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for col in out.columns:
@@ -299,8 +306,21 @@ def _duplicated(out: pd.DataFrame, id_col: str | None, codes: np.ndarray) -> np.
     result = np.zeros(n, dtype=bool)
     if candidates.any():
         pos = np.flatnonzero(candidates)
-        result[pos] = out.iloc[pos].duplicated(keep="first").to_numpy()
+        result[pos] = _exact_duplicated(out.iloc[pos])
     return result
+
+
+def _exact_duplicated(frame: pd.DataFrame) -> np.ndarray:
+    """``duplicated(keep="first")`` that also copes with unhashable cells (lists, dicts)."""
+    try:
+        return frame.duplicated(keep="first").to_numpy()
+    except TypeError:
+        hashable = frame.copy()
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                hashable[col] = frame[col].map(
+                    lambda v: repr(v) if isinstance(v, list | dict | set) else v)
+        return hashable.duplicated(keep="first").to_numpy()
 
 
 def _tz_status(values: pd.Series) -> pd.Series:
@@ -369,31 +389,41 @@ def _check_datetime(
                         + (f" in format {datetime_format!r}" if datetime_format else ""),
                     ))
         if out_or_none is None or out_or_none.dtype == object:
-            status = _tz_status(raw[nonnull])
-            majority = status.mode().iloc[0]
-            bad = np.zeros(len(s), bool)
-            bad[np.flatnonzero(nonnull)] = (status != majority).to_numpy()
-            problems.append(_Problem(
-                column, "single_timezone", bad,
-                f"{column} mixes timezones (most rows: {majority or 'naive'!r}); convert to "
-                "one zone first, e.g. pandas.to_datetime(col, utc=True)",
-            ))
-            # Parse the rows in the majority zone so that, when the others are dropped,
-            # the column left is a real datetime column.
-            majority_rows = raw.where(nonnull & ~bad)
+            aware = (_tz_status(raw[nonnull]) != "").to_numpy()
+            mixed = np.zeros(len(s), bool)
+            if aware.any() and not aware.all():
+                # Naive and timezone-aware values together: ambiguous, an error.
+                minority = aware if aware.sum() <= (~aware).sum() else ~aware
+                mixed[np.flatnonzero(nonnull)] = minority
+                majority = "timezone-aware" if minority is not aware else "naive"
+                problems.append(_Problem(
+                    column, "single_timezone", mixed,
+                    f"{column} mixes naive and timezone-aware values (most rows: "
+                    f"{majority}); convert to one convention first, e.g. "
+                    "pandas.to_datetime(col, utc=True)",
+                ))
+                kwargs: dict[str, Any] = {}
+            else:
+                # Only the offsets differ (e.g. across daylight saving): the instants are
+                # unambiguous, so express them in UTC and count the conversion.
+                kwargs = {"utc": True}
+                report.add(frame, column, "to_utc", "coerced", int(nonnull.sum()),
+                           detail=f"{column} had several UTC offsets; converted to UTC")
             try:
-                out_or_none = pd.to_datetime(majority_rows, format=datetime_format or "mixed",
-                                             errors="coerce")
+                out_or_none = pd.to_datetime(raw.where(nonnull & ~mixed),
+                                             format=datetime_format or "mixed",
+                                             errors="coerce", **kwargs)
             except (ValueError, TypeError):  # pragma: no cover - defensive
                 return s
             if out_or_none.dtype == object:  # pragma: no cover - defensive
                 return s
-            unparsed = nonnull & ~bad & out_or_none.isna().to_numpy()
+            unparsed = nonnull & ~mixed & out_or_none.isna().to_numpy()
             if unparsed.any():
                 problems.append(_Problem(column, "parseable", unparsed,
                                          f"{column} has values that are not dates"))
         out = out_or_none
-        report.add(frame, column, "parsed_datetime", "coerced", int(nonnull.sum()),
+        n_parsed = int((nonnull & out.notna().to_numpy()).sum())
+        report.add(frame, column, "parsed_datetime", "coerced", n_parsed,
                    detail=f"{column} parsed from {s.dtype}")
     null = out.isna().to_numpy()
     if required and null.any():
@@ -415,6 +445,7 @@ def _check_numeric(
         problems.append(_Problem(column, "numeric", np.ones(len(s), bool),
                                  f"{column} must be numeric, not boolean"))
         return s
+    bad = np.zeros(len(s), dtype=bool)
     if pd.api.types.is_numeric_dtype(s.dtype):
         out = s.astype("float64") if not pd.api.types.is_float_dtype(s.dtype) else s
     else:
@@ -431,8 +462,9 @@ def _check_numeric(
         out = out.astype("float64")
     vals = out.to_numpy(dtype="float64", na_value=np.nan)
     nan = np.isnan(vals)
-    if required and nan.any() and not any(p.column == column for p in problems):
-        problems.append(_Problem(column, "not_null", nan, f"{column} must not be missing"))
+    missing = nan & ~bad
+    if required and missing.any():
+        problems.append(_Problem(column, "not_null", missing, f"{column} must not be missing"))
     inf = np.isinf(vals)
     if inf.any():
         problems.append(_Problem(column, "finite", inf, f"{column} must be finite"))
@@ -476,8 +508,14 @@ def _check_enum(
     required: bool,
 ) -> pd.Series:
     codes, uniques = pd.factorize(s)
-    u = pd.Index(uniques).astype("str").str.strip().str.lower()
+    raw_u = pd.Index(uniques).astype("str")
+    u = raw_u.str.strip().str.lower()
     ok_u = u.isin(list(allowed))
+    changed_u = np.asarray(u != raw_u, dtype=bool) & np.asarray(ok_u, dtype=bool)
+    if changed_u.any():
+        valid_codes = codes[codes >= 0]
+        report.add(frame, column, "as_enum", "coerced", int(changed_u[valid_codes].sum()),
+                   detail=f"{column} values stripped and lower-cased to match the allowed values")
     lookup = np.asarray(u, dtype=object) if len(u) else np.array([None], dtype=object)
     values = lookup[np.maximum(codes, 0)]
     values[codes < 0] = None
@@ -539,6 +577,11 @@ def validate_frame(
         )
     kinds = field_kinds(schema)
     required = required_fields(schema)
+    if isinstance(df.columns, pd.MultiIndex):
+        raise DataValidationError(
+            f"{frame} has MultiIndex columns; flatten them to single names first",
+            frame=frame, rule="type",
+        )
     out = df.copy(deep=False)
     if out.columns.has_duplicates:
         dup_cols = out.columns[out.columns.duplicated()].unique().tolist()
@@ -590,8 +633,9 @@ def validate_frame(
         elif kind == "text":
             out[name] = _check_text(s, name, report, frame)
 
-    ts_col = "timestamp" if "timestamp" in out.columns else None
-    if ts_col is not None and not any(p.column == ts_col for p in problems):
+    ts_col = "timestamp" if kinds.get("timestamp") == "datetime" and "timestamp" in out.columns \
+        else None
+    if ts_col is not None and _is_datetime(out[ts_col]):
         ts = out[ts_col]
         limit = observation_end if observation_end is not None else future_limit
         if limit is not None:
@@ -652,10 +696,34 @@ def validate_frame(
     return FrameResult(out, codes.astype(np.intp, copy=False), uniques)
 
 
+def _is_datetime(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype)
+
+
 def _align_tz(limit: pd.Timestamp, ts: pd.Series) -> pd.Timestamp:
-    tz = getattr(ts.dtype, "tz", None)
-    if tz is not None and limit.tzinfo is None:
-        return limit.tz_localize(tz)
-    if tz is None and limit.tzinfo is not None:
-        return limit.tz_convert(None)
-    return limit
+    return align_timestamp(limit, getattr(ts.dtype, "tz", None), "observation_end")
+
+
+def align_timestamp(value: object, tz: object, name: str) -> pd.Timestamp:
+    """Parse ``value`` and express it in the data's timezone ``tz`` (None: naive data).
+
+    A naive value given for timezone-aware data is read as wall time in that zone; an
+    aware value is converted to it. An aware value for naive data is ambiguous and
+    raises :class:`~crmmodels.errors.InvalidParameterError`.
+    """
+    from crmmodels.errors import InvalidParameterError
+
+    try:
+        ts = pd.Timestamp(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(f"{name} {value!r} is not a date") from exc
+    if pd.isna(ts):
+        raise InvalidParameterError(f"{name} must not be missing")
+    if tz is not None:
+        return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+    if ts.tzinfo is not None:
+        raise InvalidParameterError(
+            f"{name} {ts} is timezone-aware but the timestamps are naive; give a naive "
+            "date, or make the timestamps timezone-aware"
+        )
+    return ts

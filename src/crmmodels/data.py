@@ -15,6 +15,7 @@ from crmmodels._validation import (
     OnInvalid,
     OnUnknown,
     ValidationReport,
+    align_timestamp,
     validate_frame,
 )
 from crmmodels.errors import DataValidationError, InvalidParameterError
@@ -138,7 +139,8 @@ class CRMData:
         self.customers = results["customers"].frame if "customers" in results else None
         self.interactions = results["interactions"].frame if "interactions" in results else None
         self._handle_unknown(on_unknown)
-        self.observation_end = end if end is not None else self._latest_timestamp()
+        self.observation_end = (align_timestamp(end, self.timezone, "observation_end")
+                                if end is not None else self._latest_timestamp())
 
     # ------------------------------------------------------------------ builders
     @classmethod
@@ -207,9 +209,15 @@ class CRMData:
                         f"{canonical!r} is not a field of {name}; fields are "
                         f"{list(SCHEMAS[name].model_fields)}"
                     )
+            fields = SCHEMAS[name].model_fields
             rename = {theirs: canonical for canonical, theirs in m.items()
-                      if theirs in frame.columns}
-            renamed[name] = frame.rename(columns=rename) if rename else frame
+                      if canonical in fields and theirs in frame.columns}
+            new = frame.rename(columns=rename) if rename else frame
+            index_names = {theirs: canonical for canonical, theirs in m.items()
+                           if canonical in fields and theirs in (frame.index.names or [])}
+            if index_names:
+                new = new.rename_axis(index=[index_names.get(n, n) for n in frame.index.names])
+            renamed[name] = new
         return cls(renamed["transactions"], renamed["customers"], renamed["interactions"],
                    **kwargs)
 
@@ -277,6 +285,14 @@ class CRMData:
             out = out.append(p[~p.isin(out)])
         result: pd.Index = pd.Index(out, name="customer_id", dtype="str")
         return result
+
+    @property
+    def timezone(self) -> Any:
+        """Timezone of the timestamps (``None`` when they are naive)."""
+        for df in (self.transactions, self.interactions):
+            if df is not None and "timestamp" in df.columns:
+                return getattr(df["timestamp"].dtype, "tz", None)
+        return None
 
     @property
     def n_customers(self) -> int:

@@ -23,8 +23,9 @@ customer codes that :class:`~crmmodels.CRMData` computed during validation.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -66,7 +67,8 @@ def _as_data(data: CRMData | pd.DataFrame) -> CRMData:
 def _check_freq(freq: str, freq_multiplier: float) -> None:
     if freq not in _FREQS:
         raise InvalidParameterError(f"freq must be one of {list(_FREQS)}, got {freq!r}")
-    if not (isinstance(freq_multiplier, int | float) and np.isfinite(freq_multiplier)
+    if isinstance(freq_multiplier, bool | np.bool_) or not (
+            isinstance(freq_multiplier, numbers.Real) and np.isfinite(freq_multiplier)
             and freq_multiplier > 0):
         raise InvalidParameterError(
             f"freq_multiplier must be a positive number, got {freq_multiplier!r}"
@@ -74,9 +76,17 @@ def _check_freq(freq: str, freq_multiplier: float) -> None:
 
 
 def _naive(values: pd.Series) -> np.ndarray:
+    """Wall-clock datetime64 values in the column's own unit (no overflow to ns)."""
     if getattr(values.dtype, "tz", None) is not None:
         values = values.dt.tz_localize(None)
-    return values.to_numpy(dtype="datetime64[ns]")
+    return values.to_numpy()
+
+
+def _end(value: object, data: CRMData, name: str) -> pd.Timestamp:
+    """Return a cut-off date expressed in the data's timezone."""
+    from crmmodels._validation import align_timestamp
+
+    return align_timestamp(value, data.timezone, name)
 
 
 def period_numbers(ts: np.ndarray, freq: str) -> np.ndarray:
@@ -107,7 +117,7 @@ def period_numbers(ts: np.ndarray, freq: str) -> np.ndarray:
 def _period_of(ts: pd.Timestamp, freq: str) -> int:
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
-    return int(period_numbers(np.array([ts.to_datetime64()], dtype="datetime64[ns]"), freq)[0])
+    return int(period_numbers(np.array([ts.to_datetime64()]), freq)[0])
 
 
 def _tx_arrays(data: CRMData, freq: str) -> _TxArrays:
@@ -214,7 +224,8 @@ def customer_summary(
     _check_freq(freq, freq_multiplier)
     data = _as_data(data)
     arr = _tx_arrays(data, freq)
-    end = pd.Timestamp(observation_end) if observation_end is not None else data.observation_end
+    end = _end(observation_end, data, "observation_end") if observation_end is not None \
+        else data.observation_end
     end_p = _period_of(end, freq)
     codes, periods, amount = arr.codes, arr.periods, arr.amount
     if observation_end is not None:
@@ -293,16 +304,17 @@ def calibration_holdout(
     """
     _check_freq(freq, freq_multiplier)
     data = _as_data(data)
-    cal_end = pd.Timestamp(calibration_end)
-    obs_end = pd.Timestamp(observation_end) if observation_end is not None \
+    cal_end = _end(calibration_end, data, "calibration_end")
+    obs_end = _end(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
     if cal_end >= obs_end:
         raise InvalidParameterError(
             f"calibration_end {cal_end} must be before observation_end {obs_end}"
         )
     arr = _tx_arrays(data, freq)
-    cal_np = _naive_ts(cal_end)
-    obs_np = _naive_ts(obs_end)
+    unit = np.datetime_data(arr.ts.dtype)[0]
+    cal_np = _naive_ts(cal_end, unit)
+    obs_np = _naive_ts(obs_end, unit)
     in_cal = arr.ts <= cal_np[0]
     if not in_cal.any():
         raise DataValidationError(
@@ -334,10 +346,11 @@ def calibration_holdout(
     })
 
 
-def _naive_ts(ts: pd.Timestamp) -> np.ndarray:
+def _naive_ts(ts: pd.Timestamp, unit: str) -> np.ndarray:
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
-    return np.array([ts.to_datetime64()], dtype="datetime64[ns]")[0:1]
+    as_unit: Literal["s", "ms", "us", "ns"] = unit if unit in ("s", "ms", "us") else "ns"  # type: ignore[assignment]
+    return np.array([ts.as_unit(as_unit).asm8])
 
 
 def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.DataFrame:

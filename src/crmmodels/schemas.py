@@ -149,6 +149,11 @@ class Transaction(_Record):
     channel: Channel | None = Field(default=None, json_schema_extra=_kind("channel"))
     is_fraud: bool | None = Field(default=None, json_schema_extra=_kind("bool"))
 
+    @field_validator("channel", mode="before")
+    @classmethod
+    def _normalise_channel(cls, value: Any) -> Any:
+        return _enum_text(value)
+
     @field_validator("transaction_id", "product_id", mode="before")
     @classmethod
     def _ids_to_text(cls, value: Any) -> Any:
@@ -165,6 +170,11 @@ class Transaction(_Record):
                 "amount is negative; pass allow_returns=True if negative amounts are returns"
             )
         return value
+
+
+def _enum_text(value: Any) -> Any:
+    """Enum values are matched ignoring case and surrounding spaces (as in frames)."""
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 class Interaction(_Record):
@@ -185,6 +195,11 @@ class Interaction(_Record):
     cost: float | None = Field(
         default=None, ge=0, allow_inf_nan=False, json_schema_extra=_kind("number")
     )
+
+    @field_validator("channel", "kind", mode="before")
+    @classmethod
+    def _normalise_enums(cls, value: Any) -> Any:
+        return _enum_text(value)
 
 
 SCHEMAS: Final[dict[str, type[_Record]]] = {

@@ -159,7 +159,7 @@ class GammaGammaModel(CRMModel):
         >>> m = GammaGammaModel()
         >>> m.params_ = pd.Series({"p": 6.25, "q": 3.74, "v": 15.44})
         >>> m.conditional_expected_spend([0, 2], [0.0, 30.0]).round(2).tolist()
-        [35.22, 31.86]
+        [35.22, 30.94]
         """
         self._check_fitted()
         p, q, v = self.params_.to_numpy()
