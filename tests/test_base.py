@@ -66,6 +66,11 @@ class _RichStateModel(CRMModel):
         self.nested_ = {"a": [1, 2.5, None], "b": (True, "t"), 3: frozenset({"p", "q"})}
         self.scalar_ = np.float64(0.1) + np.float64(0.2)
         self.inf_ = float("inf")
+        self.cat_ = pd.Series(pd.Categorical(["lo", "hi", "lo"], categories=["lo", "hi"],
+                                             ordered=True), index=["x", "y", "z"], name="c")
+        self.mi_ = pd.DataFrame({"v": [1.0, 2.0]}, index=pd.MultiIndex.from_tuples(
+            [("a", 1), ("b", 2)], names=["seg", "k"]))
+        self.gap_ = pd.Timedelta(days=3, hours=2)
         x = self.table_[["sum", "count"]].to_numpy()
         self.clf_ = LogisticRegression().fit(x, (x[:, 0] > np.median(x[:, 0])).astype(int))
         self.sub_ = NaiveRateModel(horizon=3).fit(data)
@@ -146,6 +151,9 @@ def test_save_load_round_trip_is_exact(tx: pd.DataFrame, tmp_path: Path) -> None
     assert loaded.scalar_ == model.scalar_
     assert isinstance(loaded.scalar_, np.float64)
     assert loaded.inf_ == float("inf")
+    pd.testing.assert_series_equal(loaded.cat_, model.cat_)
+    pd.testing.assert_frame_equal(loaded.mi_, model.mi_)
+    assert loaded.gap_ == model.gap_
     np.testing.assert_array_equal(loaded.clf_.coef_, model.clf_.coef_)
     pd.testing.assert_series_equal(loaded.sub_.params_, model.sub_.params_)
     pd.testing.assert_frame_equal(loaded.score(tx), model.score(tx))
@@ -183,6 +191,14 @@ def test_load_refuses_other_classes_and_files(tx: pd.DataFrame, tmp_path: Path) 
         dst.writestr("arrays.npz", src.read("arrays.npz"))
     with pytest.raises(ModelFormatError, match="version 99"):
         NaiveRateModel.load(future)
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        manifest = json.loads(src.read("manifest.json"))
+        del manifest["class"]
+        dst.writestr("manifest.json", json.dumps(manifest))
+        dst.writestr("arrays.npz", src.read("arrays.npz"))
+    with pytest.raises(ModelFormatError, match="damaged"):
+        NaiveRateModel.load(damaged)
 
 
 def test_unsaveable_state_is_refused(tx: pd.DataFrame, tmp_path: Path) -> None:

@@ -60,9 +60,24 @@ class _Writer:
             return self.array(obj)
         if isinstance(obj, pd.Timestamp):
             return {"__type__": "timestamp", "value": obj.isoformat()}
+        if isinstance(obj, pd.Timedelta):
+            return {"__type__": "timedelta", "value": int(obj.value)}
+        if isinstance(obj, pd.Categorical):
+            return {"__type__": "categorical", "codes": self.array(obj.codes),
+                    "categories": self.encode(obj.categories), "ordered": bool(obj.ordered)}
+        if isinstance(obj, pd.MultiIndex):
+            return {"__type__": "multiindex", "names": [self.encode(n) for n in obj.names],
+                    "levels": [self.encode(lv) for lv in obj.levels],
+                    "codes": [self.array(np.asarray(c)) for c in obj.codes]}
+        if isinstance(obj, pd.CategoricalIndex):
+            return {"__type__": "categorical_index", "name": self.encode(obj.name),
+                    "values": self.encode(obj.array)}
         if isinstance(obj, pd.Index):
             return {"__type__": "index", "name": self.encode(obj.name),
                     "dtype": str(obj.dtype), "values": self.array(obj.to_numpy())}
+        if isinstance(obj, pd.Series) and isinstance(obj.dtype, pd.CategoricalDtype):
+            return {"__type__": "categorical_series", "name": self.encode(obj.name),
+                    "values": self.encode(obj.array), "index": self.encode(obj.index)}
         if isinstance(obj, pd.Series):
             return {"__type__": "series", "name": self.encode(obj.name),
                     "dtype": str(obj.dtype), "values": self.array(obj.to_numpy()),
@@ -126,6 +141,22 @@ class _Reader:
             return self.array(node["value"]).astype(np.dtype(node["dtype"]))[0]
         if kind == "timestamp":
             return pd.Timestamp(node["value"])
+        if kind == "timedelta":
+            return pd.Timedelta(node["value"], unit="ns")
+        if kind == "categorical":
+            return pd.Categorical.from_codes(self.array(node["codes"]),
+                                             categories=self.decode(node["categories"]),
+                                             ordered=node["ordered"])
+        if kind == "multiindex":
+            return pd.MultiIndex(levels=[self.decode(lv) for lv in node["levels"]],
+                                 codes=[self.array(c).tolist() for c in node["codes"]],
+                                 names=[self.decode(n) for n in node["names"]])
+        if kind == "categorical_index":
+            return pd.CategoricalIndex(self.decode(node["values"]),
+                                       name=self.decode(node["name"]))
+        if kind == "categorical_series":
+            return pd.Series(self.decode(node["values"]), index=self.decode(node["index"]),
+                             name=self.decode(node["name"]))
         if kind == "index":
             return pd.Index(self.array(node["values"]), name=self.decode(node["name"]),
                             dtype=_dtype(node["dtype"]))
@@ -240,10 +271,17 @@ def read_model(path: str | os.PathLike[str]) -> tuple[type, dict[str, Any], dict
                 f"model file format version {manifest.get('format_version')!r} is not "
                 f"supported (this crmmodels reads version {FORMAT_VERSION})"
             )
-        klass = _import_class(manifest["class"])
-        with np.load(io.BytesIO(arrays_raw), allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        reader = _Reader(zf, arrays)
-        params = reader.decode(manifest["params"])
-        state = reader.decode(manifest["state"])
+        try:
+            klass = _import_class(manifest["class"])
+            with np.load(io.BytesIO(arrays_raw), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            reader = _Reader(zf, arrays)
+            params = reader.decode(manifest["params"])
+            state = reader.decode(manifest["state"])
+        except ModelFormatError:
+            raise
+        except (KeyError, TypeError, ValueError, OSError) as exc:
+            raise ModelFormatError(
+                f"{os.fspath(path)!r} is a damaged crmmodels model file: {exc!r}"
+            ) from exc
     return klass, params, state

@@ -720,7 +720,8 @@ def align_timestamp(value: object, tz: object, name: str) -> pd.Timestamp:
     if pd.isna(ts):
         raise InvalidParameterError(f"{name} must not be missing")
     if tz is not None:
-        return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+        zone: Any = tz
+        return ts.tz_localize(zone) if ts.tzinfo is None else ts.tz_convert(zone)
     if ts.tzinfo is not None:
         raise InvalidParameterError(
             f"{name} {ts} is timezone-aware but the timestamps are naive; give a naive "

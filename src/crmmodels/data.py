@@ -213,10 +213,12 @@ class CRMData:
             rename = {theirs: canonical for canonical, theirs in m.items()
                       if canonical in fields and theirs in frame.columns}
             new = frame.rename(columns=rename) if rename else frame
-            index_names = {theirs: canonical for canonical, theirs in m.items()
-                           if canonical in fields and theirs in (frame.index.names or [])}
+            index_names: dict[Any, Any] = {
+                theirs: canonical for canonical, theirs in m.items()
+                if canonical in fields and theirs in (frame.index.names or [])}
             if index_names:
-                new = new.rename_axis(index=[index_names.get(n, n) for n in frame.index.names])
+                new_names: list[Any] = [index_names.get(n, n) for n in frame.index.names]
+                new = new.rename_axis(index=new_names)
             renamed[name] = new
         return cls(renamed["transactions"], renamed["customers"], renamed["interactions"],
                    **kwargs)

@@ -215,28 +215,34 @@ def _check_bad_data(model: CRMModel, data: CRMData) -> None:
     frame_name = model._required_frames[0] if model._required_frames else "transactions"
     frame = getattr(data, frame_name)
     assert frame is not None, f"check data has no {frame_name} frame"
-    cases = {
+    cases: dict[str, Any] = {
         "missing customer_id": frame.drop(columns="customer_id"),
         "empty frame": frame.iloc[:0],
+        "a list instead of data": [1, 2, 3],
     }
-    if "customer_id" in frame.columns:
-        nan_ids = frame.copy()
-        nan_ids["customer_id"] = nan_ids["customer_id"].astype(object)
-        nan_ids.iloc[0, nan_ids.columns.get_loc("customer_id")] = None
-        cases["NaN customer id"] = nan_ids
+    nan_ids = frame.copy()
+    nan_ids["customer_id"] = nan_ids["customer_id"].astype(object)
+    nan_ids.iloc[0, nan_ids.columns.get_loc("customer_id")] = None
+    cases["NaN customer id"] = nan_ids
+    if "amount" in frame.columns:
+        negative = frame.copy()
+        negative.iloc[0, negative.columns.get_loc("amount")] = -1.0
+        cases["negative amount"] = negative
     for label, bad in cases.items():
+        # The raw frame goes to the model: it must validate it, not trust it.
         try:
-            clone(model).fit(CRMData(**{frame_name: bad}))
+            clone(model).fit(bad)
         except DataValidationError:
             pass
         else:
             raise AssertionError(f"fit on data with {label} did not raise DataValidationError")
+    # A single customer is valid data: the model fits, or says clearly why it cannot.
+    first = frame["customer_id"].iloc[0]
+    one = CRMData(**{frame_name: frame[frame["customer_id"] == first]})
     try:
-        clone(model).fit([1, 2, 3])
+        clone(model).fit(one).score(one)
     except DataValidationError:
         pass
-    else:
-        raise AssertionError("fit on a list did not raise DataValidationError")
 
 
 def _check_bad_params(model: CRMModel, data: CRMData) -> None:

@@ -68,6 +68,17 @@ class _NoParamChecksModel(_GoodModel):
     _param_rules: ClassVar[dict[str, ParamRule]] = {}
 
 
+class _LaxModel(_GoodModel):
+    """Trusts a raw DataFrame instead of validating it."""
+
+    def _prepare(self, data: object) -> Any:
+        return data if isinstance(data, pd.DataFrame) else super()._prepare(data)
+
+    def _fit(self, data: Any) -> None:
+        frame = data.transactions if isinstance(data, CRMData) else data
+        self.mean_ = float(frame["amount"].mean()) if "amount" in frame else 0.0
+
+
 class _StatefulConstructorModel(_GoodModel):
     def __init__(self, factor: float = 1.0) -> None:
         self.factor = factor
@@ -87,6 +98,7 @@ def test_good_model_passes(cdnow_sample: CRMData) -> None:
         (_LambdaModel(), "save_load"),
         (_NoParamChecksModel(), "bad_params"),
         (_StatefulConstructorModel(), "clone"),
+        (_LaxModel(), "bad_data"),
     ],
 )
 def test_broken_models_fail_the_right_check(model: CRMModel, check: str) -> None:
