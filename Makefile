@@ -8,10 +8,12 @@ export CRMMODELS_DATA_DIR
 
 .PHONY: demo test lint typecheck pytest docs bench clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the versions the suite was last run with (tools included), so a
+# fresh machine gets the same lint, type-check and test results.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -e ".[dev,plot]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot]"
 	touch $(STAMP)
 
 demo: $(STAMP)

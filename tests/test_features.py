@@ -81,7 +81,8 @@ def _period(ts: pd.Timestamp, freq: str) -> pd.Period:
 
 
 def _brute_calibration_holdout(
-    tx: pd.DataFrame, cal_end: pd.Timestamp, obs_end: pd.Timestamp, freq: str
+    tx: pd.DataFrame, cal_end: pd.Timestamp, obs_end: pd.Timestamp, freq: str,
+    multiplier: float = 1,
 ) -> pd.DataFrame:
     """Per-customer loop with pandas Periods, independent of the vectorised code."""
     rows = {}
@@ -104,12 +105,12 @@ def _brute_calibration_holdout(
             hper[p] = hper.get(p, 0.0) + amt
         rows[cid] = {
             "frequency": float(len(ps) - 1),
-            "recency": float((last - first).n),
-            "T": float((cal_p - first).n),
+            "recency": float((last - first).n) / multiplier,
+            "T": float((cal_p - first).n) / multiplier,
             "monetary_value": float(np.mean(repeat)) if repeat else 0.0,
             "frequency_holdout": float(len(hper)),
             "monetary_value_holdout": float(np.mean(list(hper.values()))) if hper else 0.0,
-            "duration_holdout": float((_period(obs_end, freq) - cal_p).n),
+            "duration_holdout": float((_period(obs_end, freq) - cal_p).n) / multiplier,
         }
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index = pd.Index(out.index.astype(str), name="customer_id")
@@ -126,19 +127,57 @@ def test_calibration_holdout_equals_brute_force_on_cdnow(cdnow_sample: CRMData, 
     pd.testing.assert_frame_equal(ours, ref[ours.columns], check_exact=False, rtol=1e-12)
 
 
-@given(frame=transactions_frames(min_rows=2), cut=st.integers(1, 399),
-       freq=st.sampled_from(["D", "W", "M"]))
-def test_calibration_holdout_equals_brute_force(frame: pd.DataFrame, cut: int, freq: str) -> None:
-    cal_end = START + pd.Timedelta(days=cut)
+@given(frame=transactions_frames(min_rows=2), cut=st.integers(60, 399 * 24 * 60),
+       freq=st.sampled_from(["D", "W", "M", "h"]), multiplier=st.sampled_from([1, 7, 24, 2.5]),
+       seed=st.integers(0, 2**32 - 1))
+def test_calibration_holdout_equals_brute_force(
+    frame: pd.DataFrame, cut: int, freq: str, multiplier: float, seed: int
+) -> None:
+    cal_end = START + pd.Timedelta(minutes=cut)  # arbitrary minutes, not just midnight
     obs_end = START + pd.Timedelta(days=401)
     if not (frame["timestamp"] <= cal_end).any():
         with pytest.raises(DataValidationError):
             calibration_holdout(frame, cal_end, obs_end, freq=freq)
         return
-    ours = calibration_holdout(CRMData(transactions=frame, observation_end=obs_end), cal_end,
-                               obs_end, freq=freq)
-    ref = _brute_calibration_holdout(frame, cal_end, obs_end, freq)
+    data = CRMData(transactions=frame, observation_end=obs_end)
+    ours = calibration_holdout(data, cal_end, obs_end, freq=freq, freq_multiplier=multiplier)
+    ref = _brute_calibration_holdout(frame, cal_end, obs_end, freq, multiplier)
     pd.testing.assert_frame_equal(ours, ref[ours.columns], check_exact=False, rtol=1e-9)
+    # Invariants of the calibration part.
+    assert (ours["recency"] >= 0).all()
+    assert (ours["recency"] <= ours["T"]).all()
+    assert (ours.loc[ours["frequency"] == 0, "recency"] == 0).all()
+    assert (ours["frequency_holdout"] >= 0).all()
+    # Row order and column names do not matter.
+    perm = np.random.default_rng(seed).permutation(len(frame))
+    renamed = frame.iloc[perm].rename(columns={"customer_id": "cid", "timestamp": "when",
+                                               "amount": "spend"})
+    mapped = CRMData.from_frames(renamed, columns={"customer_id": "cid", "timestamp": "when",
+                                                   "amount": "spend"}, observation_end=obs_end)
+    pd.testing.assert_frame_equal(
+        calibration_holdout(mapped, cal_end, obs_end, freq=freq, freq_multiplier=multiplier),
+        ours, check_exact=False, rtol=1e-12)
+
+
+@given(frame=transactions_frames(min_rows=2), zone=st.sampled_from(
+    ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata"]), cut=st.integers(1, 399))
+def test_timezone_aware_data_keep_the_invariants(frame: pd.DataFrame, zone: str,
+                                                  cut: int) -> None:
+    aware = frame.assign(timestamp=frame["timestamp"].dt.tz_localize(zone,
+                                                                     nonexistent="shift_forward",
+                                                                     ambiguous="NaT"))
+    aware = aware[aware["timestamp"].notna()]
+    if aware.empty:
+        return
+    end_utc = pd.Timestamp("2021-02-06", tz="UTC")  # any zone: converted to the data's
+    data = CRMData(transactions=aware, observation_end=end_utc)
+    s = customer_summary(data, freq="D")
+    assert (s["recency"] <= s["T"]).all()
+    cal_end = pd.Timestamp(START + pd.Timedelta(days=cut)).tz_localize("UTC")
+    if (aware["timestamp"] <= cal_end).any():
+        split = calibration_holdout(data, cal_end, freq="W")
+        assert (split["recency"] <= split["T"]).all()
+        assert (split["T"] >= 0).all()
 
 
 @given(frame=transactions_frames(), freq=st.sampled_from(["D", "W", "M", "h"]),

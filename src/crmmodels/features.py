@@ -192,7 +192,8 @@ def customer_summary(
     freq : {"D", "W", "M", "h"}, default "D"
         Period: day, week (starting Monday), calendar month, hour.
     observation_end : str or Timestamp, optional
-        End of the observation window; transactions in later periods are ignored.
+        End of the observation window; transactions in later *periods* are ignored
+        (a transaction later in the same period still counts, as in lifetimes).
         Defaults to ``data.observation_end``.
     freq_multiplier : float, default 1
         Divide every duration by this number (``freq="h", freq_multiplier=24``:
