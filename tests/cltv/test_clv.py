@@ -1,0 +1,92 @@
+"""CLVModel against lifetimes' customer_lifetime_value and its own definition."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmmodels import CRMData
+from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
+from crmmodels.datasets import dataset_path
+from crmmodels.errors import InvalidParameterError
+from crmmodels.testing import check_model
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    path = dataset_path("cdnow_sample").parent / "cdnow_customers_summary_with_transactions.csv"
+    frame = pd.read_csv(path)
+    frame.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    return frame.set_index("customer_id")
+
+
+@pytest.mark.reference
+def test_equals_lifetimes_monthly_discounting(summary: pd.DataFrame) -> None:
+    model = CLVModel(horizon=12 * 4.345, discount_rate=0.01, step=4.345).fit(summary)
+    ours = model.score(summary)["clv"].to_numpy()
+    spend = GammaGammaFitter()
+    spend.params_ = pd.Series(model.spend_model_.params_.to_numpy(), index=["p", "q", "v"])
+    bgf = BetaGeoFitter()
+    bgf.params_ = pd.Series(model.transaction_model_.params_.to_numpy(),
+                            index=["r", "alpha", "a", "b"])
+    bgf.predict = bgf.conditional_expected_number_of_purchases_up_to_time
+    ref = spend.customer_lifetime_value(bgf, summary["frequency"], summary["recency"],
+                                        summary["T"], summary["monetary_value"], time=12,
+                                        discount_rate=0.01, freq="W")
+    np.testing.assert_allclose(ours, ref.to_numpy(), rtol=1e-6)
+
+
+def test_definition_margin_discount_and_horizon(summary: pd.DataFrame) -> None:
+    base = CLVModel(horizon=26, margin=1.0).fit(summary)
+    s = base.score(summary)
+    # No discounting: CLV = expected purchases over the horizon x expected spend.
+    np.testing.assert_allclose(s["clv"], s["expected_purchases"] * s["expected_spend"],
+                               rtol=1e-9)
+    half = CLVModel(horizon=26, margin=0.5).fit(summary).score(summary)
+    np.testing.assert_allclose(half["clv"], 0.5 * s["clv"], rtol=1e-12)
+    disc = CLVModel(horizon=26, discount_rate=0.02).fit(summary).score(summary)
+    assert (disc["clv"] <= s["clv"] + 1e-12).all()
+    assert (disc["clv"] >= s["clv"] / 1.02**26 - 1e-12).all()
+    longer = CLVModel(horizon=52).fit(summary).score(summary)
+    assert (longer["clv"] >= s["clv"] - 1e-12).all()
+    # Brute force: weekly increments discounted one by one.
+    m = CLVModel(horizon=5, discount_rate=0.03).fit(summary)
+    tm = m.transaction_model_
+    x, tx, t = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    cum = [tm.conditional_expected_purchases(k, x, tx, t) for k in range(6)]
+    manual = sum((cum[k] - cum[k - 1]) / 1.03**k for k in range(1, 6))
+    spend = m.spend_model_.conditional_expected_spend(x, summary["monetary_value"].to_numpy())
+    np.testing.assert_allclose(m.score(summary)["clv"], manual * spend, rtol=1e-10)
+
+
+def test_never_negative_or_nan(cdnow_sample: CRMData) -> None:
+    scores = CLVModel(horizon=104, discount_rate=period_discount_rate(0.15, "W"),
+                      margin=0.3).fit(cdnow_sample).score(cdnow_sample)
+    assert np.isfinite(scores.to_numpy()).all()
+    assert (scores["clv"] >= 0).all()
+    assert scores.index.name == "customer_id"
+
+
+def test_discount_rate_conversion() -> None:
+    weekly = period_discount_rate(0.10, "W")
+    assert (1 + weekly) ** (365.25 / 7) == pytest.approx(1.10, rel=1e-12)
+    assert period_discount_rate(0.0, "M") == 0.0
+    with pytest.raises(InvalidParameterError):
+        period_discount_rate(0.1, "Q")
+    with pytest.raises(InvalidParameterError):
+        period_discount_rate(-1.0, "W")
+
+
+def test_sub_models_are_cloned_and_contract(cdnow_sample: CRMData) -> None:
+    tm, sm = BetaGeoModel(horizon=3), GammaGammaModel()
+    model = CLVModel(transaction_model=tm, spend_model=sm, horizon=10).fit(cdnow_sample)
+    assert not hasattr(tm, "params_")  # the given models are left untouched
+    assert model.transaction_model_.horizon == 10
+    assert check_model(CLVModel(horizon=12), cdnow_sample)[-1] == "bad_params"
