@@ -132,6 +132,10 @@ def test_numerical_robustness(params: np.ndarray, x: int, t: float, share: float
     assert 0.0 <= float(p_alive) <= 1.0
     ll_eq = model._loglik(params, np.array([float(x)]), np.array([t]), np.array([t]))
     assert np.isfinite(ll_eq).all()  # recency == T
+    expected = model.conditional_expected_purchases(10.0, x, tx, t)
+    assert np.isfinite(expected).all()
+    assert float(expected) >= -1e-9
+    assert np.isfinite(model.expected_purchases([0.5, 50.0])).all()
 
 
 def test_all_zero_frequencies_flagged() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.base import CRMModel, ParamRule
-from crmmodels.cltv._likelihood import compress, fit_mle, summary_table
+from crmmodels.cltv._likelihood import compress, fit_mle, summary_table, wsum
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -90,7 +90,7 @@ class TransactionModel(CRMModel):
         total = float(w.sum())
 
         def nll(p: np.ndarray) -> float:
-            return float(-np.dot(w, self._loglik(p, ux, utx, ut))) / total
+            return -wsum(w, self._loglik(p, ux, utx, ut)) / total
 
         grad_fn = None
         if self._grad(np.ones(len(self._param_names)), ux[:1], utx[:1], ut[:1], w[:1]) \

@@ -25,7 +25,17 @@ from scipy import optimize
 
 from crmmodels.errors import ConvergenceError, ConvergenceWarning
 
-__all__ = ["FitResult", "compress", "fit_mle", "summary_table"]
+__all__ = ["FitResult", "compress", "fit_mle", "summary_table", "wsum"]
+
+
+def wsum(a: np.ndarray, b: np.ndarray) -> float:
+    """Return ``sum(a * b)`` for 1-D arrays.
+
+    ``numpy.dot`` goes through multithreaded BLAS, whose threads spin badly when the
+    machine's cores are busy (15 ms instead of 20 us for 65k elements); ``einsum``
+    stays single-threaded and fast.
+    """
+    return float(np.einsum("i,i->", a, b))
 
 # Negative log-likelihood (and optionally its gradient) in natural parameters.
 NLL = Callable[[np.ndarray], float]
@@ -166,6 +176,8 @@ def fit_mle(
         )
         if best is None or (np.isfinite(res.fun) and res.fun < best.fun):
             best = res
+        if best.success and np.all(np.abs(best.x) < 29.9):
+            break  # further starting points only where the first one fails
     params = np.exp(best.x)
     value = float(nll(params))
     if not np.isfinite(value) or value >= 1e299:

@@ -10,14 +10,37 @@ Equation numbers below refer to the paper.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._likelihood import wsum
 
 __all__ = ["BetaGeoModel"]
+
+
+def _discounted_hyp(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """``(1 - z)^(r + x) 2F1(r + x, b + x; a + b + x - 1; z)``, evaluated stably.
+
+    Two equal forms (Euler's transformation): the direct one is accurate unless the
+    frequency is large (the series then overflows), the transformed one
+    ``(1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z)`` unless ``a`` is
+    large; the direct value is used wherever it is finite.
+    """
+    log1mz = np.log1p(-z)
+    direct = np.exp((r + x) * log1mz) * hyp2f1(r + x, b + x, a + b + x - 1, z)
+    euler = np.exp((a - 1) * log1mz) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    return np.asarray(np.where(np.isfinite(direct), direct, euler), dtype=float)
+
+
+def _at_a(a: float, f: Callable[[float], np.ndarray]) -> np.ndarray:
+    """Evaluate ``f(a)``; near the removable singularity at ``a = 1`` average both sides."""
+    if abs(a - 1) < 1e-4:
+        return np.asarray((f(1 - 1e-4) + f(1 + 1e-4)) / 2, dtype=float)
+    return np.asarray(f(a), dtype=float)
 
 
 def _as_arrays(*values: Any) -> list[np.ndarray]:
@@ -69,17 +92,24 @@ class BetaGeoModel(TransactionModel):
     # ------------------------------------------------------------------ likelihood
     def _x0(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
         mean_t = float(np.mean(t)) or 1.0
-        return [np.array([1.0, mean_t, 1.0, 1.0]), np.array([0.5, mean_t / 4, 0.8, 2.5])]
+        return [np.array([0.5, mean_t / 4, 0.8, 2.5]), np.array([1.0, mean_t, 1.5, 1.5])]
 
     @staticmethod
     def _terms(p: np.ndarray, x: np.ndarray, tx: np.ndarray,
                t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the three log-terms of eq. (6).
+
+        Special functions are evaluated once per distinct frequency (a few hundred at
+        most), the rest per row.
+        """
         r, alpha, a, b = p
-        c = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-        la = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + t)
+        xu, inv = np.unique(x, return_inverse=True)
+        c = (gammaln(r + xu) - gammaln(r))[inv] + r * np.log(alpha)
+        la = (betaln(a, b + xu) - betaln(a, b))[inv] - (r + x) * np.log(alpha + t)
         with np.errstate(divide="ignore", invalid="ignore"):
-            lb = np.where(x > 0, betaln(a + 1, np.maximum(b + x - 1, 1e-300)) - betaln(a, b)
-                          - (r + x) * np.log(alpha + tx), -np.inf)
+            lb_u = np.where(xu > 0, betaln(a + 1, np.maximum(b + xu - 1, 1e-300))
+                            - betaln(a, b), -np.inf)
+            lb = lb_u[inv] - (r + x) * np.log(alpha + tx)
         return c, la, lb
 
     def _loglik(self, params: np.ndarray, x: np.ndarray, tx: np.ndarray,
@@ -92,33 +122,45 @@ class BetaGeoModel(TransactionModel):
               w: np.ndarray) -> np.ndarray:
         """Analytic gradient of the weighted negative log-likelihood of eq. (6)."""
         r, alpha, a, b = params
+        xu, inv = np.unique(x, return_inverse=True)
         _, la, lb = self._terms(params, x, tx, t)
         wb = expit(lb - la)  # share of the "dropped out after last purchase" term
         wa = 1.0 - wb
         rx = r + x
-        d_r = digamma(rx) - digamma(r) + np.log(alpha) - wa * np.log(alpha + t) \
-            - wb * np.log(alpha + tx)
-        d_alpha = r / alpha - wa * rx / (alpha + t) - wb * rx / (alpha + tx)
-        dg_ab, dg_abx = digamma(a + b), digamma(a + b + x)
+        log_at, log_atx = np.log(alpha + t), np.log(alpha + tx)
+        sum_w = np.bincount(inv, weights=w, minlength=len(xu))
+        sum_wa = np.bincount(inv, weights=w * wa, minlength=len(xu))
+        sum_wb = sum_w - sum_wa
+        d_r = wsum(sum_w, digamma(r + xu) - digamma(r)) + sum_w.sum() * np.log(alpha) \
+            - wsum(w * wa, log_at) - wsum(w * wb, log_atx)
+        d_alpha = sum_w.sum() * r / alpha - wsum(w * wa, rx / (alpha + t)) \
+            - wsum(w * wb, rx / (alpha + tx))
+        dg_ab, dg_abx = digamma(a + b), digamma(a + b + xu)
         da_a = dg_ab - dg_abx
         db_a = digamma(a + 1) - dg_abx - digamma(a) + dg_ab
-        da_b = digamma(b + x) - dg_abx - digamma(b) + dg_ab
+        da_b = digamma(b + xu) - dg_abx - digamma(b) + dg_ab
         with np.errstate(invalid="ignore"):
-            db_b = np.where(x > 0, digamma(np.maximum(b + x - 1, 1e-300)) - dg_abx
+            db_b = np.where(xu > 0, digamma(np.maximum(b + xu - 1, 1e-300)) - dg_abx
                             - digamma(b) + dg_ab, 0.0)
-        d_a = wa * da_a + wb * db_a
-        d_b = wa * da_b + wb * db_b
-        return -np.array([np.dot(w, d_r), np.dot(w, d_alpha), np.dot(w, d_a), np.dot(w, d_b)])
+        d_a = wsum(sum_wa, da_a) + wsum(sum_wb, db_a)
+        d_b = wsum(sum_wa, da_b) + wsum(sum_wb, db_b)
+        return -np.array([d_r, d_alpha, d_a, d_b])
 
     # ------------------------------------------------------------------ predictions
     def expected_purchases(self, t: Any) -> np.ndarray:
-        """Return expected purchases in (0, t] of a new customer, eq. (7)."""
+        """Return expected purchases in (0, t] of a new customer, eq. (7).
+
+        Evaluated after Euler's transformation, ``(alpha / (alpha + t))^r 2F1(r, b;
+        a + b - 1; z) = (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b - 1; z)`` with
+        ``z = t / (alpha + t)``, which converges fast; at ``a = 1`` (a removable
+        singularity) the value is the mean of ``a = 1 +- 1e-4``.
+        """
         r, alpha, a, b = self._p()
         (tt,) = _as_arrays(t)
         z = tt / (alpha + tt)
-        out = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + tt)) ** r
-                                       * hyp2f1(r, b, a + b - 1, z))
-        return np.asarray(out, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _at_a(a, lambda aa: (aa + b - 1) / (aa - 1) * (
+                1 - _discounted_hyp(r, aa, b, np.zeros_like(z), z)))
 
     def conditional_probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
         """P(alive at T | x, t_x, T), from eq. (10)'s denominator, in log space.
@@ -141,14 +183,20 @@ class BetaGeoModel(TransactionModel):
 
     def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any,
                                        T: Any) -> np.ndarray:  # noqa: N803
-        """Return expected purchases in (T, T + t] given (x, t_x, T), eq. (10)."""
+        """Return expected purchases in (T, T + t] given (x, t_x, T), eq. (10).
+
+        With ``z = t / (alpha + T + t)``, Euler's transformation turns
+        ``((alpha + T) / (alpha + T + t))^(r + x) 2F1(r + x, b + x; a + b + x - 1; z)``
+        into ``(1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z)``, whose
+        series converges fast for any frequency (the untransformed one overflows for
+        frequent buyers).
+        """
         r, alpha, a, b = self._p()
         tt, x, tx, big_t = _as_arrays(t, frequency, recency, T)
         z = tt / (alpha + big_t + tt)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            hyp = hyp2f1(r + x, b + x, a + b + x - 1, z)
-            num = (a + b + x - 1) / (a - 1) * (
-                1 - np.exp((r + x) * np.log((alpha + big_t) / (alpha + big_t + tt))) * hyp)
+            num = _at_a(a, lambda aa: (aa + b + x - 1) / (aa - 1) * (
+                1 - _discounted_hyp(r, aa, b, x, z)))
         return np.asarray(num * self.conditional_probability_alive(x, tx, big_t), dtype=float)
 
     def probability_of_purchases(self, n: Any, t: Any) -> np.ndarray:

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crmmodels.base import CRMModel, ParamRule
-from crmmodels.cltv._likelihood import compress, fit_mle, summary_table
+from crmmodels.cltv._likelihood import compress, fit_mle, summary_table, wsum
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -98,7 +98,7 @@ class GammaGammaModel(CRMModel):
         d_p = x * (dg - digamma(px) + np.log(m) + np.log(x) - np.log(v + m * x))
         d_q = dg - digamma(q) + np.log(v) - np.log(v + m * x)
         d_v = q / v - (px + q) / (v + m * x)
-        return -np.array([np.dot(w, d_p), np.dot(w, d_q), np.dot(w, d_v)])
+        return -np.array([wsum(w, d_p), wsum(w, d_q), wsum(w, d_v)])
 
     def _fit(self, data: CRMData | pd.DataFrame) -> None:
         s = self._summary(data)
@@ -115,7 +115,7 @@ class GammaGammaModel(CRMModel):
         total = float(w.sum())
 
         def nll(params: np.ndarray) -> float:
-            return float(-np.dot(w, self._loglik(params, ux, um))) / total
+            return float(-wsum(w, self._loglik(params, ux, um))) / total
 
         def grad(params: np.ndarray) -> np.ndarray:
             return self._grad(params, ux, um, w) / total
