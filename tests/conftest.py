@@ -15,7 +15,7 @@ if not os.environ.get("CRMMODELS_DATA_DIR") and _default_data.is_dir():
     os.environ["CRMMODELS_DATA_DIR"] = str(_default_data)
 
 settings.register_profile(
-    "ci", derandomize=True, max_examples=60, deadline=None,
+    "ci", derandomize=True, database=None, max_examples=60, deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", max_examples=40, deadline=None)
