@@ -393,7 +393,13 @@ def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.D
             raise MissingColumnError("summary", c, list(df.columns))
     if len(df) == 0:
         raise DataValidationError("summary is empty", frame="summary", rule="non_empty")
-    out = pd.DataFrame(index=pd.Index(df.index.astype("str"), name="customer_id"))
+    # Integer ids (and the default RangeIndex) are kept as they are: turning a million
+    # of them into text would cost more than the fit; other ids become text.
+    if pd.api.types.is_integer_dtype(df.index.dtype) or df.index.dtype == "str":
+        ids = df.index.rename("customer_id")
+    else:
+        ids = pd.Index(df.index.astype("str"), name="customer_id")
+    out = pd.DataFrame(index=ids)
     for c in cols:
         s = df[c]
         if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):

@@ -137,14 +137,24 @@ class TransactionModel(CRMModel):
         """Return expected purchases in (T, T + t] given the customer's history."""
         raise NotImplementedError
 
+    def expected_purchases_if_alive(self, t: Any, frequency: Any, T: Any) -> np.ndarray:  # noqa: N803
+        """Return expected purchases in (T, T + t] of a customer known to be alive at T.
+
+        ``conditional_expected_purchases = expected_purchases_if_alive * P(alive)`` in
+        every model here; models override this with the closed form.
+        """
+        raise NotImplementedError
+
     def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
         s = self._summary(data)
         x, tx, t = self._arrays(s)
+        # Customers share (frequency, recency, T) a lot: predict once per distinct row.
+        (ux, utx, ut), _, inv = compress(x, tx, t)
         return pd.DataFrame(
             {
-                "p_alive": self.conditional_probability_alive(x, tx, t),
+                "p_alive": self.conditional_probability_alive(ux, utx, ut)[inv],
                 "expected_purchases": self.conditional_expected_purchases(
-                    float(self.horizon), x, tx, t),
+                    float(self.horizon), ux, utx, ut)[inv],
             },
             index=pd.Index(s.index, name="customer_id"),
         )

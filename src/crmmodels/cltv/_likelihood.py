@@ -56,10 +56,13 @@ class FitResult:
 def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts, and each input row's distinct row.
 
+    Each column is hashed separately (``pandas.factorize``), the codes are combined
+    into one integer per row and factorised again: linear time, no sort.
+
     Returns
     -------
     unique : tuple of arrays
-        One array per column, the distinct rows in lexicographic order.
+        One array per column, the distinct rows (in order of first appearance).
     weights : ndarray
         How many input rows each distinct row stands for.
     inverse : ndarray
@@ -70,24 +73,24 @@ def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, 
     >>> import numpy as np
     >>> (x, t), w, inv = compress(np.array([1., 0., 1.]), np.array([5., 2., 5.]))
     >>> x.tolist(), t.tolist(), w.tolist(), inv.tolist()
-    ([0.0, 1.0], [2.0, 5.0], [1.0, 2.0], [1, 0, 1])
+    ([1.0, 0.0], [5.0, 2.0], [2.0, 1.0], [0, 1, 0])
     """
-    n = len(columns[0])
+    cols = [np.asarray(c, dtype=float).ravel() for c in columns]
+    n = len(cols[0])
     if n == 0:
-        return tuple(np.asarray(c, dtype=float) for c in columns), np.zeros(0), np.zeros(0, int)
-    order = np.lexsort(tuple(reversed(columns)))
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
-    for c in columns:
-        sc = c[order]
-        new[1:] |= sc[1:] != sc[:-1]
-    starts = np.flatnonzero(new)
-    group = np.cumsum(new) - 1
-    inverse = np.empty(n, dtype=np.intp)
-    inverse[order] = group
-    weights = np.diff(np.append(starts, n)).astype(float)
-    unique = tuple(np.asarray(c, dtype=float)[order[starts]] for c in columns)
-    return unique, weights, inverse
+        return tuple(cols), np.zeros(0), np.zeros(0, dtype=np.intp)
+    combined = np.zeros(n, dtype=np.int64)
+    for c in cols:
+        codes, uniques = pd.factorize(c)
+        if len(uniques) and combined.max() > np.iinfo(np.int64).max // (len(uniques) + 1):
+            combined, _ = pd.factorize(combined)  # keep the combined codes small
+            combined = combined.astype(np.int64)
+        combined = combined * (len(uniques) + 1) + codes
+    inverse, first_rows = pd.factorize(combined)
+    rep = np.empty(len(first_rows), dtype=np.intp)
+    rep[inverse[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each group wins
+    weights = np.bincount(inverse, minlength=len(first_rows)).astype(float)
+    return tuple(c[rep] for c in cols), weights, inverse.astype(np.intp)
 
 
 def _numeric_grad(fun: NLL, x: np.ndarray) -> np.ndarray:

@@ -10,6 +10,7 @@ Equation numbers below refer to the paper.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -22,6 +23,25 @@ from crmmodels.cltv._likelihood import wsum
 __all__ = ["BetaGeoModel"]
 
 
+# Single-entry caches for the optimiser, which evaluates the log-likelihood and its
+# gradient at the same parameters on the same (compressed) arrays.
+_TERMS_CACHE: list[Any] = [None]
+_UNIQUE_CACHE: list[Any] = [None]
+
+
+def _unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_inverse=True)``, remembered for the last array seen."""
+    hit = _UNIQUE_CACHE[0]
+    if hit is not None and hit[0]() is x:
+        return hit[1]  # type: ignore[no-any-return]
+    res = np.unique(x, return_inverse=True)
+    try:
+        _UNIQUE_CACHE[0] = (weakref.ref(x), res)
+    except TypeError:  # pragma: no cover
+        pass
+    return res
+
+
 def _discounted_hyp(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
     """``(1 - z)^(r + x) 2F1(r + x, b + x; a + b + x - 1; z)``, evaluated stably.
 
@@ -30,10 +50,41 @@ def _discounted_hyp(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) 
     ``(1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b + x - 1; z)`` unless ``a`` is
     large; the direct value is used wherever it is finite.
     """
+    x, z = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(z, dtype=float))
     log1mz = np.log1p(-z)
-    direct = np.exp((r + x) * log1mz) * hyp2f1(r + x, b + x, a + b + x - 1, z)
-    euler = np.exp((a - 1) * log1mz) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
-    return np.asarray(np.where(np.isfinite(direct), direct, euler), dtype=float)
+    out = np.asarray(np.exp((r + x) * log1mz) * hyp2f1(r + x, b + x, a + b + x - 1, z),
+                     dtype=float)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        xb, zb = x[bad], z[bad]
+        out[bad] = np.exp((a - 1) * np.log1p(-zb)) * hyp2f1(a + b - 1 - r, a - 1,
+                                                           a + b + xb - 1, zb)
+        bad = ~np.isfinite(out)
+        if bad.any():  # e.g. scipy's hyp2f1(1, 2; 101; 0.98) = inf: sum the series
+            xb, zb = x[bad], z[bad]
+            out[bad] = np.exp((r + xb) * np.log1p(-zb)) * hyp2f1_series(
+                r + xb, b + xb, a + b + xb - 1, zb)
+    return out
+
+
+def hyp2f1_series(a: Any, b: Any, c: Any, z: Any, max_terms: int = 200_000) -> np.ndarray:
+    """Gauss series of ``2F1(a, b; c; z)`` for ``0 <= z < 1``, summed term by term.
+
+    A fallback where scipy's ``hyp2f1`` returns inf or NaN: with ``a, b, c > 0`` every
+    term is positive, so the sum is accurate; it stops when the terms no longer
+    change it.
+    """
+    a, b, c, z = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(a, b, c, z))
+    term = np.ones(a.shape)
+    total = np.ones(a.shape)
+    active = np.ones(a.shape, dtype=bool)
+    for k in range(max_terms):
+        if not active.any():
+            break
+        term = np.where(active, term * (a + k) * (b + k) / ((c + k) * (k + 1)) * z, 0.0)
+        total = total + term
+        active = active & (np.abs(term) > 1e-17 * np.abs(total))
+    return total
 
 
 def _at_a(a: float, f: Callable[[float], np.ndarray]) -> np.ndarray:
@@ -102,14 +153,23 @@ class BetaGeoModel(TransactionModel):
         Special functions are evaluated once per distinct frequency (a few hundred at
         most), the rest per row.
         """
+        key = p.tobytes()
+        hit = _TERMS_CACHE[0]
+        if hit is not None and hit[0] == key and hit[1]() is x and hit[2]() is tx \
+                and hit[3]() is t:
+            return hit[4]  # type: ignore[no-any-return]
         r, alpha, a, b = p
-        xu, inv = np.unique(x, return_inverse=True)
+        xu, inv = _unique_inverse(x)
         c = (gammaln(r + xu) - gammaln(r))[inv] + r * np.log(alpha)
         la = (betaln(a, b + xu) - betaln(a, b))[inv] - (r + x) * np.log(alpha + t)
         with np.errstate(divide="ignore", invalid="ignore"):
             lb_u = np.where(xu > 0, betaln(a + 1, np.maximum(b + xu - 1, 1e-300))
                             - betaln(a, b), -np.inf)
             lb = lb_u[inv] - (r + x) * np.log(alpha + tx)
+        try:
+            _TERMS_CACHE[0] = (key, weakref.ref(x), weakref.ref(tx), weakref.ref(t), (c, la, lb))
+        except TypeError:  # pragma: no cover - arrays that cannot be weakly referenced
+            pass
         return c, la, lb
 
     def _loglik(self, params: np.ndarray, x: np.ndarray, tx: np.ndarray,
@@ -122,7 +182,7 @@ class BetaGeoModel(TransactionModel):
               w: np.ndarray) -> np.ndarray:
         """Analytic gradient of the weighted negative log-likelihood of eq. (6)."""
         r, alpha, a, b = params
-        xu, inv = np.unique(x, return_inverse=True)
+        xu, inv = _unique_inverse(x)
         _, la, lb = self._terms(params, x, tx, t)
         wb = expit(lb - la)  # share of the "dropped out after last purchase" term
         wa = 1.0 - wb
@@ -191,13 +251,22 @@ class BetaGeoModel(TransactionModel):
         series converges fast for any frequency (the untransformed one overflows for
         frequent buyers).
         """
-        r, alpha, a, b = self._p()
         tt, x, tx, big_t = _as_arrays(t, frequency, recency, T)
+        return np.asarray(self.expected_purchases_if_alive(tt, x, big_t)
+                          * self.conditional_probability_alive(x, tx, big_t), dtype=float)
+
+    def expected_purchases_if_alive(self, t: Any, frequency: Any, T: Any) -> np.ndarray:  # noqa: N803
+        """Return expected purchases in (T, T + t] of a customer alive at T, eq. (10).
+
+        The conditional expectation is this times P(alive); it does not depend on
+        recency, which lets CLV be computed once per distinct (frequency, T).
+        """
+        r, alpha, a, b = self._p()
+        tt, x, big_t = _as_arrays(t, frequency, T)
         z = tt / (alpha + big_t + tt)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            num = _at_a(a, lambda aa: (aa + b + x - 1) / (aa - 1) * (
+            return _at_a(a, lambda aa: (aa + b + x - 1) / (aa - 1) * (
                 1 - _discounted_hyp(r, aa, b, x, z)))
-        return np.asarray(num * self.conditional_probability_alive(x, tx, big_t), dtype=float)
 
     def probability_of_purchases(self, n: Any, t: Any) -> np.ndarray:
         """P(X(t) = n) for a new customer, eq. (8)."""

@@ -156,21 +156,30 @@ class CLVModel(CRMModel):
         self.spend_model_ = sm.fit(s)
 
     def discounted_expected_purchases(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803
-        """Return the sum over steps of expected purchases discounted to today."""
+        """Return the sum over steps of expected purchases discounted to today.
+
+        Computed as ``P(alive) x sum_k [B(t_k) - B(t_{k-1})] / (1 + d)^k`` with ``B`` the
+        expected purchases of a customer alive today, evaluated once per distinct
+        ``(frequency, T)`` (it does not depend on recency).
+        """
+        from crmmodels.cltv._likelihood import compress
+
         self._check_fitted()
         tm = self.transaction_model_
+        x, tx, t = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(frequency,
+                                                                           recency, T))
         horizon, step = float(self.horizon), float(self.step)
         n_steps = math.ceil(horizon / step - 1e-12)
         ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)
-        x = np.asarray(frequency, dtype=float)
-        total = np.zeros(x.shape)
-        previous = np.zeros(x.shape)
+        (ux, ut), _, inv = compress(x.ravel(), t.ravel())
+        total = np.zeros(len(ux))
+        previous = np.zeros(len(ux))
         for k, end in enumerate(ends, start=1):
-            cum = tm.conditional_expected_purchases(end, frequency, recency, T)
-            increment = np.maximum(cum - previous, 0.0)
-            total += increment / (1 + float(self.discount_rate)) ** k
+            cum = tm.expected_purchases_if_alive(end, ux, ut)
+            total += np.maximum(cum - previous, 0.0) / (1 + float(self.discount_rate)) ** k
             previous = cum
-        return total
+        out = total[inv].reshape(x.shape) * tm.conditional_probability_alive(x, tx, t)
+        return np.asarray(out, dtype=float)
 
     def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
         s = self._summary(data)
