@@ -119,7 +119,7 @@ def main() -> None:
     rows.append(("crmmodels CLVModel.score (p_alive, purchases, spend, clv)", score_s,
                  peak_mb(lambda: clv.score(summary)), float("nan")))
 
-    print(f"\n| step | best s | peak MB (tracemalloc) | log-likelihood |\n|---|---:|---:|---:|")
+    print("\n| step | best s | peak MB (tracemalloc) | log-likelihood |\n|---|---:|---:|---:|")
     for name, sec, mb, value in rows:
         print(f"| {name} | {sec:.3f} | {mb:.0f} | {value:.6f} |")
     print(f"\nours vs lifetimes weighted: {lw_s / ours_s:.1f}x faster; "
