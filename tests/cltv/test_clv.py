@@ -90,3 +90,19 @@ def test_sub_models_are_cloned_and_contract(cdnow_sample: CRMData) -> None:
     assert not hasattr(tm, "params_")  # the given models are left untouched
     assert model.transaction_model_.horizon == 10
     assert check_model(CLVModel(horizon=12), cdnow_sample)[-1] == "bad_params"
+
+
+def test_predict_interval(summary: pd.DataFrame) -> None:
+    model = CLVModel(horizon=26, margin=0.3).fit(summary)
+    band = model.predict_interval(summary, level=0.9, n_draws=100, random_state=1)
+    again = model.predict_interval(summary, level=0.9, n_draws=100, random_state=1)
+    pd.testing.assert_frame_equal(band, again)  # seeded
+    pd.testing.assert_series_equal(band["clv"], model.score(summary)["clv"])
+    assert (band["clv_lower"] <= band["clv"]).all()
+    assert (band["clv"] <= band["clv_upper"]).all()
+    assert (band["clv_upper"] > band["clv_lower"]).mean() > 0.99
+    narrow = model.predict_interval(summary, level=0.5, n_draws=100, random_state=1)
+    width = (band["clv_upper"] - band["clv_lower"]).mean()
+    assert (narrow["clv_upper"] - narrow["clv_lower"]).mean() < width
+    with pytest.raises(InvalidParameterError):
+        model.predict_interval(summary, level=1.5)

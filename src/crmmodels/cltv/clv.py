@@ -49,6 +49,26 @@ def period_discount_rate(annual_rate: float, freq: str = "W") -> float:
     return float((1 + annual_rate) ** (1 / PERIODS_PER_YEAR[freq]) - 1)
 
 
+def _draw(params: pd.Series, cov: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """One draw of positive parameters from their log-normal approximation."""
+    p = params.to_numpy(dtype=float)
+    c = cov.to_numpy(dtype=float)
+    if not np.all(np.isfinite(c)):
+        return p  # no usable covariance: no parameter uncertainty to propagate
+    log_cov = c / np.outer(p, p)
+    return np.asarray(np.exp(rng.multivariate_normal(np.log(p), log_cov)), dtype=float)
+
+
+def _with_params(model: Any, values: np.ndarray) -> Any:
+    """Return a copy of a fitted model with other parameter values."""
+    out = clone(model)
+    for k, v in vars(model).items():
+        if k.endswith("_"):
+            setattr(out, k, v)
+    out.params_ = pd.Series(values, index=model.params_.index, name=model.params_.name)
+    return out
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
 
@@ -180,6 +200,77 @@ class CLVModel(CRMModel):
             previous = cum
         out = total[inv].reshape(x.shape) * tm.conditional_probability_alive(x, tx, t)
         return np.asarray(out, dtype=float)
+
+    def predict_interval(
+        self,
+        data: CRMData | pd.DataFrame,
+        level: float = 0.9,
+        n_draws: int = 200,
+        random_state: int | np.random.Generator | None = None,
+    ) -> pd.DataFrame:
+        """Per-customer CLV interval from the uncertainty of the fitted parameters.
+
+        Parametric bootstrap: parameters of both sub-models are drawn from their
+        asymptotic normal distribution on the log scale (delta method:
+        ``cov(log p) = cov(p) / (p p')``), CLV is recomputed for every draw, and the
+        ``(1 - level) / 2`` and ``(1 + level) / 2`` quantiles are returned. It covers
+        estimation uncertainty, not the randomness of each customer's future.
+
+        Parameters
+        ----------
+        data : CRMData or DataFrame
+            Customers to value (as for :meth:`score`).
+        level : float, default 0.9
+            Coverage of the interval.
+        n_draws : int, default 200
+            Parameter draws.
+        random_state : int or Generator, optional
+            Seed for reproducible intervals.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``customer_id``: ``clv`` (point estimate), ``clv_lower``,
+            ``clv_upper``.
+
+        Examples
+        --------
+        >>> from crmmodels.cltv import CLVModel
+        >>> from crmmodels.datasets import load_cdnow_sample
+        >>> data = load_cdnow_sample()
+        >>> model = CLVModel(horizon=26).fit(data)
+        >>> band = model.predict_interval(data, n_draws=50, random_state=0)
+        >>> bool((band["clv_lower"] <= band["clv"]).all() and
+        ...      (band["clv"] <= band["clv_upper"]).all())
+        True
+        """
+        self._check_fitted()
+        if not (0 < level < 1):
+            raise InvalidParameterError(f"level must be in (0, 1), got {level!r}")
+        if not (isinstance(n_draws, int) and n_draws >= 10):
+            raise InvalidParameterError(f"n_draws must be an integer >= 10, got {n_draws!r}")
+        rng = np.random.default_rng(random_state)
+        prepared = self._prepare(data)
+        s = self._summary(prepared)
+        x, tx, t = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+        m = s["monetary_value"].to_numpy(dtype=float)
+        point = self._score(prepared)["clv"].to_numpy()
+        draws = np.empty((n_draws, len(s)))
+        tm, sm = self.transaction_model_, self.spend_model_
+        for i in range(n_draws):
+            tm_i = _with_params(tm, _draw(tm.params_, tm.covariance_, rng))
+            sm_i = _with_params(sm, _draw(sm.params_, sm.covariance_, rng))
+            clone_self = CLVModel(horizon=self.horizon, discount_rate=self.discount_rate,
+                                  margin=self.margin, freq=self.freq, step=self.step)
+            clone_self.transaction_model_ = tm_i
+            clone_self.spend_model_ = sm_i
+            disc = clone_self.discounted_expected_purchases(x, tx, t)
+            draws[i] = float(self.margin) * disc * sm_i.conditional_expected_spend(x, m)
+        lo, hi = np.nanquantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        return pd.DataFrame(
+            {"clv": point, "clv_lower": np.minimum(lo, point), "clv_upper": np.maximum(hi, point)},
+            index=pd.Index(s.index, name="customer_id"),
+        )
 
     def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
         s = self._summary(data)
