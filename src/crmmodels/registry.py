@@ -31,6 +31,10 @@ ENTRY_POINT_GROUP: Final = "crmmodels.models"
 
 _BUILTIN: Final[dict[str, str]] = {
     "naive_rate": "crmmodels.baseline:NaiveRateModel",
+    "bg_nbd": "crmmodels.cltv.beta_geo:BetaGeoModel",
+    "gamma_gamma": "crmmodels.cltv.gamma_gamma:GammaGammaModel",
+    "sbg": "crmmodels.cltv.shifted_beta_geo:ShiftedBetaGeoModel",
+    "clv": "crmmodels.cltv.clv:CLVModel",
 }
 _RUNTIME: dict[str, type] = {}
 
