@@ -258,7 +258,6 @@ def test_validate_summary_rules() -> None:
         "integer": good.assign(frequency=[1.5, 0]),
         "non_negative": good.assign(T=[9.0, -1.0]),
         "finite": good.assign(T=[np.nan, 3.0]),
-        "positive": good.assign(monetary_value=[0.0, 0.0]),
         "numeric": good.assign(T=["9", "3"]),
         "unique": good.assign(customer_id=["a", "a"]),
     }
@@ -266,6 +265,9 @@ def test_validate_summary_rules() -> None:
         with pytest.raises(DataValidationError) as info:
             validate_summary(bad)
         assert info.value.rule == rule
+    with pytest.raises(DataValidationError) as info:
+        validate_summary(good.assign(monetary_value=[-1.0, 0.0]))
+    assert (info.value.column, info.value.rule) == ("monetary_value", "non_negative")
     with pytest.raises(DataValidationError) as info:
         validate_summary(good.drop(columns="T"))
     assert info.value.rule == "required_column"

@@ -69,13 +69,36 @@ def _demo(sample: bool, freq: str) -> int:
         print(summary.head(10).round(2).to_string())
         print("\nDistribution:")
         print(summary.describe().T.round(2).to_string())
-    model = NaiveRateModel(horizon=52, freq=freq if freq != "M" else "M").fit(data)
+    model = NaiveRateModel(horizon=52, freq=freq).fit(data)
     scores = model.score(data)
     print("\nNaive Gamma-Poisson baseline (no dropout): params "
           + ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items()))
     print(f"Expected purchases next 52 {freq}: total {scores['expected_purchases'].sum():.0f} "
           f"over {len(scores)} customers")
+    _demo_clv(data, summary, freq)
     return 0
+
+
+def _demo_clv(data: object, summary: pd.DataFrame, freq: str) -> None:
+    from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
+
+    per_year = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}[freq]
+    horizon = round(per_year)
+    clv = CLVModel(BetaGeoModel(freq=freq), GammaGammaModel(freq=freq), horizon=horizon,
+                   discount_rate=period_discount_rate(0.10, freq), margin=0.3,
+                   freq=freq).fit(summary)
+    print("\nBG/NBD: " + ", ".join(
+        f"{k}={v:.4g}" for k, v in clv.transaction_model_.params_.items())
+        + "; Gamma-Gamma: " + ", ".join(
+        f"{k}={v:.4g}" for k, v in clv.spend_model_.params_.items()))
+    scores = clv.score(summary)
+    print(f"CLV over the next year ({horizon} periods of {freq!r}, 10% a year discount, 30% "
+          f"margin): total {scores['clv'].sum():,.0f}, mean {scores['clv'].mean():.2f}")
+    top = scores.sort_values("clv", ascending=False).head(10)
+    with pd.option_context("display.width", 120):
+        print("Top 10 customers by CLV:")
+        print(top.join(summary[["frequency", "recency", "T", "monetary_value"]])
+              .round(3).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -359,8 +359,8 @@ def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.D
 
     Rules: the columns exist and are finite numbers, ``frequency`` is a
     non-negative whole number, ``0 <= recency <= T``, ``recency == 0`` when
-    ``frequency == 0``, ``monetary_value > 0`` when ``frequency > 0`` (if present),
-    ids unique. A ``customer_id`` column becomes the index.
+    ``frequency == 0``, ``monetary_value >= 0`` (if present), ids unique. A
+    ``customer_id`` column becomes the index.
 
     Returns
     -------
@@ -417,10 +417,6 @@ def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.D
               "recency must not exceed T")
     _raise_if((f == 0) & (r != 0), df.index, "recency", "recency_zero_without_repeat",
               "recency must be 0 when frequency is 0")
-    if "monetary_value" in out.columns:
-        mv = out["monetary_value"].to_numpy()
-        _raise_if((f > 0) & (mv <= 0), df.index, "monetary_value", "positive",
-                  "monetary_value must be positive for customers with repeat purchases")
     if out.index.has_duplicates:
         dup = out.index.duplicated()
         _raise_if(dup, df.index, "customer_id", "unique", "customer ids must be unique")

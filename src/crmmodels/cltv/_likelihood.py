@@ -197,7 +197,9 @@ def fit_mle(
             f"{model}: the optimiser did not converge ({best.message}); the result is in "
             "err.result", best,
         )
-    at_bound = np.abs(best.x) >= 29.9
+    # On the boundary: driven to the optimiser's limits, or to magnitudes (below 1e-5 or
+    # above 1e5) where the likelihood has flattened out along that parameter.
+    at_bound = (np.abs(best.x) >= 29.9) | (params < 1e-5) | (params > 1e5)
     notes = boundary_notes or {}
     for name, hit, p in zip(names, at_bound, params, strict=True):
         if hit:
@@ -235,15 +237,9 @@ def summary_table(params: pd.Series, covariance: pd.DataFrame) -> pd.DataFrame:
     """
     se = np.sqrt(np.diag(covariance.to_numpy()))
     est = params.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_se = se / est
     z = 1.959963984540054
-    return pd.DataFrame(
-        {
-            "estimate": est,
-            "se": se,
-            "lower_95": est * np.exp(-z * log_se),
-            "upper_95": est * np.exp(z * log_se),
-        },
-        index=params.index,
-    )
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_se = se / est
+        lower, upper = est * np.exp(-z * log_se), est * np.exp(z * log_se)
+    return pd.DataFrame({"estimate": est, "se": se, "lower_95": lower, "upper_95": upper},
+                        index=params.index)

@@ -132,8 +132,14 @@ class BetaGeoModel(TransactionModel):
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     _boundary_notes: ClassVar[dict[str, str]] = {
-        "a": "a -> 0 means dropout after a purchase is essentially never observed",
-        "b": "b -> 0 means nearly every customer drops out right after a purchase",
+        "a": "a -> 0 (with b large) means the mean dropout probability a / (a + b) is "
+             "essentially 0: the data show no sign of customers leaving, BG/NBD reduces to "
+             "the NBD model without dropout and P(alive) is about 1 for everyone",
+        "b": "b -> infinity (with a small) means dropout is essentially never observed: "
+             "BG/NBD reduces to the NBD model without dropout",
+        "alpha": "alpha -> infinity with r -> infinity means purchase rates hardly vary "
+                 "across customers (a Poisson model)",
+        "r": "r -> 0 means most customers have a purchase rate near 0",
     }
 
     def __init__(self, horizon: float = 52, freq: str = "W") -> None:

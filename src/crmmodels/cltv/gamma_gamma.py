@@ -48,7 +48,12 @@ class GammaGammaModel(CRMModel):
     converged_ : bool
         Whether the optimiser converged.
     n_customers_ : int
-        Customers with at least one repeat transaction (the ones that inform the fit).
+        Customers with at least one repeat transaction and positive spend (the ones
+        that inform the fit).
+    n_excluded_ : int
+        Customers with repeat transactions but zero mean spend (free items, fully
+        discounted orders): the Gamma distribution has no mass at 0, so they are left
+        out of the fit; they are still scored.
 
     Examples
     --------
@@ -132,6 +137,7 @@ class GammaGammaModel(CRMModel):
         self.log_likelihood_ = res.log_likelihood * total
         self.converged_ = res.converged
         self.n_customers_ = int(total)
+        self.n_excluded_ = int(((x > 0) & (m <= 0)).sum())
 
     def summary(self) -> pd.DataFrame:
         """Estimate, standard error and 95% interval per parameter."""
