@@ -32,6 +32,7 @@ ENTRY_POINT_GROUP: Final = "crmmodels.models"
 _BUILTIN: Final[dict[str, str]] = {
     "naive_rate": "crmmodels.baseline:NaiveRateModel",
     "bg_nbd": "crmmodels.cltv.beta_geo:BetaGeoModel",
+    "pareto_nbd": "crmmodels.cltv.pareto_nbd:ParetoNBDModel",
     "gamma_gamma": "crmmodels.cltv.gamma_gamma:GammaGammaModel",
     "sbg": "crmmodels.cltv.shifted_beta_geo:ShiftedBetaGeoModel",
     "clv": "crmmodels.cltv.clv:CLVModel",

@@ -4,12 +4,14 @@ from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv.beta_geo import BetaGeoModel
 from crmmodels.cltv.clv import CLVModel, period_discount_rate
 from crmmodels.cltv.gamma_gamma import GammaGammaModel
+from crmmodels.cltv.pareto_nbd import ParetoNBDModel
 from crmmodels.cltv.shifted_beta_geo import ShiftedBetaGeoModel, retention_frame_from_survivors
 
 __all__ = [
     "BetaGeoModel",
     "CLVModel",
     "GammaGammaModel",
+    "ParetoNBDModel",
     "ShiftedBetaGeoModel",
     "TransactionModel",
     "period_discount_rate",
