@@ -4,7 +4,7 @@ Examples
 --------
 >>> from crmmodels.cli import main
 >>> main(["list-models"])  # doctest: +ELLIPSIS
-naive_rate...
+bg_bb...BetaGeoBetaBinomModel...naive_rate...NaiveRateModel...
 0
 """
 

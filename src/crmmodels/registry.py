@@ -33,6 +33,8 @@ _BUILTIN: Final[dict[str, str]] = {
     "naive_rate": "crmmodels.baseline:NaiveRateModel",
     "bg_nbd": "crmmodels.cltv.beta_geo:BetaGeoModel",
     "pareto_nbd": "crmmodels.cltv.pareto_nbd:ParetoNBDModel",
+    "mbg_nbd": "crmmodels.cltv.modified_beta_geo:ModifiedBetaGeoModel",
+    "bg_bb": "crmmodels.cltv.beta_geo_beta_binom:BetaGeoBetaBinomModel",
     "gamma_gamma": "crmmodels.cltv.gamma_gamma:GammaGammaModel",
     "sbg": "crmmodels.cltv.shifted_beta_geo:ShiftedBetaGeoModel",
     "clv": "crmmodels.cltv.clv:CLVModel",

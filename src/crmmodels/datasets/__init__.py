@@ -31,6 +31,7 @@ from crmmodels.datasets._loaders import (
     load_vehicle_insurance_fraud,
 )
 from crmmodels.datasets._simulate import simulate_bg_nbd, simulate_pareto_nbd, simulate_sbg
+from crmmodels.datasets._simulate_discrete import simulate_bg_bb, simulate_mbg_nbd
 
 __all__ = [
     "DATASETS",
@@ -44,7 +45,9 @@ __all__ = [
     "load_online_retail",
     "load_telco_churn",
     "load_vehicle_insurance_fraud",
+    "simulate_bg_bb",
     "simulate_bg_nbd",
+    "simulate_mbg_nbd",
     "simulate_pareto_nbd",
     "simulate_sbg",
 ]
