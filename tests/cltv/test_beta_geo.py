@@ -180,3 +180,18 @@ def test_single_customer_is_a_clear_error(cdnow_sample: CRMData) -> None:
     one = CRMData(transactions=tx[tx["customer_id"] == tx["customer_id"].iloc[0]])
     with pytest.raises(DataValidationError, match="at least 2 customers"):
         BetaGeoModel().fit(one)
+
+
+def test_purchase_count_tail_without_cancellation(fitted: BetaGeoModel) -> None:
+    """Far in the tail P(X(t) = n) stays accurate (no 1 - sum cancellation)."""
+    from scipy import stats
+    from scipy.special import betaln
+
+    r, alpha, a, b = fitted.params_.to_numpy()
+    t = 39.0
+    q = alpha / (alpha + t)
+    for n in (1, 5, 40, 120):
+        expected = (np.exp(betaln(a, b + n) - betaln(a, b)) * stats.nbinom.pmf(n, r, q)
+                    + np.exp(betaln(a + 1, b + n - 1) - betaln(a, b))
+                    * stats.nbinom.sf(n - 1, r, q))
+        assert float(fitted.probability_of_purchases(n, t)) == pytest.approx(expected, rel=1e-9)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
 from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv._likelihood import wsum
@@ -275,22 +275,29 @@ class BetaGeoModel(TransactionModel):
                 1 - _discounted_hyp(r, aa, b, x, z)))
 
     def probability_of_purchases(self, n: Any, t: Any) -> np.ndarray:
-        """P(X(t) = n) for a new customer, eq. (8)."""
+        """Return P(X(t) = n) for a new customer, eq. (8).
+
+        The bracket of the second term, ``1 - (alpha/(alpha+t))^r sum_{j<n} ...``, is the
+        upper tail of a negative binomial count, computed as the regularised incomplete
+        beta function ``I_z(n, r)`` with ``z = t / (alpha + t)`` instead of one minus a
+        sum (which cancels to noise for large ``n``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> m = BetaGeoModel()
+        >>> m.params_ = pd.Series({"r": .243, "alpha": 4.414, "a": .793, "b": 2.426})
+        >>> round(float(sum(m.probability_of_purchases(k, 39.0) for k in range(300))), 9)
+        1.0
+        """
         r, alpha, a, b = self._p()
         nn, tt = _as_arrays(n, t)
         nn = np.round(nn)
-        q = alpha / (alpha + tt)
         z = tt / (alpha + tt)
-        first = np.exp(betaln(a, b + nn) - betaln(a, b) + gammaln(r + nn) - gammaln(r)
-                       - gammaln(nn + 1) + r * np.log(q) + nn * np.log(z))
-        out = np.empty(np.broadcast(nn, tt).shape)
-        flat_n, flat_z, flat_q = nn.ravel(), np.broadcast_to(z, nn.shape).ravel(), \
-            np.broadcast_to(q, nn.shape).ravel()
-        tail = np.zeros(flat_n.shape)
-        for i, (k, zz, qq) in enumerate(zip(flat_n, flat_z, flat_q, strict=True)):
-            if k > 0:
-                j = np.arange(int(k))
-                s = np.exp(gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * np.log(zz)).sum()
-                tail[i] = np.exp(betaln(a + 1, b + k - 1) - betaln(a, b)) * (1 - qq**r * s)
-        out[...] = first.ravel().reshape(out.shape) + tail.reshape(out.shape)
-        return out
+        with np.errstate(divide="ignore", invalid="ignore"):
+            first = np.exp(betaln(a, b + nn) - betaln(a, b) + gammaln(r + nn) - gammaln(r)
+                           - gammaln(nn + 1) + r * np.log1p(-z) + nn * np.log(z))
+            tail = np.where(nn > 0, np.exp(betaln(a + 1, np.maximum(b + nn - 1, 1e-300))
+                                           - betaln(a, b)) * betainc(np.maximum(nn, 1), r, z),
+                            0.0)
+        return np.asarray(first + tail, dtype=float)
