@@ -106,3 +106,21 @@ def test_predict_interval(summary: pd.DataFrame) -> None:
     assert (narrow["clv_upper"] - narrow["clv_lower"]).mean() < width
     with pytest.raises(InvalidParameterError):
         model.predict_interval(summary, level=1.5)
+
+
+@pytest.mark.parametrize("model_name", ["BetaGeoModel", "ParetoNBDModel",
+                                        "ModifiedBetaGeoModel", "BetaGeoBetaBinomModel"])
+def test_clv_with_every_transaction_model(model_name: str, cdnow_sample: CRMData) -> None:
+    import crmmodels.cltv as cltv
+
+    tm = getattr(cltv, model_name)()
+    plain = CLVModel(transaction_model=tm, horizon=26).fit(cdnow_sample).score(cdnow_sample)
+    # Without discounting, CLV is expected purchases over the horizon x expected spend,
+    # even though it is computed per step from the purchases of customers alive today.
+    np.testing.assert_allclose(plain["clv"], plain["expected_purchases"]
+                               * plain["expected_spend"], rtol=1e-9, atol=1e-9)
+    disc = CLVModel(transaction_model=tm, horizon=26,
+                    discount_rate=0.01).fit(cdnow_sample).score(cdnow_sample)
+    assert (disc["clv"] <= plain["clv"] + 1e-9).all()
+    assert (disc["clv"] >= 0).all()
+    assert np.isfinite(disc.to_numpy()).all()

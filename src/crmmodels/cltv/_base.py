@@ -141,9 +141,17 @@ class TransactionModel(CRMModel):
         """Return expected purchases in (T, T + t] of a customer known to be alive at T.
 
         ``conditional_expected_purchases = expected_purchases_if_alive * P(alive)`` in
-        every model here; models override this with the closed form.
+        every model here, and the first factor does not depend on recency. This default
+        divides the two at recency ``T`` (where P(alive) is largest, so the division is
+        stable); models override it with their closed form.
         """
-        raise NotImplementedError
+        tt, x, big_t = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(t, frequency,
+                                                                               T))
+        tx = np.where(x > 0, big_t, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = self.conditional_expected_purchases(tt, x, tx, big_t) \
+                / self.conditional_probability_alive(x, tx, big_t)
+        return np.asarray(out, dtype=float)
 
     def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
         s = self._summary(data)
