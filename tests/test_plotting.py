@@ -263,3 +263,19 @@ def test_new_figure_when_no_axes_given(holdout: HoldoutResult) -> None:
     ax = plot_holdout_by_frequency(holdout)
     assert isinstance(ax, Axes)
     assert set(plt.get_fignums()) - before == {ax.figure.number}  # type: ignore[union-attr]
+
+
+def test_heat_maps_of_a_discrete_time_model() -> None:
+    from crmmodels.cltv import BetaGeoBetaBinomModel
+    from crmmodels.datasets import load_cdnow_sample
+    from crmmodels.plotting import plot_frequency_recency_matrix, plot_probability_alive_matrix
+
+    model = BetaGeoBetaBinomModel(freq="W").fit(load_cdnow_sample())
+    for plot in (plot_frequency_recency_matrix, plot_probability_alive_matrix):
+        ax = plot(model, max_frequency=10, T=39)
+        values = np.ma.filled(ax.images[0].get_array(), np.nan)
+        x, tx = np.meshgrid(np.arange(11), np.arange(40), indexing="ij")
+        impossible = ((x == 0) & (tx > 0)) | (x > tx)
+        assert np.isnan(values[impossible]).all()
+        assert np.isfinite(values[~impossible]).all()
+        plt.close(ax.figure)

@@ -122,15 +122,22 @@ def _heat_map(ax: Axes, values: np.ndarray, frequencies: np.ndarray, recencies: 
     ax.set_title(title)
 
 
-def _matrix(f: Any, frequencies: np.ndarray, recencies: np.ndarray) -> np.ndarray:
+def _matrix(f: Any, frequencies: np.ndarray, recencies: np.ndarray,
+            discrete: bool = False) -> np.ndarray:
     """Evaluate ``f(frequency, recency)`` on the grid; NaN where the cell cannot occur.
 
     A customer without repeat purchases has recency 0 by definition, so the cells with
-    frequency 0 and recency > 0 are left empty.
+    frequency 0 and recency > 0 are left empty; in discrete time (BG/BB) a customer
+    cannot have more transactions than the opportunity of the last one, so cells with
+    frequency > recency are empty too.
     """
     x, tx = np.meshgrid(frequencies, recencies, indexing="ij")
-    values = np.asarray(f(x, tx), dtype=np.float64).reshape(x.shape).copy()
-    values[(x == 0) & (tx > 0)] = np.nan
+    possible = ~((x == 0) & (tx > 0))
+    if discrete:
+        possible &= x <= tx
+    values = np.full(x.shape, np.nan)
+    if possible.any():
+        values[possible] = np.asarray(f(x[possible], tx[possible]), dtype=np.float64)
     return values
 
 
@@ -206,7 +213,7 @@ def plot_frequency_recency_matrix(
     frequencies, recencies, age = _grid(max_frequency, max_recency, T)
     values = _matrix(
         lambda x, tx: model.conditional_expected_purchases(horizon, x, tx, age),
-        frequencies, recencies)
+        frequencies, recencies, discrete=bool(getattr(model, "_discrete_time", False)))
     ax = _new_axes(ax)
     _heat_map(ax, values, frequencies, recencies, label="expected purchases",
               title=f"Expected purchases in the next {horizon:.4g} periods\n"
@@ -272,7 +279,8 @@ def plot_probability_alive_matrix(
     """
     frequencies, recencies, age = _grid(max_frequency, max_recency, T)
     values = _matrix(lambda x, tx: model.conditional_probability_alive(x, tx, age),
-                     frequencies, recencies)
+                     frequencies, recencies,
+                     discrete=bool(getattr(model, "_discrete_time", False)))
     ax = _new_axes(ax)
     _heat_map(ax, values, frequencies, recencies, label="P(alive)",
               title=f"Probability of being alive\n(customer age T = {age:.4g})",

@@ -195,3 +195,15 @@ def test_purchase_count_tail_without_cancellation(fitted: BetaGeoModel) -> None:
                     + np.exp(betaln(a + 1, b + n - 1) - betaln(a, b))
                     * stats.nbinom.sf(n - 1, r, q))
         assert float(fitted.probability_of_purchases(n, t)) == pytest.approx(expected, rel=1e-9)
+
+
+def test_no_stale_results_outside_a_fit(fitted: BetaGeoModel) -> None:
+    p = fitted.params_.to_numpy()
+    x, tx, t = np.array([0.0, 1.0, 2.0]), np.array([0.0, 5.0, 9.0]), np.array([10.0] * 3)
+    first = fitted._loglik(p, x, tx, t).copy()
+    x[:] = 3.0
+    tx[:] = 9.5
+    again = fitted._loglik(p, x, tx, t)
+    np.testing.assert_array_equal(again, fitted._loglik(p, x.copy(), tx.copy(), t.copy()))
+    assert not np.allclose(first, again)
+    assert not hasattr(fitted, "_fit_cache")

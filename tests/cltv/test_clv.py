@@ -124,3 +124,21 @@ def test_clv_with_every_transaction_model(model_name: str, cdnow_sample: CRMData
     assert (disc["clv"] <= plain["clv"] + 1e-9).all()
     assert (disc["clv"] >= 0).all()
     assert np.isfinite(disc.to_numpy()).all()
+
+
+def test_clv_units_and_discrete_models(cdnow_sample: CRMData) -> None:
+    from crmmodels.cltv import BetaGeoBetaBinomModel
+
+    # The CLV's unit and horizon apply to its parts.
+    model = CLVModel(transaction_model=BetaGeoModel(freq="D", horizon=3), freq="W",
+                     horizon=10).fit(cdnow_sample)
+    assert model.transaction_model_.freq == "W"
+    assert model.transaction_model_.horizon == 10
+    assert model.spend_model_.freq == "W"
+    pd.testing.assert_series_equal(
+        model.score(cdnow_sample)["expected_purchases"],
+        model.transaction_model_.score(cdnow_sample)["expected_purchases"])
+    # A discrete-time model needs whole steps.
+    with pytest.raises(InvalidParameterError, match="whole numbers"):
+        CLVModel(transaction_model=BetaGeoBetaBinomModel(), step=4.345,
+                 horizon=52).fit(cdnow_sample)

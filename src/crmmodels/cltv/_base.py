@@ -30,6 +30,9 @@ class TransactionModel(CRMModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
+    #: Discrete-time models count whole transaction opportunities: horizons and
+    #: steps must be whole numbers.
+    _discrete_time: ClassVar[bool] = False
     _boundary_notes: ClassVar[dict[str, str]] = {}
     _param_rules: ClassVar[dict[str, ParamRule]] = {
         "horizon": (_positive, "a positive number of periods"),
@@ -101,9 +104,15 @@ class TransactionModel(CRMModel):
                 return g / total
 
         starts = self._x0(ux, utx, ut)
-        res = fit_mle(nll, starts[0], self._param_names, grad=grad_fn,
-                      model=type(self).__name__, boundary_notes=self._boundary_notes,
-                      extra_starts=starts[1:])
+        # Value and gradient at the same parameters share work through a cache that
+        # lives only during this fit (never across calls, data or threads).
+        self._fit_cache: dict[str, Any] | None = {}
+        try:
+            res = fit_mle(nll, starts[0], self._param_names, grad=grad_fn,
+                          model=type(self).__name__, boundary_notes=self._boundary_notes,
+                          extra_starts=starts[1:])
+        finally:
+            del self._fit_cache
         names = list(self._param_names)
         self.params_ = pd.Series(res.params, index=names, name="estimate")
         self.covariance_ = pd.DataFrame(res.covariance / total, index=names, columns=names)

@@ -10,7 +10,6 @@ Equation numbers below refer to the paper.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -21,25 +20,6 @@ from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv._likelihood import wsum
 
 __all__ = ["BetaGeoModel"]
-
-
-# Single-entry caches for the optimiser, which evaluates the log-likelihood and its
-# gradient at the same parameters on the same (compressed) arrays.
-_TERMS_CACHE: list[Any] = [None]
-_UNIQUE_CACHE: list[Any] = [None]
-
-
-def _unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(x, return_inverse=True)``, remembered for the last array seen."""
-    hit = _UNIQUE_CACHE[0]
-    if hit is not None and hit[0]() is x:
-        return hit[1]  # type: ignore[no-any-return]
-    res = np.unique(x, return_inverse=True)
-    try:
-        _UNIQUE_CACHE[0] = (weakref.ref(x), res)
-    except TypeError:  # pragma: no cover
-        pass
-    return res
 
 
 def _discounted_hyp(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -151,31 +131,42 @@ class BetaGeoModel(TransactionModel):
         mean_t = float(np.mean(t)) or 1.0
         return [np.array([0.5, mean_t / 4, 0.8, 2.5]), np.array([1.0, mean_t, 1.5, 1.5])]
 
-    @staticmethod
-    def _terms(p: np.ndarray, x: np.ndarray, tx: np.ndarray,
+    def _fit_memo(self) -> dict[str, Any] | None:
+        memo: dict[str, Any] | None = getattr(self, "_fit_cache", None)
+        return memo
+
+    def _unique_x(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(x, return_inverse=True)``, computed once per fit."""
+        memo = self._fit_memo()
+        if memo is not None and memo.get("x") is x:
+            return memo["unique"]  # type: ignore[no-any-return]
+        res = np.unique(x, return_inverse=True)
+        if memo is not None:
+            memo.update(x=x, unique=res)
+        return res
+
+    def _terms(self, p: np.ndarray, x: np.ndarray, tx: np.ndarray,
                t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Return the three log-terms of eq. (6).
 
         Special functions are evaluated once per distinct frequency (a few hundred at
-        most), the rest per row.
+        most), the rest per row. During a fit the terms at the last parameters are
+        kept, so the value and the gradient there are computed from one pass.
         """
+        memo = self._fit_memo()
         key = p.tobytes()
-        hit = _TERMS_CACHE[0]
-        if hit is not None and hit[0] == key and hit[1]() is x and hit[2]() is tx \
-                and hit[3]() is t:
-            return hit[4]  # type: ignore[no-any-return]
+        if memo is not None and memo.get("terms_key") == key and memo.get("terms_x") is x:
+            return memo["terms"]  # type: ignore[no-any-return]
         r, alpha, a, b = p
-        xu, inv = _unique_inverse(x)
+        xu, inv = self._unique_x(x)
         c = (gammaln(r + xu) - gammaln(r))[inv] + r * np.log(alpha)
         la = (betaln(a, b + xu) - betaln(a, b))[inv] - (r + x) * np.log(alpha + t)
         with np.errstate(divide="ignore", invalid="ignore"):
             lb_u = np.where(xu > 0, betaln(a + 1, np.maximum(b + xu - 1, 1e-300))
                             - betaln(a, b), -np.inf)
             lb = lb_u[inv] - (r + x) * np.log(alpha + tx)
-        try:
-            _TERMS_CACHE[0] = (key, weakref.ref(x), weakref.ref(tx), weakref.ref(t), (c, la, lb))
-        except TypeError:  # pragma: no cover - arrays that cannot be weakly referenced
-            pass
+        if memo is not None:
+            memo.update(terms_key=key, terms_x=x, terms=(c, la, lb))
         return c, la, lb
 
     def _loglik(self, params: np.ndarray, x: np.ndarray, tx: np.ndarray,
@@ -188,7 +179,7 @@ class BetaGeoModel(TransactionModel):
               w: np.ndarray) -> np.ndarray:
         """Analytic gradient of the weighted negative log-likelihood of eq. (6)."""
         r, alpha, a, b = params
-        xu, inv = _unique_inverse(x)
+        xu, inv = self._unique_x(x)
         _, la, lb = self._terms(params, x, tx, t)
         wb = expit(lb - la)  # share of the "dropped out after last purchase" term
         wa = 1.0 - wb

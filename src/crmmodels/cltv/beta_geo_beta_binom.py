@@ -227,6 +227,7 @@ class BetaGeoBetaBinomModel(TransactionModel):
     -33225.6
     """
 
+    _discrete_time: ClassVar[bool] = True
     _param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     _boundary_notes: ClassVar[dict[str, str]] = {
         "alpha": "alpha -> 0 means nearly every customer's transaction probability is 0",
@@ -396,8 +397,9 @@ class BetaGeoBetaBinomModel(TransactionModel):
         def fun(x: np.ndarray, tx: np.ndarray, n: np.ndarray, m: np.ndarray) -> np.ndarray:
             log_alive = (betaln(alpha + x, beta + n - x) - betaln(alpha, beta)
                          + betaln(gamma, delta + n + m) - betaln(gamma, delta))
-            return np.asarray(np.exp(log_alive - self._log_likelihood_rows(x, tx, n)),
-                              dtype=float)
+            # A probability: rounding in exp(log_alive - loglik) may overshoot 1 by ~1e-11.
+            return np.asarray(np.minimum(np.exp(log_alive - self._log_likelihood_rows(x, tx, n)),
+                                         1.0), dtype=float)
 
         return self._per_pattern(fun, frequency, recency, n_periods, periods_ahead)
 

@@ -80,9 +80,12 @@ class CLVModel(CRMModel):
     ----------
     transaction_model : TransactionModel, optional
         Unfitted purchase model (default ``BetaGeoModel(freq=freq)``); it is cloned
-        and fitted by :meth:`fit`.
+        and fitted by :meth:`fit`. Its ``horizon`` and ``freq`` are replaced by this
+        model's (so ``transaction_model__horizon`` in a grid search has no effect: search
+        over ``horizon``).
     spend_model : GammaGammaModel, optional
-        Unfitted spend model (default ``GammaGammaModel(freq=freq)``).
+        Unfitted spend model (default ``GammaGammaModel(freq=freq)``); its ``freq`` is
+        replaced by this model's.
     horizon : float, default 52
         How far ahead to value purchases, in periods of ``freq``.
     discount_rate : float, default 0.0
@@ -94,7 +97,8 @@ class CLVModel(CRMModel):
         Time unit of the summary, the horizon and the discount rate.
     step : float, default 1.0
         Length of one discounting step in periods (e.g. 4.345 weeks for monthly
-        discounting of weekly data, as lifetimes does).
+        discounting of weekly data, as lifetimes does). With a discrete-time model
+        (BG/BB) ``step`` and ``horizon`` must be whole numbers.
 
     Attributes
     ----------
@@ -171,7 +175,16 @@ class CLVModel(CRMModel):
             else BetaGeoModel(freq=self.freq)
         sm = clone(self.spend_model) if self.spend_model is not None \
             else GammaGammaModel(freq=self.freq)
-        tm.set_params(horizon=self.horizon)
+        if tm._discrete_time and not (float(self.horizon).is_integer()
+                                      and float(self.step).is_integer()):
+            raise InvalidParameterError(
+                f"{type(tm).__name__} counts whole transaction opportunities: horizon "
+                f"({self.horizon}) and step ({self.step}) must be whole numbers"
+            )
+        # The CLV's time unit and horizon apply to its parts (they are fitted on the
+        # CLV's summary), whatever the given sub-models said.
+        tm.set_params(horizon=self.horizon, freq=self.freq)
+        sm.set_params(freq=self.freq)
         self.transaction_model_ = tm.fit(s)
         self.spend_model_ = sm.fit(s)
 
