@@ -4,7 +4,7 @@ Examples
 --------
 >>> from crmmodels.cli import main
 >>> main(["list-models"])  # doctest: +ELLIPSIS
-bg_bb...BetaGeoBetaBinomModel...naive_rate...NaiveRateModel...
+abc...ABCModel...bg_bb...BetaGeoBetaBinomModel...naive_rate...NaiveRateModel...
 0
 """
 
@@ -76,7 +76,22 @@ def _demo(sample: bool, freq: str) -> int:
     print(f"Expected purchases next 52 {freq}: total {scores['expected_purchases'].sum():.0f} "
           f"over {len(scores)} customers")
     _demo_clv(data, summary, freq)
+    _demo_segments(data)
     return 0
+
+
+def _demo_segments(data: object) -> None:
+    from crmmodels.rfm import RFMModel
+
+    scores = RFMModel().fit(data).score(data)  # type: ignore[arg-type]
+    table = scores.groupby("segment").agg(customers=("monetary", "size"),
+                                          revenue=("monetary", "sum"),
+                                          mean_recency_days=("recency", "mean"),
+                                          mean_frequency=("frequency", "mean"))
+    table["revenue_share"] = table["revenue"] / table["revenue"].sum()
+    with pd.option_context("display.width", 120):
+        print("\nRFM segments (quintile scores, standard 11-segment map):")
+        print(table.sort_values("revenue", ascending=False).round(3).to_string())
 
 
 def _demo_clv(data: object, summary: pd.DataFrame, freq: str) -> None:

@@ -38,6 +38,9 @@ _BUILTIN: Final[dict[str, str]] = {
     "gamma_gamma": "crmmodels.cltv.gamma_gamma:GammaGammaModel",
     "sbg": "crmmodels.cltv.shifted_beta_geo:ShiftedBetaGeoModel",
     "clv": "crmmodels.cltv.clv:CLVModel",
+    "rfm": "crmmodels.rfm:RFMModel",
+    "abc": "crmmodels._abc:ABCModel",
+    "lifecycle": "crmmodels._lifecycle:LifecycleModel",
 }
 _RUNTIME: dict[str, type] = {}
 

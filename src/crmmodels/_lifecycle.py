@@ -1,0 +1,389 @@
+"""Customer lifecycle stage at a date, from each customer's own purchase rhythm.
+
+Every customer known at a date ``at`` gets one stage. Only transactions stamped at or
+before ``at`` are used. A *purchase* is a calendar day with at least one transaction
+(several order lines on one day are one purchase); gaps are measured between purchase
+days, in days. The rules, in order of precedence (the first that holds wins):
+
+1. ``churned``: the customer's ``churned`` attribute (customers frame) is True. The
+   attribute describes the end of the observation window, so it is used only when
+   ``at`` is at or after ``data.observation_end``.
+2. ``prospect``: in the customers frame, but no purchase up to ``at``.
+3. ``churned``: ``days_since_last > churn_multiple * typical_gap``.
+4. ``lapsed``: ``days_since_last > lapse_multiple * typical_gap``.
+5. ``new``: ``days_since_first <= new_window``.
+6. ``declining`` / ``growing``: with at least ``min_purchases_for_trend`` purchases in
+   the last two ``trend_window``-day windows together, the measure (spend or purchase
+   count) of the recent window ``(at - w, at]`` is below ``decline_ratio`` times that
+   of the previous window ``(at - 2w, at - w]`` (declining) or above ``growth_ratio``
+   times it (growing; includes a zero previous window).
+7. ``stable``: everything else.
+
+``typical_gap`` is the customer's own median gap between purchases; a customer with a
+single purchase gets the population default ``default_gap_`` learned in ``fit`` (the
+median over repeat customers of their median gaps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.base import CRMModel, ParamRule
+from crmmodels.data import CRMData
+from crmmodels.errors import DataValidationError, InvalidParameterError
+
+__all__ = ["STAGES", "LifecycleModel"]
+
+STAGES: tuple[str, ...] = (
+    "prospect", "new", "growing", "stable", "declining", "lapsed", "churned",
+)
+"""Every stage, in lifecycle order (the row and column order of ``transitions``)."""
+
+_DAY = np.timedelta64(1, "D")
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _positive(v: Any) -> bool:
+    return _number(v) and v > 0
+
+
+def _date_or_none(v: Any) -> bool:
+    if v is None:
+        return True
+    if not isinstance(v, str | dt.date | pd.Timestamp | np.datetime64):
+        return False
+    return not bool(pd.isna(pd.Timestamp(v)))
+
+
+class LifecycleModel(CRMModel):
+    """Lifecycle stage per customer: prospect, new, growing, stable, declining, lapsed, churned.
+
+    Parameters
+    ----------
+    new_window : float, default 90
+        A customer whose first purchase is at most this many days before ``at`` is
+        ``new``.
+    lapse_multiple : float, default 3.0
+        ``lapsed`` when the days since the last purchase exceed this multiple of the
+        customer's typical gap between purchases.
+    churn_multiple : float, default 6.0
+        ``churned`` when the days since the last purchase exceed this multiple of the
+        typical gap; must be larger than ``lapse_multiple``.
+    trend_window : float, default 180
+        Length in days of the recent and the previous window compared for the trend.
+    decline_ratio : float, default 0.7
+        ``declining`` when recent < ``decline_ratio`` x previous (in ``(0, 1]``).
+    growth_ratio : float, default 1.3
+        ``growing`` when recent > ``growth_ratio`` x previous (at least 1).
+    min_purchases_for_trend : int, default 3
+        Purchases needed in the two trend windows together before a trend is read;
+        fewer gives ``stable``.
+    trend_measure : {"spend", "purchases"}, default "spend"
+        What the trend compares: total spend or number of purchases per window.
+    at : str or Timestamp, optional
+        Date at which stages are read (used by ``fit`` and ``score``); default the
+        data's ``observation_end``. Transactions after it are ignored.
+
+    Attributes
+    ----------
+    default_gap_ : float
+        Population default gap (days) used for customers with a single purchase: the
+        median over repeat customers of their own median gap.
+    at_ : Timestamp
+        The date the model was fitted at.
+    stage_counts_ : Series
+        Customers per stage at ``at_`` (index :data:`STAGES`).
+    n_customers_ : int
+        Customers at ``at_``.
+
+    Notes
+    -----
+    Precedence of the rules: churned flag > prospect > churned (gap) > lapsed > new >
+    declining / growing > stable. See the module documentation for the exact rules.
+
+    ``score`` returns per ``customer_id``: ``stage``, ``n_purchases``,
+    ``days_since_first``, ``days_since_last``, ``typical_gap``, ``spend_recent``,
+    ``spend_previous``, ``purchases_recent``, ``purchases_previous`` (days are
+    fractional; a prospect has missing day figures and zero counts).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b", "c"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-31", "2024-03-01",
+    ...                                  "2024-01-01", "2024-01-11", "2024-02-20"]),
+    ...     "amount": [10.0, 10.0, 10.0, 5.0, 5.0, 8.0],
+    ... })
+    >>> model = LifecycleModel(at="2024-03-10").fit(tx)
+    >>> model.default_gap_
+    20.0
+    >>> model.score(tx)["stage"].to_dict()
+    {'a': 'new', 'b': 'lapsed', 'c': 'new'}
+    >>> model.set_params(new_window=30).score(tx)["stage"].to_dict()
+    {'a': 'growing', 'b': 'lapsed', 'c': 'new'}
+    """
+
+    _param_rules: ClassVar[dict[str, ParamRule]] = {
+        "new_window": (_positive, "a positive number of days"),
+        "lapse_multiple": (_positive, "a positive number"),
+        "churn_multiple": (_positive, "a positive number larger than lapse_multiple"),
+        "trend_window": (_positive, "a positive number of days"),
+        "decline_ratio": (lambda v: _positive(v) and v <= 1, "a number in (0, 1]"),
+        "growth_ratio": (lambda v: _number(v) and v >= 1, "a number >= 1"),
+        "min_purchases_for_trend": (
+            lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and bool(v >= 0),
+            "a non-negative integer",
+        ),
+        "trend_measure": (lambda v: v in ("spend", "purchases"), "'spend' or 'purchases'"),
+        "at": (_date_or_none, "None or a date"),
+    }
+    _score_columns: ClassVar[tuple[str, ...]] = (
+        "stage", "n_purchases", "days_since_first", "days_since_last", "typical_gap",
+        "spend_recent", "spend_previous", "purchases_recent", "purchases_previous",
+    )
+    _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"new_window": 0}, {"lapse_multiple": -1.0}, {"churn_multiple": 2.0},
+        {"trend_window": "180"}, {"decline_ratio": 1.5}, {"growth_ratio": 0.5},
+        {"min_purchases_for_trend": 1.5}, {"trend_measure": "margin"},
+        {"at": "not a date"}, {"at": 5},
+    )
+
+    def __init__(
+        self,
+        new_window: float = 90,
+        lapse_multiple: float = 3.0,
+        churn_multiple: float = 6.0,
+        trend_window: float = 180,
+        decline_ratio: float = 0.7,
+        growth_ratio: float = 1.3,
+        min_purchases_for_trend: int = 3,
+        trend_measure: str = "spend",
+        at: str | pd.Timestamp | None = None,
+    ) -> None:
+        self.new_window = new_window
+        self.lapse_multiple = lapse_multiple
+        self.churn_multiple = churn_multiple
+        self.trend_window = trend_window
+        self.decline_ratio = decline_ratio
+        self.growth_ratio = growth_ratio
+        self.min_purchases_for_trend = min_purchases_for_trend
+        self.trend_measure = trend_measure
+        self.at = at
+
+    # ------------------------------------------------------------------ public
+    def transitions(
+        self, data: CRMData | pd.DataFrame, t1: str | pd.Timestamp, t2: str | pd.Timestamp
+    ) -> pd.DataFrame:
+        """Count customers moving from each stage at ``t1`` to each stage at ``t2``.
+
+        Each date sees only the transactions stamped at or before it. Customers not
+        yet known at ``t1`` (first seen between the dates) are counted in the row
+        ``"absent"``.
+
+        Parameters
+        ----------
+        data : CRMData or DataFrame
+            Transactions (and optionally customers).
+        t1, t2 : str or Timestamp
+            The two dates, ``t1 < t2``.
+
+        Returns
+        -------
+        DataFrame
+            Counts; rows ``from`` (:data:`STAGES` then ``"absent"``), columns ``to``
+            (:data:`STAGES`). The total equals the number of customers at ``t2``.
+
+        Examples
+        --------
+        >>> from crmmodels.datasets import load_cdnow_sample
+        >>> data = load_cdnow_sample()
+        >>> model = LifecycleModel().fit(data)
+        >>> m = model.transitions(data, "1997-06-30", "1997-12-31")
+        >>> int(m.to_numpy().sum()) == len(model.set_params(at="1997-12-31").score(data))
+        True
+        """
+        self._check_fitted()
+        prepared = self._prepare(data)
+        a, b = self._at(prepared, t1, "t1"), self._at(prepared, t2, "t2")
+        if not a < b:
+            raise InvalidParameterError(f"transitions needs t1 < t2, got t1={a}, t2={b}")
+        s1 = self._stages(prepared, a, float(self.default_gap_))["stage"]
+        s2 = self._stages(prepared, b, float(self.default_gap_))["stage"]
+        before = s1.reindex(s2.index).astype(object).fillna("absent")
+        counts = pd.crosstab(pd.Series(before.to_numpy(), name="from"),
+                             pd.Series(s2.to_numpy(dtype=object), name="to"))
+        rows = pd.Index([*STAGES, "absent"], name="from")
+        cols = pd.Index(list(STAGES), name="to")
+        out: pd.DataFrame = counts.reindex(index=rows, columns=cols, fill_value=0)
+        return out.astype(np.int64)
+
+    # ------------------------------------------------------------------ hooks
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not self.churn_multiple > self.lapse_multiple:
+            raise InvalidParameterError(
+                f"LifecycleModel: churn_multiple={self.churn_multiple!r} must be larger than "
+                f"lapse_multiple={self.lapse_multiple!r}"
+            )
+        if not self.growth_ratio >= self.decline_ratio:
+            raise InvalidParameterError(  # pragma: no cover - implied by the rules
+                "LifecycleModel: growth_ratio must be at least decline_ratio"
+            )
+
+    def _fit(self, data: CRMData) -> None:
+        at = self._at(data, self.at, "at")
+        feats = self._features(data, at)
+        own = feats["own_gap"].dropna()
+        if own.empty:
+            raise DataValidationError(
+                "LifecycleModel needs at least one customer with two or more purchase days "
+                "up to `at` to learn the typical gap between purchases",
+                frame="transactions", rule="min_repeat_customers",
+            )
+        self.default_gap_ = float(own.median())
+        self.at_ = at
+        stages = self._classify(data, at, feats, self.default_gap_)["stage"]
+        self.stage_counts_ = (stages.value_counts().reindex(list(STAGES), fill_value=0)
+                              .astype(np.int64).rename("customers"))
+        self.stage_counts_.index.name = "stage"
+        self.n_customers_ = len(stages)
+
+    def _score(self, data: CRMData) -> pd.DataFrame:
+        at = self._at(data, self.at, "at")
+        return self._stages(data, at, float(self.default_gap_))
+
+    # ------------------------------------------------------------------ helpers
+    @staticmethod
+    def _at(data: CRMData, value: object, name: str) -> pd.Timestamp:
+        from crmmodels._validation import align_timestamp
+
+        if value is None:
+            return pd.Timestamp(data.observation_end)
+        return align_timestamp(value, data.timezone, name)
+
+    def _stages(self, data: CRMData, at: pd.Timestamp, default_gap: float) -> pd.DataFrame:
+        return self._classify(data, at, self._features(data, at), default_gap)
+
+    def _features(self, data: CRMData, at: pd.Timestamp) -> pd.DataFrame:
+        """Per-customer purchase features from the transactions up to ``at``."""
+        data.require("transactions")
+        tx = data.transactions
+        assert tx is not None
+        codes, ids = data.customer_codes("transactions")
+        ts = tx["timestamp"]
+        if getattr(ts.dtype, "tz", None) is not None:
+            ts = ts.dt.tz_localize(None)
+            at_naive = at.tz_localize(None)
+        else:
+            at_naive = at
+        stamps = ts.to_numpy().astype("datetime64[us]")
+        at64 = at_naive.to_datetime64().astype("datetime64[us]")
+        keep = stamps <= at64
+        frame = pd.DataFrame({
+            "code": codes[keep],
+            "day": stamps[keep].astype("datetime64[D]"),
+            "elapsed": (at64 - stamps[keep]) / _DAY,
+            "amount": tx["amount"].to_numpy(dtype=float)[keep],
+        })
+        w = float(self.trend_window)
+        frame["window"] = np.where(frame["elapsed"] < w, 0,
+                                   np.where(frame["elapsed"] < 2 * w, 1, 2))
+        days = (frame.groupby(["code", "day"], sort=True)
+                .agg(elapsed=("elapsed", "max"), window=("window", "max"))
+                .reset_index())
+        gaps = days.groupby("code")["day"].diff().dt.total_seconds() / 86400.0
+        per = pd.DataFrame({
+            "n_purchases": days.groupby("code").size(),
+            "days_since_first": days.groupby("code")["elapsed"].max(),
+            "days_since_last": frame.groupby("code")["elapsed"].min(),
+            "own_gap": gaps.groupby(days["code"]).median(),
+            "spend_recent": frame["amount"].where(frame["window"] == 0, 0.0)
+            .groupby(frame["code"]).sum(),
+            "spend_previous": frame["amount"].where(frame["window"] == 1, 0.0)
+            .groupby(frame["code"]).sum(),
+            "purchases_recent": (days["window"] == 0).groupby(days["code"]).sum(),
+            "purchases_previous": (days["window"] == 1).groupby(days["code"]).sum(),
+        })
+        per.index = pd.Index(np.asarray(ids)[per.index.to_numpy()], name="customer_id",
+                             dtype="str")
+        known = per.index
+        customers = data.customers
+        if customers is not None:
+            cust = customers
+            if "signup_date" in cust.columns:
+                signup = cust["signup_date"]
+                if getattr(signup.dtype, "tz", None) is not None:
+                    signup = signup.dt.tz_localize(None)
+                late = signup.notna().to_numpy() & (
+                    signup.to_numpy().astype("datetime64[us]") > at64)
+                cust = cust.loc[~late]
+            extra = pd.Index(cust["customer_id"], dtype="str")
+            known = known.append(extra[~extra.isin(known)])
+        per = per.reindex(known.sort_values())
+        per.index.name = "customer_id"
+        for col in ("n_purchases", "purchases_recent", "purchases_previous"):
+            per[col] = per[col].fillna(0).astype(np.int64)
+        for col in ("spend_recent", "spend_previous"):
+            per[col] = per[col].fillna(0.0).astype(float)
+        if per.empty:
+            raise DataValidationError(
+                f"LifecycleModel: no customer is known at {at} (no transaction at or before "
+                "it and no customers frame)", frame="transactions", rule="customers_at_date",
+            )
+        return per
+
+    def _classify(
+        self, data: CRMData, at: pd.Timestamp, per: pd.DataFrame, default_gap: float
+    ) -> pd.DataFrame:
+        n = per["n_purchases"].to_numpy()
+        since_last = per["days_since_last"].to_numpy(dtype=float)
+        since_first = per["days_since_first"].to_numpy(dtype=float)
+        own = per["own_gap"].to_numpy(dtype=float)
+        typical = np.where(np.isnan(own), default_gap, own)
+        typical = np.where(n > 0, typical, np.nan)
+        flag = np.zeros(len(per), dtype=bool)
+        customers = data.customers
+        if customers is not None and "churned" in customers.columns \
+                and at >= data.observation_end:
+            churned = pd.Series(customers["churned"].to_numpy(dtype=object),
+                                index=pd.Index(customers["customer_id"], dtype="str"))
+            flag = churned.reindex(per.index).eq(True).to_numpy(dtype=bool)
+        if self.trend_measure == "spend":
+            recent = per["spend_recent"].to_numpy(dtype=float)
+            previous = per["spend_previous"].to_numpy(dtype=float)
+        else:
+            recent = per["purchases_recent"].to_numpy(dtype=float)
+            previous = per["purchases_previous"].to_numpy(dtype=float)
+        enough = (per["purchases_recent"].to_numpy() + per["purchases_previous"].to_numpy()
+                  >= self.min_purchases_for_trend)
+        with np.errstate(invalid="ignore"):
+            conditions = [
+                flag,
+                n == 0,
+                since_last > self.churn_multiple * typical,
+                since_last > self.lapse_multiple * typical,
+                since_first <= self.new_window,
+                enough & (recent < self.decline_ratio * previous),
+                enough & (recent > self.growth_ratio * previous),
+            ]
+        labels = ["churned", "prospect", "churned", "lapsed", "new", "declining", "growing"]
+        stage = np.select(conditions, labels, default="stable").astype(object)
+        return pd.DataFrame({
+            "stage": pd.array(stage, dtype="str"),
+            "n_purchases": n.astype(np.int64),
+            "days_since_first": since_first,
+            "days_since_last": since_last,
+            "typical_gap": typical,
+            "spend_recent": per["spend_recent"].to_numpy(dtype=float),
+            "spend_previous": per["spend_previous"].to_numpy(dtype=float),
+            "purchases_recent": per["purchases_recent"].to_numpy(dtype=np.int64),
+            "purchases_previous": per["purchases_previous"].to_numpy(dtype=np.int64),
+        }, index=per.index)

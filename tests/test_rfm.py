@@ -1,0 +1,272 @@
+"""RFMModel: scores against a plain pandas computation, segments, ties, campaigns."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmmodels import CRMData
+from crmmodels.datasets import load_cdnow_sample, load_online_retail
+from crmmodels.errors import InvalidParameterError, NotFittedError
+from crmmodels.rfm import (
+    STANDARD_SEGMENTS,
+    RFMModel,
+    breakeven_response_rate,
+    rfm_change,
+    wilson_interval,
+)
+from crmmodels.testing import check_model
+
+
+@pytest.fixture(scope="module")
+def retail() -> CRMData:
+    return load_online_retail()
+
+
+def _cut(values: pd.Series, edges: np.ndarray) -> pd.Series:
+    """Score = 1 + number of edges strictly below the value (a loop, independent)."""
+    return values.map(lambda v: 1 + sum(1 for e in edges if v > e)).astype("int64")
+
+
+@pytest.mark.parametrize("monetary", ["sum", "mean"])
+def test_scores_match_plain_pandas_on_online_retail(retail: CRMData, monetary: str) -> None:
+    model = RFMModel(monetary=monetary).fit(retail)
+    scores = model.score(retail)
+    tx = retail.transactions
+    assert tx is not None
+    end = retail.observation_end
+    g = tx.groupby("customer_id")
+    last = g["timestamp"].max()
+    recency = (end.normalize() - last.dt.normalize()).dt.days
+    frequency = g["transaction_id"].nunique()
+    total = g["amount"].sum()
+    money = total if monetary == "sum" else total / frequency
+    assert len(scores) == retail.n_customers == 4338
+    np.testing.assert_array_equal(scores["recency"], recency.loc[scores.index])
+    np.testing.assert_array_equal(scores["frequency"], frequency.loc[scores.index])
+    np.testing.assert_allclose(scores["monetary"], money.loc[scores.index], rtol=1e-9)
+    # Edges are the quintiles of the values.
+    q = [0.2, 0.4, 0.6, 0.8]
+    np.testing.assert_allclose(model.edges_["recency"], np.quantile(recency, q))
+    np.testing.assert_allclose(model.edges_["frequency"], np.quantile(frequency, q))
+    np.testing.assert_allclose(model.edges_["monetary"], np.quantile(money, q))
+    r = 6 - _cut(recency, model.edges_["recency"])
+    f = _cut(frequency, model.edges_["frequency"])
+    m = _cut(money, model.edges_["monetary"])
+    idx = scores.index
+    np.testing.assert_array_equal(scores["r_score"], r.loc[idx])
+    np.testing.assert_array_equal(scores["f_score"], f.loc[idx])
+    np.testing.assert_array_equal(scores["m_score"], m.loc[idx])
+    cell = r.astype(str) + f.astype(str) + m.astype(str)
+    assert (scores["rfm_cell"] == cell.loc[idx]).all()
+    np.testing.assert_array_equal(scores["rfm_score"], (r + f + m).loc[idx])
+    fm = ((f + m) / 2 + 0.5).map(math.floor)
+    np.testing.assert_array_equal(scores["fm_score"], fm.loc[idx])
+    # bin_counts_ explains every score.
+    for col in ("r_score", "f_score", "m_score"):
+        counts = scores[col].value_counts().reindex(range(1, 6), fill_value=0)
+        np.testing.assert_array_equal(model.bin_counts_[col], counts)
+
+
+def test_every_standard_cell_maps_to_its_segment() -> None:
+    expected = {
+        "55": "Champions", "54": "Champions", "45": "Champions",
+        "53": "Loyal Customers", "44": "Loyal Customers", "35": "Loyal Customers",
+        "34": "Loyal Customers",
+        "52": "Potential Loyalists", "42": "Potential Loyalists",
+        "33": "Potential Loyalists", "43": "Potential Loyalists",
+        "51": "Recent Customers", "41": "Promising", "31": "Promising",
+        "32": "Customers Needing Attention", "23": "Customers Needing Attention",
+        "22": "Customers Needing Attention", "21": "About to Sleep",
+        "25": "At Risk", "24": "At Risk", "13": "At Risk",
+        "15": "Can't Lose Them", "14": "Can't Lose Them", "12": "Hibernating", "11": "Lost",
+    }
+    assert len(expected) == 25
+    # Fixed edges make F = M = the value, so each (R, FM) cell is reachable directly.
+    edges = [1.5, 2.5, 3.5, 4.5]
+    rows = []
+    for r in range(1, 6):
+        for fm in range(1, 6):
+            cid = f"c{r}{fm}"
+            days_ago = 6 - r  # R score r <=> recency 6 - r days
+            ts = pd.Timestamp("2024-01-10") - pd.Timedelta(days=days_ago)
+            for j in range(fm):
+                rows.append({"customer_id": cid, "timestamp": ts, "amount": 1.0,
+                             "transaction_id": f"{cid}-{j}"})
+    data = CRMData(pd.DataFrame(rows), observation_end="2024-01-10")
+    model = RFMModel(method="fixed", fixed_edges={"recency": edges, "frequency": edges,
+                                                  "monetary": edges}).fit(data)
+    scores = model.score(data)
+    for cell, segment in expected.items():
+        row = scores.loc[f"c{cell}"]
+        assert (row["r_score"], row["fm_score"]) == (int(cell[0]), int(cell[1]))
+        assert row["segment"] == segment, cell
+    assert {c: s for s, cells in STANDARD_SEGMENTS.items() for c in cells} == expected
+
+
+def _frame(days: list[int], counts: list[int], amounts: list[float]) -> pd.DataFrame:
+    rows = []
+    for i, (d, n, a) in enumerate(zip(days, counts, amounts, strict=True)):
+        for j in range(n):
+            rows.append({"customer_id": f"c{i}",
+                         "timestamp": pd.Timestamp("2024-06-30") - pd.Timedelta(days=d + j),
+                         "amount": a / n, "transaction_id": f"t{i}-{j}"})
+    return pd.DataFrame(rows)
+
+
+@given(st.lists(st.tuples(st.integers(0, 100), st.integers(1, 6), st.floats(1.0, 1000.0)),
+                min_size=2, max_size=25))
+def test_scores_are_monotone(rows: list[tuple[int, int, float]]) -> None:
+    days, counts, amounts = (list(x) for x in zip(*rows, strict=True))
+    data = CRMData(_frame(days, counts, amounts), observation_end="2024-06-30")
+    s = RFMModel().fit(data).score(data)
+    for a in s.index:
+        for b in s.index:
+            sa, sb = s.loc[a], s.loc[b]
+            if sa["recency"] < sb["recency"]:
+                assert sa["r_score"] >= sb["r_score"]
+            if sa["frequency"] > sb["frequency"]:
+                assert sa["f_score"] >= sb["f_score"]
+            if sa["monetary"] > sb["monetary"]:
+                assert sa["m_score"] >= sb["m_score"]
+            for v, sc in (("recency", "r_score"), ("frequency", "f_score"),
+                          ("monetary", "m_score")):
+                if sa[v] == sb[v]:
+                    assert sa[sc] == sb[sc]
+
+
+def test_ties_never_split_and_empty_bins_are_counted() -> None:
+    # 70% bought once: the quintile edges of frequency are [1, 1, 1, 2].
+    counts = [1] * 14 + [2] * 3 + [5] * 3
+    data = CRMData(_frame(list(range(20)), counts, [10.0] * 20), observation_end="2024-06-30")
+    model = RFMModel().fit(data)
+    s = model.score(data)
+    np.testing.assert_allclose(model.edges_["frequency"], [1, 1, 1, 2])
+    assert s.loc[s["frequency"] == 1, "f_score"].nunique() == 1
+    assert (s.loc[s["frequency"] == 1, "f_score"] == 1).all()
+    assert model.bin_counts_["f_score"].tolist() == [14, 0, 0, 3, 3]
+    # All monetary values are equal: one score for everyone.
+    assert s["m_score"].nunique() == 1
+    assert model.bin_counts_["m_score"].sum() == 20
+
+
+def test_later_snapshot_uses_fitted_edges(retail: CRMData) -> None:
+    tx = retail.transactions
+    assert tx is not None
+    early = CRMData(tx[tx["timestamp"] <= "2011-06-30"], observation_end="2011-06-30")
+    model = RFMModel().fit(early)
+    edges = {k: v.copy() for k, v in model.edges_.items()}
+    later = model.score(retail)
+    for k, v in edges.items():
+        np.testing.assert_array_equal(model.edges_[k], v)
+    expected_f = _cut(later["frequency"], edges["frequency"])
+    np.testing.assert_array_equal(later["f_score"], expected_f)
+    expected_r = 6 - _cut(later["recency"], edges["recency"])
+    np.testing.assert_array_equal(later["r_score"], expected_r)
+    # The later scores differ from a refit on the later data.
+    refit = RFMModel().fit(retail).score(retail)
+    assert not later["rfm_cell"].equals(refit["rfm_cell"])
+
+
+@pytest.mark.parametrize(
+    ("segment_map", "message"),
+    [
+        ({**STANDARD_SEGMENTS, "Lost": []}, "not assigned: 11"),
+        ({**STANDARD_SEGMENTS, "Extra": ["55"]}, "assigned twice: 55"),
+        ({"All": ["11"]}, "not assigned"),
+    ],
+)
+def test_custom_map_with_missing_or_duplicated_cell_raises(
+        segment_map: dict[str, list[str]], message: str) -> None:
+    with pytest.raises(InvalidParameterError, match=message):
+        RFMModel(segment_map=segment_map).fit(load_cdnow_sample())
+
+
+def test_custom_map_and_other_bins() -> None:
+    data = load_cdnow_sample()
+    cells = [f"{r}{fm}" for r in range(1, 4) for fm in range(1, 4)]
+    smap = {"top": ["33"], "rest": [c for c in cells if c != "33"]}
+    s = RFMModel(bins=3, segment_map=smap).fit(data).score(data)
+    assert set(s["segment"]) <= {"top", "rest"}
+    assert ((s["segment"] == "top") == ((s["r_score"] == 3) & (s["fm_score"] == 3))).all()
+    with pytest.raises(InvalidParameterError, match="bins=5 only"):
+        RFMModel(bins=3).fit(data)
+
+
+def test_breakeven_and_campaign_cells() -> None:
+    assert breakeven_response_rate(0.62, 35.00) == pytest.approx(0.0177142857)
+    with pytest.raises(InvalidParameterError):
+        breakeven_response_rate(0, 35.0)
+    data = load_cdnow_sample()
+    model = RFMModel().fit(data)
+    cells = model.rfm_cells_
+    ids = cells.index[:600]
+    rng = np.random.default_rng(0)
+    resp = pd.Series(rng.random(600) < 0.05, index=ids)
+    table = model.campaign_cells(resp, 0.62, 35.0)
+    assert table.index.name == "rfm_cell"
+    # Hand computation per cell.
+    z = 1.959963984540054
+    by_cell = pd.DataFrame({"cell": cells.loc[ids].to_numpy(), "hit": resp.to_numpy()})
+    for cell, grp in by_cell.groupby("cell"):
+        n, x = len(grp), int(grp["hit"].sum())
+        p = x / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        row = table.loc[cell]
+        assert (row["contacts"], row["responses"]) == (n, x)
+        assert row["ci_lower"] == pytest.approx(max(centre - half, 0.0))
+        assert row["ci_upper"] == pytest.approx(centre + half)
+        assert row["expected_profit_per_contact"] == pytest.approx(p * 35.0 - 0.62)
+        assert bool(row["mail"]) == (p > 0.62 / 35.0)
+    # Known value: 5 of 100 -> Wilson (0.02154, 0.11175).
+    lo, hi = wilson_interval(np.array([5]), np.array([100]))
+    assert (lo[0], hi[0]) == (pytest.approx(0.021543, abs=1e-6),
+                              pytest.approx(0.111750, abs=1e-6))
+
+
+def test_rfm_change_finds_a_declining_customer() -> None:
+    rows: list[dict[str, Any]] = []
+    for i in range(10):
+        # Steady customers buy every month of 2024.
+        for month in range(1, 13):
+            rows.append({"customer_id": f"s{i}", "timestamp": pd.Timestamp(2024, month, 5),
+                         "amount": 20.0, "transaction_id": f"s{i}-{month}"})
+    # "gone" bought every month until March, then stopped.
+    for month in range(1, 4):
+        rows.append({"customer_id": "gone", "timestamp": pd.Timestamp(2024, month, 5),
+                     "amount": 20.0, "transaction_id": f"g-{month}"})
+    data = CRMData(pd.DataFrame(rows), observation_end="2024-12-31")
+    model = RFMModel(method="fixed", fixed_edges={
+        "recency": [7, 30, 90, 180], "frequency": [1, 2, 4, 8],
+        "monetary": [20, 40, 80, 160]}).fit(data)
+    change = rfm_change(model, data, at=["2024-03-31", "2024-12-31"])
+    assert change.index.tolist() == ["gone"]
+    row = change.loc["gone"]
+    assert row["r_score_1"] == 4
+    assert row["r_score_2"] == 1
+    assert row["r_change"] == -3
+    assert rfm_change(model, data, at=["2024-03-31", "2024-12-31"], k=4).empty
+    with pytest.raises(InvalidParameterError):
+        rfm_change(model, data, at=["2024-12-31", "2024-03-31"])
+
+
+@pytest.mark.parametrize("params", RFMModel._bad_params)
+def test_bad_params_raise(params: dict[str, Any]) -> None:
+    with pytest.raises(InvalidParameterError):
+        RFMModel(**params).fit(load_cdnow_sample())
+
+
+def test_score_before_fit_raises() -> None:
+    with pytest.raises(NotFittedError):
+        RFMModel().score(load_cdnow_sample())
+
+
+def test_check_model_passes() -> None:
+    assert len(check_model(RFMModel(), load_cdnow_sample())) == 11
