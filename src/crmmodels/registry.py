@@ -41,6 +41,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "rfm": "crmmodels.rfm:RFMModel",
     "abc": "crmmodels._abc:ABCModel",
     "lifecycle": "crmmodels._lifecycle:LifecycleModel",
+    "segmentation": "crmmodels._clustering:SegmentationModel",
 }
 _RUNTIME: dict[str, type] = {}
 

@@ -2,7 +2,9 @@
 
 * :class:`ABCModel` - Pareto (80/20) value tiers with concentration figures;
 * :class:`LifecycleModel` - stage per customer at a date (prospect, new, growing,
-  stable, declining, lapsed, churned) and stage transitions between two dates.
+  stable, declining, lapsed, churned) and stage transitions between two dates;
+* :class:`SegmentationModel` - behavioural clusters (k-means on log-scaled,
+  standardised RFM and optional category mix; k by silhouette).
 
 Examples
 --------
@@ -15,6 +17,7 @@ Examples
 """
 
 from crmmodels._abc import ABCModel, gini
+from crmmodels._clustering import SegmentationModel
 from crmmodels._lifecycle import STAGES, LifecycleModel
 
-__all__ = ["STAGES", "ABCModel", "LifecycleModel", "gini"]
+__all__ = ["STAGES", "ABCModel", "LifecycleModel", "SegmentationModel", "gini"]

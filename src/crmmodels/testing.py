@@ -79,8 +79,22 @@ def _assert_same(a: Any, b: Any, where: str = "state", exact: bool = True) -> No
         assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
         _assert_same(_state(a), _state(b), where, exact)
     elif isinstance(a, BaseEstimator):
+        # Same class, same hyper-parameters and the same learned attributes (compared
+        # value by value: pickled bytes differ between equal estimators, e.g. through
+        # shared numpy dtype objects).
         assert type(a) is type(b), f"{where}: {type(a).__name__} vs {type(b).__name__}"
-        assert pickle.dumps(a) == pickle.dumps(b), f"{where}: estimators differ"
+        _assert_same(a.get_params(deep=False), b.get_params(deep=False), f"{where}.params",
+                     exact)
+        learned_a = {k: v for k, v in vars(a).items() if k.endswith("_")}
+        learned_b = {k: v for k, v in vars(b).items() if k.endswith("_")}
+        assert set(learned_a) == set(learned_b), f"{where}: learned attributes differ"
+        for k in learned_a:
+            va, vb = learned_a[k], learned_b[k]
+            if isinstance(va, np.ndarray | pd.DataFrame | pd.Series | float | int | str
+                          | BaseEstimator | list | tuple | dict) or va is None:
+                _assert_same(va, vb, f"{where}.{k}", exact)
+            else:
+                assert pickle.dumps(va) == pickle.dumps(vb), f"{where}.{k}: differ"
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"
 
