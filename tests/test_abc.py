@@ -206,3 +206,17 @@ def test_gini_function() -> None:
     assert gini(np.array([5.0])) == 0.0
     assert math.isnan(gini(np.array([0.0, 0.0])))
     assert gini(np.array([0.0, 1.0])) == pytest.approx(0.5)
+
+
+def test_clv_value_from_a_fitted_clv_model() -> None:
+    from crmmodels.cltv import CLVModel, period_discount_rate
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()
+    model = ABCModel(value="clv").fit(data)
+    scores = model.score(data)
+    reference = CLVModel(horizon=52, freq="W", discount_rate=period_discount_rate(0.10, "W"))
+    expected = reference.fit(data).score(data)["clv"].round(9)
+    np.testing.assert_allclose(scores["value"].to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert abs(model.summary_["value_share"].sum() - 1) < 1e-12
+    assert set(scores["tier"]) == {"A", "B", "C"}

@@ -270,3 +270,40 @@ def test_score_before_fit_raises() -> None:
 
 def test_check_model_passes() -> None:
     assert len(check_model(RFMModel(), load_cdnow_sample())) == 11
+
+
+def test_segment_map_with_score_ranges() -> None:
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()
+    ranges = {"best": {"r": (4, 5), "fm": (4, 5)}, "recent": {"r": (4, 5), "fm": (1, 3)},
+              "rest": {"r": (1, 3)}}
+    scores = RFMModel(segment_map=ranges).fit(data).score(data)
+    r, fm = scores["r_score"], scores["fm_score"]
+    expected = np.where((r >= 4) & (fm >= 4), "best", np.where(r >= 4, "recent", "rest"))
+    assert (scores["segment"].to_numpy() == expected).all()
+    overlapping = {**ranges, "also": {"r": (5, 5), "fm": (5, 5)}}
+    with pytest.raises(InvalidParameterError, match="assigned twice"):
+        RFMModel(segment_map=overlapping).fit(data)
+    with pytest.raises(InvalidParameterError, match="ranges"):
+        RFMModel(segment_map={"all": {"r": (0, 9)}}).fit(data)
+
+
+def test_campaign_cells_from_interactions() -> None:
+    from crmmodels import CRMData
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()
+    model = RFMModel().fit(data)
+    ids = model.rfm_cells_.index[:300]
+    responded = set(ids[::10])
+    sent = pd.DataFrame({"customer_id": ids, "channel": "mail", "kind": "campaign_sent",
+                         "timestamp": "1998-07-15"})
+    back = pd.DataFrame({"customer_id": sorted(responded), "channel": "mail",
+                         "kind": "response", "timestamp": "1998-07-20"})
+    campaign = CRMData(interactions=pd.concat([sent, back], ignore_index=True),
+                       observation_end="1998-08-01")
+    from_rows = model.campaign_cells(campaign, 0.62, 35.0)
+    series = pd.Series([i in responded for i in ids], index=ids)
+    pd.testing.assert_frame_equal(from_rows, model.campaign_cells(series, 0.62, 35.0))
+    assert int(from_rows["responses"].sum()) == len(responded)

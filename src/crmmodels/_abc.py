@@ -90,9 +90,12 @@ class ABCModel(CRMModel):
     value : str, default "monetary"
         ``"monetary"``: a customer's value is their total spend (sum of ``amount``,
         rounded to 9 decimals) in the transactions; customers of a customers frame
-        without a purchase have value 0. Any other string names a numeric column
-        of ``data.customers`` (e.g. a CLV column), which then must be present,
-        non-missing and non-negative.
+        without a purchase have value 0. ``"clv"``: the ``clv`` column of
+        ``data.customers`` when there is one, else the CLV over the next 52 weeks from
+        a :class:`~crmmodels.cltv.CLVModel` (BG/NBD + Gamma-Gamma, 10% a year
+        discount) fitted on the transactions and kept as ``clv_model_``. Any other
+        string names a numeric column of ``data.customers``, which then must be
+        present, non-missing and non-negative.
 
     Attributes
     ----------
@@ -142,7 +145,8 @@ class ABCModel(CRMModel):
 
     _param_rules: ClassVar[dict[str, ParamRule]] = {
         "shares": (_valid_shares, "2 to 26 positive numbers adding up to 1"),
-        "value": (_valid_value, "'monetary' or the name of a column of data.customers"),
+        "value": (_valid_value,
+                  "'monetary', 'clv' or the name of a column of data.customers"),
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("value", "cumulative_share", "tier")
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
@@ -161,14 +165,26 @@ class ABCModel(CRMModel):
     def _tiers(self) -> list[str]:
         return list(string.ascii_uppercase[: len(self.shares)])
 
+    def _uses_clv_model(self, data: CRMData) -> bool:
+        return self.value == "clv" and not (data.customers is not None
+                                            and "clv" in data.customers.columns)
+
     def _prepare(self, data: object) -> Any:
         if isinstance(data, CRMData):
-            data.require("transactions" if self.value == "monetary" else "customers")
+            if self.value == "monetary" or self._uses_clv_model(data):
+                data.require("transactions")
+            else:
+                data.require("customers")
             return data
         return super()._prepare(data)
 
     def _values(self, data: CRMData) -> pd.Series:
         """Value per customer, indexed by sorted ``customer_id``."""
+        if self._uses_clv_model(data):
+            clv = self.clv_model_.score(data)["clv"]
+            out = pd.Series(np.round(clv.to_numpy(dtype=float), 9),
+                            index=pd.Index(clv.index, name="customer_id"), name="value")
+            return out.sort_index()
         if self.value == "monetary":
             data.require("transactions")
             codes, ids = data.customer_codes("transactions")
@@ -231,6 +247,13 @@ class ABCModel(CRMModel):
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: CRMData) -> None:
+        if self._uses_clv_model(data):
+            from crmmodels.cltv import CLVModel, period_discount_rate
+
+            # Value = CLV over the next year (weekly BG/NBD + Gamma-Gamma, 10% a year
+            # discount, revenue margin); kept so that new data are valued the same way.
+            self.clv_model_ = CLVModel(horizon=52, freq="W",
+                                       discount_rate=period_discount_rate(0.10, "W")).fit(data)
         values = self._values(data)
         v = values.to_numpy()
         total = float(v.sum())

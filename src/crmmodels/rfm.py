@@ -43,6 +43,7 @@ __all__ = [
     "STANDARD_SEGMENTS",
     "RFMModel",
     "breakeven_response_rate",
+    "responses_from_interactions",
     "rfm_change",
     "wilson_interval",
 ]
@@ -138,6 +139,61 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
     return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
+def responses_from_interactions(data: CRMData) -> pd.Series:
+    """Turn campaign interactions into a contacted / responded Series.
+
+    Customers with a ``campaign_sent`` interaction were contacted; those with a
+    ``response`` interaction responded (a response without a recorded contact counts
+    as contacted too).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmmodels import CRMData
+    >>> inter = pd.DataFrame({"customer_id": ["a", "b", "b"], "channel": "mail",
+    ...                       "kind": ["campaign_sent", "campaign_sent", "response"],
+    ...                       "timestamp": "2024-03-01"})
+    >>> responses_from_interactions(CRMData(interactions=inter)).to_dict()
+    {'a': False, 'b': True}
+    """
+    data.require("interactions")
+    inter = data.interactions
+    assert inter is not None
+    kind = inter["kind"].astype(str)
+    sent = set(inter.loc[kind == "campaign_sent", "customer_id"])
+    responded = set(inter.loc[kind == "response", "customer_id"])
+    ids = sorted(sent | responded)
+    if not ids:
+        raise DataValidationError("the interactions hold no campaign_sent or response rows",
+                                  frame="interactions", column="kind", rule="non_empty")
+    return pd.Series([i in responded for i in ids],
+                     index=pd.Index(ids, name="customer_id"), dtype=bool, name="responded")
+
+
+def _cells_of(spec: Any, bins: int, segment: object) -> list[str]:
+    """Return the "RF" cells a segment map entry names (a list of cells or ranges)."""
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"r", "fm"}
+        ranges: dict[str, tuple[int, int]] = {}
+        for key in ("r", "fm"):
+            lo, hi = spec.get(key, (1, bins))
+            if not (_is_int(lo) and _is_int(hi) and 1 <= lo <= hi <= bins):
+                unknown.add(f"{key}={spec.get(key)!r}")
+            ranges[key] = (int(lo), int(hi))
+        if unknown:
+            raise InvalidParameterError(
+                f"RFMModel: segment_map[{segment!r}] ranges must look like "
+                f"{{'r': (low, high), 'fm': (low, high)}} with 1 <= low <= high <= {bins}; "
+                f"got {sorted(map(str, unknown))}")
+        return [f"{r}{fm}" for r in range(ranges["r"][0], ranges["r"][1] + 1)
+                for fm in range(ranges["fm"][0], ranges["fm"][1] + 1)]
+    if isinstance(spec, str) or not isinstance(spec, Sequence):
+        raise InvalidParameterError(
+            f"RFMModel: segment_map[{segment!r}] must be a list of 'RF' cell strings or "
+            f"score ranges {{'r': (low, high), 'fm': (low, high)}}, got {spec!r}")
+    return [str(c) for c in spec]
+
+
 class RFMModel(CRMModel):
     """Recency, frequency, monetary scores, 125 cells and named segments.
 
@@ -154,9 +210,11 @@ class RFMModel(CRMModel):
     monetary : {"sum", "mean"}, default "sum"
         Total amount, or amount per purchase.
     segment_map : "standard" or dict, default "standard"
-        ``"standard"`` (5 bins only) or ``{segment: ["RF", ...]}`` where each cell is
-        the R score digit followed by the FM score digit; every one of the
-        ``bins * bins`` cells must be assigned exactly once.
+        ``"standard"`` (5 bins only) or ``{segment: cells}`` where ``cells`` is a list
+        of "RF" strings (the R score digit followed by the FM score digit) or score
+        ranges ``{"r": (low, high), "fm": (low, high)}`` (inclusive; a missing key
+        means all scores); every one of the ``bins * bins`` cells must be assigned
+        exactly once.
     observation_end : str or Timestamp, optional
         Date at which recency is measured, for ``fit`` and ``score``; later
         transactions are ignored. Default: each data's ``observation_end``.
@@ -296,11 +354,8 @@ class RFMModel(CRMModel):
         owner: dict[str, str] = {}
         twice: list[str] = []
         unknown: list[str] = []
-        for segment, cells in smap.items():
-            if isinstance(cells, str) or not isinstance(cells, Sequence):
-                raise InvalidParameterError(
-                    f"RFMModel: segment_map[{segment!r}] must be a list of 'RF' cell "
-                    f"strings, got {cells!r}")
+        for segment, spec in smap.items():
+            cells = _cells_of(spec, b, segment)
             for cell in cells:
                 if cell not in expected:
                     unknown.append(repr(cell))
@@ -457,9 +512,10 @@ class RFMModel(CRMModel):
 
         Parameters
         ----------
-        responses : Series of bool
+        responses : Series of bool or CRMData
             Indexed by ``customer_id``: the contacted customers, True for those who
-            responded.
+            responded; or data whose interactions record the campaign (see
+            :func:`responses_from_interactions`).
         cost_per_contact, net_revenue_per_response : float
             Economics of a contact; see :func:`breakeven_response_rate`.
         data : CRMData or DataFrame, optional
@@ -485,6 +541,8 @@ class RFMModel(CRMModel):
         """
         self._check_fitted()
         breakeven = breakeven_response_rate(cost_per_contact, net_revenue_per_response)
+        if isinstance(responses, CRMData):
+            responses = responses_from_interactions(responses)
         if not isinstance(responses, pd.Series) or not pd.api.types.is_bool_dtype(responses):
             raise DataValidationError(
                 "responses must be a boolean Series indexed by customer_id",
