@@ -105,8 +105,14 @@ def main() -> None:
     validation_s = time.perf_counter() - t0
     end = data.observation_end
 
-    ours_s, scores = timed(lambda: RFMModel().fit(data).score(data), args.repeat)
-    ours_mb = peak_mb(lambda: RFMModel().fit(data).score(data))
+    def ours() -> pd.DataFrame:
+        # Start from validated data without derived tables: each run aggregates the
+        # transactions itself (fit and score then share that one aggregation).
+        data.__dict__.pop("_derived", None)
+        return RFMModel().fit(data).score(data)
+
+    ours_s, scores = timed(ours, args.repeat)
+    ours_mb = peak_mb(ours)
     pandas_s, ref = timed(lambda: pandas_recipe(tx, end), args.repeat)
     pandas_mb = peak_mb(lambda: pandas_recipe(tx, end))
 

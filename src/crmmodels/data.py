@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Literal, get_args
 
 import numpy as np
@@ -321,6 +321,30 @@ class CRMData:
             raise DataValidationError(f"this CRMData has no {frame} frame", frame=frame,
                                       rule="required_frame")
         return self._codes[frame], self._uniques[frame]
+
+    def derived(self, key: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """Return a table derived from this data, computed once per ``key``.
+
+        Models that fit and then score the same data (or several models on one
+        ``CRMData``) share per-customer aggregates this way. The cache assumes the
+        validated frames are not modified in place; a copy is returned each time.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> data = CRMData(transactions=pd.DataFrame({
+        ...     "customer_id": ["a"], "timestamp": ["2024-01-01"], "amount": [1.0]}))
+        >>> calls = []
+        >>> def table():
+        ...     calls.append(1)
+        ...     return pd.DataFrame({"x": [1]})
+        >>> _ = data.derived("t", table); _ = data.derived("t", table); len(calls)
+        1
+        """
+        cache: dict[Hashable, pd.DataFrame] = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key].copy()
 
     def require(self, *frames: FrameName) -> None:
         """Raise a clear error if one of ``frames`` is absent.

@@ -386,7 +386,15 @@ class RFMModel(CRMModel):
         return align_timestamp(self.observation_end, data.timezone, "observation_end")
 
     def _values(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
-        """Recency, frequency, monetary of customers with a purchase at or before ``end``."""
+        """Recency, frequency, monetary of customers with a purchase at or before ``end``.
+
+        Computed once per data, date, unit and monetary rule (``fit`` then ``score`` on
+        the same data aggregate the transactions once).
+        """
+        key = ("rfm_values", end, self.recency_unit, self.monetary)
+        return data.derived(key, lambda: self._compute_values(data, end))
+
+    def _compute_values(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
         from crmmodels.features import period_numbers
 
         data.require("transactions")
