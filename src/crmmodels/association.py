@@ -1,0 +1,314 @@
+"""Market-basket analysis: frequent itemsets, association rules, recommendations.
+
+Rules and their interest metrics follow mlxtend's definitions (antecedent and
+consequent support, support, confidence, lift, representativity, leverage, conviction,
+Zhang's metric, Jaccard, certainty, Kulczynski). The default miner
+(:mod:`crmmodels._miner`, Eclat on bitsets) returns exactly mlxtend's itemsets; an
+itemset is frequent when it occurs in at least ``ceil(min_support * n_baskets)``
+baskets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import combinations
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from crmmodels.base import CRMModel, ParamRule
+from crmmodels.data import CRMData
+from crmmodels.errors import DataValidationError
+
+__all__ = ["AssociationRulesModel", "encode_baskets", "rule_metrics"]
+
+RULE_COLUMNS = ("antecedents", "consequents", "antecedent support", "consequent support",
+                "support", "confidence", "lift", "representativity", "leverage",
+                "conviction", "zhangs_metric", "jaccard", "certainty", "kulczynski")
+
+
+def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
+    """Baskets as a sparse boolean basket x item matrix (never a dense one-hot frame).
+
+    Parameters
+    ----------
+    baskets : DataFrame or iterable of iterables
+        A long frame with columns ``basket_id, item`` (one row per basket and item;
+        repeated pairs count once), or an iterable of baskets, each an iterable of
+        items.
+
+    Returns
+    -------
+    matrix : scipy.sparse.csc_matrix
+        ``n_baskets x n_items`` boolean.
+    basket_ids, items : Index
+        Row and column labels.
+
+    Examples
+    --------
+    >>> m, b, i = encode_baskets([["milk", "bread"], ["milk"]])
+    >>> m.toarray().astype(int).tolist(), list(i)
+    ([[1, 1], [1, 0]], ['milk', 'bread'])
+    """
+    if isinstance(baskets, pd.DataFrame):
+        missing = [c for c in ("basket_id", "item") if c not in baskets.columns]
+        if missing:
+            from crmmodels.errors import MissingColumnError
+
+            raise MissingColumnError("baskets", missing[0], list(baskets.columns))
+        frame = baskets[["basket_id", "item"]]
+    else:
+        if isinstance(baskets, str | bytes) or not isinstance(baskets, Iterable):
+            raise DataValidationError(
+                "baskets must be a (basket_id, item) frame or an iterable of baskets",
+                frame="baskets", rule="type")
+        ids: list[int] = []
+        items: list[Any] = []
+        for k, basket in enumerate(baskets):
+            if isinstance(basket, str | bytes) or not isinstance(basket, Iterable):
+                raise DataValidationError(
+                    f"basket {k} is not a list of items: {basket!r}", frame="baskets",
+                    rule="type", rows=[k])
+            for item in basket:
+                ids.append(k)
+                items.append(item)
+        frame = pd.DataFrame({"basket_id": ids, "item": pd.Series(items, dtype=object)})
+    if len(frame) == 0:
+        raise DataValidationError("there are no items in the baskets", frame="baskets",
+                                  rule="non_empty")
+    bad = frame["item"].isna().to_numpy() | frame["basket_id"].isna().to_numpy()
+    if bad.any():
+        raise DataValidationError(
+            "baskets hold missing items or basket ids", frame="baskets", column="item",
+            rule="not_null", rows=list(frame.index[bad][:5]), n_rows=int(bad.sum()))
+    b, basket_ids = pd.factorize(frame["basket_id"])
+    i, items_idx = pd.factorize(frame["item"])
+    matrix = sp.csc_matrix((np.ones(len(b), dtype=bool), (b, i)),
+                           shape=(len(basket_ids), len(items_idx)))
+    matrix.sum_duplicates()
+    matrix.data[:] = True
+    return matrix, pd.Index(basket_ids, name="basket_id"), pd.Index(items_idx, name="item")
+
+
+def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataFrame:
+    """Compute mlxtend's interest metrics from antecedent, consequent and rule supports.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = rule_metrics(np.array([0.4]), np.array([0.5]), np.array([0.3]))
+    >>> round(float(m["lift"].iloc[0]), 6)
+    1.5
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        conf = s_ac / s_a
+        lift = conf / s_c
+        leverage = s_ac - s_a * s_c
+        conviction = np.where(conf >= 1.0, np.inf, (1 - s_c) / (1 - conf))
+        denom = np.maximum(s_ac * (1 - s_a), s_a * (s_c - s_ac))
+        zhang = np.where(denom == 0, 0.0, leverage / denom)
+        jaccard = s_ac / (s_a + s_c - s_ac)
+        certainty = np.where(1 - s_c == 0, 0.0, (conf - s_c) / (1 - s_c))
+        kulczynski = (s_ac / s_a + s_ac / s_c) / 2
+    return pd.DataFrame({
+        "antecedent support": s_a, "consequent support": s_c, "support": s_ac,
+        "confidence": conf, "lift": lift, "representativity": np.ones(len(s_a)),
+        "leverage": leverage, "conviction": conviction, "zhangs_metric": zhang,
+        "jaccard": jaccard, "certainty": certainty, "kulczynski": kulczynski,
+    })
+
+
+def _fraction(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1
+
+
+def _optional_positive_int(v: Any) -> bool:
+    return v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
+
+
+class AssociationRulesModel(CRMModel):
+    """Frequent itemsets and association rules, and cross-sell recommendations.
+
+    Parameters
+    ----------
+    min_support : float, default 0.01
+        Minimum share of baskets, in (0, 1]; an itemset needs
+        ``ceil(min_support * n_baskets)`` baskets.
+    min_confidence : float, default 0.5
+        Minimum rule confidence, in (0, 1].
+    min_lift : float, optional
+        Minimum rule lift.
+    max_len : int, optional
+        Longest itemset mined.
+    max_consequent_len : int, optional
+        Longest rule consequent (1 gives the single-item rules of arules, pyfim and
+        Spark; ``None`` gives every split, as mlxtend does).
+    engine : {"auto", "eclat", "mlxtend"}, default "auto"
+        Miner: our exact bitset Eclat ("auto" and "eclat") or mlxtend's FP-Growth.
+
+    Attributes
+    ----------
+    itemsets_ : DataFrame
+        ``support, itemsets`` (frozensets of items), as mlxtend returns them.
+    rules_ : DataFrame
+        One row per rule with every mlxtend metric.
+    n_baskets_ : int
+        Baskets in the fit.
+
+    Examples
+    --------
+    >>> baskets = [["milk", "bread"], ["milk", "bread", "eggs"], ["milk"], ["bread"]]
+    >>> model = AssociationRulesModel(min_support=0.5, min_confidence=0.6).fit(baskets)
+    >>> model.rules_[["antecedents", "consequents", "confidence"]].to_dict("records")
+    [{'antecedents': frozenset({'bread'}), 'consequents': frozenset({'milk'}), \
+'confidence': 0.6666666666666666}, {'antecedents': frozenset({'milk'}), \
+'consequents': frozenset({'bread'}), 'confidence': 0.6666666666666666}]
+    >>> model.recommend(["bread"])["item"].tolist()
+    ['milk']
+    """
+
+    _param_rules: ClassVar[dict[str, ParamRule]] = {
+        "min_support": (_fraction, "a share of baskets in (0, 1]"),
+        "min_confidence": (_fraction, "a confidence in (0, 1]"),
+        "min_lift": (lambda v: v is None or (isinstance(v, int | float) and v >= 0),
+                     "None or a non-negative number"),
+        "max_len": (_optional_positive_int, "None or a positive integer"),
+        "max_consequent_len": (_optional_positive_int, "None or a positive integer"),
+        "engine": (lambda v: v in ("auto", "eclat", "mlxtend"), "'auto', 'eclat' or 'mlxtend'"),
+    }
+    _score_index: ClassVar[str] = "basket_id"
+    _score_columns: ClassVar[tuple[str, ...]] = ("item", "confidence", "lift", "rule")
+    _required_frames: ClassVar[tuple[str, ...]] = ()
+    _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"min_support": 0}, {"min_support": 1.5}, {"min_confidence": 0}, {"engine": "apriori"},
+    )
+
+    def __init__(self, min_support: float = 0.01, min_confidence: float = 0.5,
+                 min_lift: float | None = None, max_len: int | None = None,
+                 max_consequent_len: int | None = None, engine: str = "auto") -> None:
+        self.min_support = min_support
+        self.min_confidence = min_confidence
+        self.min_lift = min_lift
+        self.max_len = max_len
+        self.max_consequent_len = max_consequent_len
+        self.engine = engine
+
+    # ------------------------------------------------------------------ input
+    def _prepare(self, data: object) -> Any:
+        if isinstance(data, CRMData):
+            data.require("transactions")
+            tx = data.transactions
+            assert tx is not None
+            for col in ("transaction_id", "product_id"):
+                if col not in tx.columns:
+                    from crmmodels.errors import MissingColumnError
+
+                    raise MissingColumnError("transactions", col, list(tx.columns))
+            long = pd.DataFrame({"basket_id": tx["transaction_id"].to_numpy(),
+                                 "item": tx["product_id"].to_numpy()})
+            return encode_baskets(long.dropna())
+        return encode_baskets(data)
+
+    # ------------------------------------------------------------------ fitting
+    def _mine(self, matrix: sp.csc_matrix, items: pd.Index) -> pd.DataFrame:
+        n = matrix.shape[0]
+        if self.engine == "mlxtend":
+            from mlxtend.frequent_patterns import fpgrowth
+
+            frame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]
+                sp.csr_matrix(matrix), columns=range(len(items)))
+            found = fpgrowth(frame, min_support=self.min_support, max_len=self.max_len)
+            sets = [tuple(sorted(int(i) for i in s)) for s in found["itemsets"]]
+            counts = np.round(found["support"].to_numpy() * n).astype(np.int64)
+        else:
+            from crmmodels._miner import mine_itemsets
+
+            sets, counts = mine_itemsets(matrix, self.min_support, self.max_len)
+        labels = items.to_numpy(dtype=object)
+        return pd.DataFrame({
+            "support": counts / n,
+            "itemsets": [frozenset(labels[list(s)]) for s in sets],
+            "_codes": sets,
+        })
+
+    def _rules(self, itemsets: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
+        support = dict(zip(itemsets["_codes"], itemsets["support"], strict=True))
+        ante: list[tuple[int, ...]] = []
+        cons: list[tuple[int, ...]] = []
+        for codes in itemsets["_codes"]:
+            k = len(codes)
+            if k < 2:
+                continue
+            top = k - 1 if self.max_consequent_len is None else min(k - 1,
+                                                                    self.max_consequent_len)
+            for size in range(1, top + 1):
+                for c in combinations(codes, size):
+                    ante.append(tuple(x for x in codes if x not in c))
+                    cons.append(c)
+        s_a = np.array([support[a] for a in ante], dtype=float)
+        s_c = np.array([support[c] for c in cons], dtype=float)
+        s_ac = np.array([support[tuple(sorted(a + c))] for a, c in zip(ante, cons,
+                                                                         strict=True)],
+                        dtype=float)
+        metrics = rule_metrics(s_a, s_c, s_ac)
+        keep = metrics["confidence"].to_numpy() >= self.min_confidence - 1e-12
+        if self.min_lift is not None:
+            keep &= metrics["lift"].to_numpy() >= self.min_lift
+        idx = np.flatnonzero(keep)
+        rules = metrics.iloc[idx].reset_index(drop=True)
+        rules.insert(0, "consequents", [frozenset(labels[list(cons[i])]) for i in idx])
+        rules.insert(0, "antecedents", [frozenset(labels[list(ante[i])]) for i in idx])
+        rules = rules.sort_values(["confidence", "lift"], ascending=False, kind="stable")
+        return rules.reset_index(drop=True)
+
+    def _fit(self, prepared: tuple[sp.csc_matrix, pd.Index, pd.Index]) -> None:
+        matrix, _, items = prepared
+        itemsets = self._mine(matrix, items)
+        labels = items.to_numpy(dtype=object)
+        self.rules_ = self._rules(itemsets, labels)
+        self.itemsets_ = itemsets.drop(columns="_codes")
+        self.n_baskets_ = int(matrix.shape[0])
+        self.items_ = pd.Index(items, name="item")
+
+    # ------------------------------------------------------------------ use
+    def recommend(self, basket: Sequence[Any], k: int = 5) -> pd.DataFrame:
+        """Items not in ``basket``, ranked by the best rule that fires (confidence, lift).
+
+        A rule fires when all its antecedents are in the basket.
+        """
+        self._check_fitted()
+        have = frozenset(basket)
+        best: dict[Any, tuple[float, float, str]] = {}
+        for row in self.rules_.itertuples(index=False):
+            ante, cons = row[0], row[1]
+            if not ante <= have:
+                continue
+            conf, lift = float(row[5]), float(row[6])
+            text = f"{sorted(map(str, ante))} -> {sorted(map(str, cons))}"
+            for item in cons:
+                if item in have:
+                    continue
+                if item not in best or (conf, lift) > best[item][:2]:
+                    best[item] = (conf, lift, text)
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], -kv[1][1], str(kv[0])))[:k]
+        return pd.DataFrame({"item": [i for i, _ in ranked],
+                             "confidence": [v[0] for _, v in ranked],
+                             "lift": [v[1] for _, v in ranked],
+                             "rule": [v[2] for _, v in ranked]})
+
+    def _score(self, prepared: tuple[sp.csc_matrix, pd.Index, pd.Index]) -> pd.DataFrame:
+        matrix, basket_ids, items = prepared
+        csr = sp.csr_matrix(matrix)
+        labels = items.to_numpy(dtype=object)
+        rows = []
+        for b, basket_id in enumerate(basket_ids):
+            basket = labels[csr.indices[csr.indptr[b]:csr.indptr[b + 1]]]
+            top = self.recommend(list(basket), k=1)
+            if len(top):
+                rows.append((basket_id, *top.iloc[0].tolist()))
+            else:
+                rows.append((basket_id, None, np.nan, np.nan, None))
+        out = pd.DataFrame(rows, columns=["basket_id", "item", "confidence", "lift", "rule"])
+        return out.set_index("basket_id")

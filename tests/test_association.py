@@ -1,0 +1,133 @@
+"""Association rules against arules' published Groceries figures, mlxtend and brute force."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmmodels.association import AssociationRulesModel, encode_baskets
+from crmmodels.datasets import load_groceries
+from crmmodels.errors import DataValidationError, InvalidParameterError
+
+
+@pytest.fixture(scope="module")
+def groceries() -> pd.DataFrame:
+    return load_groceries()
+
+
+@pytest.mark.reference
+def test_groceries_published_figures(groceries: pd.DataFrame) -> None:
+    """Match arules / arulesViz: 13,492 itemsets; 410 single-consequent rules; 32 with lift > 5."""
+    model = AssociationRulesModel(min_support=0.001, min_confidence=0.8,
+                                  max_consequent_len=1).fit(groceries)
+    assert model.n_baskets_ == 9835
+    assert len(model.itemsets_) == 13_492
+    assert len(model.rules_) == 410
+    assert int((model.rules_["lift"] > 5).sum()) == 32
+    top = model.rules_.sort_values("lift", ascending=False).iloc[0]
+    assert top["antecedents"] == frozenset({"liquor", "red/blush wine"})
+    assert top["consequents"] == frozenset({"bottled beer"})
+    assert round(top["support"], 6) == 0.001932
+    assert round(top["confidence"], 4) == 0.9048
+    assert round(top["lift"], 3) == 11.235
+
+
+@pytest.mark.reference
+def test_equals_mlxtend(groceries: pd.DataFrame) -> None:
+    from mlxtend.frequent_patterns import association_rules
+
+    ours = AssociationRulesModel(min_support=0.002, min_confidence=0.5).fit(groceries)
+    ref_model = AssociationRulesModel(min_support=0.002, min_confidence=0.5,
+                                      engine="mlxtend").fit(groceries)
+    a = dict(zip(ours.itemsets_["itemsets"], ours.itemsets_["support"], strict=True))
+    b = dict(zip(ref_model.itemsets_["itemsets"], ref_model.itemsets_["support"], strict=True))
+    assert a == b  # same itemsets, supports exactly equal
+    ref = association_rules(ref_model.itemsets_, num_itemsets=ref_model.n_baskets_,
+                            metric="confidence", min_threshold=0.5)
+    o = ours.rules_.set_index(["antecedents", "consequents"])
+    r = ref.set_index(["antecedents", "consequents"])
+    assert set(o.index) == set(r.index)
+    assert len(o) == len(r)
+    r = r.loc[o.index]
+    np.testing.assert_allclose(o.to_numpy(float), r[o.columns].to_numpy(float),
+                               rtol=1e-12, atol=1e-15)
+
+
+def _brute_force(baskets: list[set[int]], min_support: float) -> dict[frozenset[int], float]:
+    n = len(baskets)
+    items = sorted(set().union(*baskets))
+    need = max(1, int(np.ceil(min_support * n - 1e-9)))
+    out: dict[frozenset[int], float] = {}
+    for k in range(1, len(items) + 1):
+        found = False
+        for combo in combinations(items, k):
+            c = sum(1 for b in baskets if set(combo) <= b)
+            if c >= need:
+                out[frozenset(combo)] = c / n
+                found = True
+        if not found:
+            break
+    return out
+
+
+@given(baskets=st.lists(st.sets(st.integers(0, 7), min_size=1, max_size=5), min_size=1,
+                        max_size=25),
+       min_support=st.sampled_from([0.05, 0.1, 0.2, 0.34, 0.5, 1.0]))
+def test_itemsets_equal_brute_force(baskets: list[set[int]], min_support: float) -> None:
+    model = AssociationRulesModel(min_support=min_support, min_confidence=0.01).fit(
+        [sorted(b) for b in baskets])
+    ours = dict(zip(model.itemsets_["itemsets"], model.itemsets_["support"], strict=True))
+    assert ours == pytest.approx(_brute_force(baskets, min_support))
+    rules = model.rules_
+    if len(rules):
+        np.testing.assert_allclose(rules["lift"], rules["confidence"]
+                                   / rules["consequent support"], rtol=1e-12)
+        assert rules["confidence"].between(0, 1 + 1e-12).all()
+        assert rules["jaccard"].between(0, 1 + 1e-12).all()
+        assert rules["kulczynski"].between(0, 1 + 1e-12).all()
+        assert rules["zhangs_metric"].between(-1 - 1e-12, 1 + 1e-12).all()
+        assert (rules["support"] <= rules["antecedent support"] + 1e-12).all()
+
+
+def test_recommend_and_score() -> None:
+    baskets = [["milk", "bread"], ["milk", "bread", "eggs"], ["milk"], ["bread", "eggs"],
+               ["bread", "eggs"]]
+    model = AssociationRulesModel(min_support=0.2, min_confidence=0.5).fit(baskets)
+    rec = model.recommend(["eggs"], k=3)
+    assert rec["item"].tolist()[0] == "bread"  # eggs -> bread has confidence 1
+    assert rec["confidence"].iloc[0] == pytest.approx(1.0)
+    assert "eggs" not in rec["item"].tolist()
+    scores = model.score(pd.DataFrame({"basket_id": ["x", "y"], "item": ["eggs", "milk"]}))
+    assert scores.index.name == "basket_id"
+    assert scores.loc["x", "item"] == "bread"
+
+
+def test_bad_input() -> None:
+    with pytest.raises(DataValidationError):
+        AssociationRulesModel().fit([])
+    with pytest.raises(DataValidationError):
+        AssociationRulesModel().fit(pd.DataFrame({"basket_id": [1, 2], "item": ["a", None]}))
+    with pytest.raises(DataValidationError):
+        AssociationRulesModel().fit(["ab", "cd"])
+    with pytest.raises(DataValidationError):
+        AssociationRulesModel().fit(pd.DataFrame({"basket": [1], "item": ["a"]}))
+    for bad in ({"min_support": 0}, {"min_support": 1.5}, {"engine": "apriori"}):
+        with pytest.raises(InvalidParameterError):
+            AssociationRulesModel(**bad).fit([["a", "b"]])  # type: ignore[arg-type]
+    single = AssociationRulesModel(min_support=0.5).fit([["a"], ["a"]])
+    assert len(single.itemsets_) == 1
+    assert len(single.rules_) == 0
+
+
+def test_encoding_is_sparse_and_deduplicated() -> None:
+    matrix, baskets, items = encode_baskets(
+        pd.DataFrame({"basket_id": [1, 1, 1, 2], "item": ["a", "a", "b", "b"]}))
+    assert matrix.nnz == 3
+    assert matrix.toarray().tolist() == [[True, True], [False, True]]
+    assert list(baskets) == [1, 2]
+    assert list(items) == ["a", "b"]
