@@ -131,3 +131,40 @@ def test_encoding_is_sparse_and_deduplicated() -> None:
     assert matrix.toarray().tolist() == [[True, True], [False, True]]
     assert list(baskets) == [1, 2]
     assert list(items) == ["a", "b"]
+
+
+def test_attribute_rules_on_telco_customers() -> None:
+    from crmmodels.association import attribute_baskets
+    from crmmodels.datasets import load_telco_churn
+
+    customers = load_telco_churn().customers
+    assert customers is not None
+    items = attribute_baskets(customers, columns=["Contract", "InternetService", "tenure",
+                                                  "churned"])
+    model = AssociationRulesModel(min_support=0.05, min_confidence=0.4).fit(items)
+    churn_rules = model.rules_[model.rules_["consequents"] == frozenset({"churned=True"})]
+    assert len(churn_rules) > 0
+    rule = churn_rules.iloc[0]  # highest confidence first
+    # Its confidence is the churn rate of the customers matching the antecedent.
+    mask = np.ones(len(customers), dtype=bool)
+    for item in rule["antecedents"]:
+        col, value = item.split("=", 1)
+        if col == "tenure":
+            continue  # a band: checked through the itemset supports below
+        mask &= customers[col].astype(str).to_numpy() == value
+    if not any(i.startswith("tenure=") for i in rule["antecedents"]):
+        assert rule["confidence"] == pytest.approx(customers.loc[mask, "churned"].mean())
+    assert rule["lift"] > 1.5  # churn is concentrated, e.g. month-to-month fibre customers
+
+
+def test_customer_baskets_from_crmdata() -> None:
+    from crmmodels.datasets import load_online_retail
+
+    data = load_online_retail()
+    orders = AssociationRulesModel(min_support=0.02, min_confidence=0.6).fit(data)
+    people = AssociationRulesModel(min_support=0.05, min_confidence=0.6,
+                                   basket="customer_id").fit(data)
+    assert orders.n_baskets_ == data.transactions["transaction_id"].nunique()
+    assert people.n_baskets_ == data.n_customers
+    assert len(orders.rules_) > 0
+    assert len(people.rules_) > 0

@@ -22,7 +22,7 @@ from crmmodels.base import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
-__all__ = ["AssociationRulesModel", "encode_baskets", "rule_metrics"]
+__all__ = ["AssociationRulesModel", "attribute_baskets", "encode_baskets", "rule_metrics"]
 
 RULE_COLUMNS = ("antecedents", "consequents", "antecedent support", "consequent support",
                 "support", "confidence", "lift", "representativity", "leverage",
@@ -92,6 +92,70 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
     return matrix, pd.Index(basket_ids, name="basket_id"), pd.Index(items_idx, name="item")
 
 
+def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = None,
+                      bins: int = 4) -> pd.DataFrame:
+    """Turn customer attributes into items, one basket per customer (attribute rules).
+
+    Categorical (and boolean) columns become items ``"column=value"``; numeric columns
+    are cut into ``bins`` quantile bands, ``"column=[low, high]"``. Mining the result
+    gives rules such as "MaritalStatus=Married AND Age=[50, 59] -> NumberOfCars=2+".
+
+    Parameters
+    ----------
+    customers : DataFrame
+        One row per customer (``customer_id`` column or index).
+    columns : sequence of str, optional
+        Attributes to use (default: every column but ``customer_id``).
+    bins : int, default 4
+        Quantile bands for numeric columns.
+
+    Returns
+    -------
+    DataFrame
+        Long frame ``basket_id`` (the customer), ``item``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"customer_id": ["a", "b", "c"], "married": ["yes", "no", "no"],
+    ...                   "age": [30, 45, 60]})
+    >>> attribute_baskets(c, bins=2)["item"].tolist()
+    ['married=yes', 'married=no', 'married=no', 'age=[30, 45]', 'age=[30, 45]', 'age=(45, 60]']
+    """
+    frame = customers.reset_index() if "customer_id" not in customers.columns \
+        and customers.index.name == "customer_id" else customers
+    if "customer_id" not in frame.columns:
+        from crmmodels.errors import MissingColumnError
+
+        raise MissingColumnError("customers", "customer_id", list(frame.columns))
+    use = list(columns) if columns is not None else [c for c in frame.columns
+                                                     if c != "customer_id"]
+    parts = []
+    for col in use:
+        if col not in frame.columns:
+            from crmmodels.errors import MissingColumnError
+
+            raise MissingColumnError("customers", col, list(frame.columns))
+        values = frame[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
+                and values.nunique() > bins:
+            edges = np.unique(np.quantile(values.dropna(), np.linspace(0, 1, bins + 1)))
+            band = np.clip(np.searchsorted(edges, values.to_numpy(float), side="left"), 1,
+                           len(edges) - 1)
+            names = [f"[{edges[0]:g}, {edges[1]:g}]"] + [
+                f"({edges[k - 1]:g}, {edges[k]:g}]" for k in range(2, len(edges))]
+            labels = pd.Series([names[b - 1] for b in band], index=values.index, dtype=object)
+        else:
+            labels = values.astype(object)
+        keep = values.notna().to_numpy()
+        parts.append(pd.DataFrame({"basket_id": frame["customer_id"].to_numpy()[keep],
+                                   "item": [f"{col}={v}" for v in labels.to_numpy()[keep]]}))
+    if not parts:
+        raise DataValidationError("no attribute columns to turn into items",
+                                  frame="customers", rule="non_empty")
+    return pd.concat(parts, ignore_index=True)
+
+
 def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataFrame:
     """Compute mlxtend's interest metrics from antecedent, consequent and rule supports.
 
@@ -147,6 +211,9 @@ class AssociationRulesModel(CRMModel):
         Spark; ``None`` gives every split, as mlxtend does).
     engine : {"auto", "eclat", "mlxtend"}, default "auto"
         Miner: our exact bitset Eclat ("auto" and "eclat") or mlxtend's FP-Growth.
+    basket : {"transaction_id", "customer_id"}, default "transaction_id"
+        For ``CRMData`` input: a basket is an order (``transaction_id``) or everything
+        a customer bought (``customer_id``); items are ``product_id``.
 
     Attributes
     ----------
@@ -177,6 +244,8 @@ class AssociationRulesModel(CRMModel):
         "max_len": (_optional_positive_int, "None or a positive integer"),
         "max_consequent_len": (_optional_positive_int, "None or a positive integer"),
         "engine": (lambda v: v in ("auto", "eclat", "mlxtend"), "'auto', 'eclat' or 'mlxtend'"),
+        "basket": (lambda v: v in ("transaction_id", "customer_id"),
+                   "'transaction_id' or 'customer_id'"),
     }
     _score_index: ClassVar[str] = "basket_id"
     _score_columns: ClassVar[tuple[str, ...]] = ("item", "confidence", "lift", "rule")
@@ -187,13 +256,15 @@ class AssociationRulesModel(CRMModel):
 
     def __init__(self, min_support: float = 0.01, min_confidence: float = 0.5,
                  min_lift: float | None = None, max_len: int | None = None,
-                 max_consequent_len: int | None = None, engine: str = "auto") -> None:
+                 max_consequent_len: int | None = None, engine: str = "auto",
+                 basket: str = "transaction_id") -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.min_lift = min_lift
         self.max_len = max_len
         self.max_consequent_len = max_consequent_len
         self.engine = engine
+        self.basket = basket
 
     # ------------------------------------------------------------------ input
     def _prepare(self, data: object) -> Any:
@@ -201,12 +272,12 @@ class AssociationRulesModel(CRMModel):
             data.require("transactions")
             tx = data.transactions
             assert tx is not None
-            for col in ("transaction_id", "product_id"):
+            for col in (self.basket, "product_id"):
                 if col not in tx.columns:
                     from crmmodels.errors import MissingColumnError
 
                     raise MissingColumnError("transactions", col, list(tx.columns))
-            long = pd.DataFrame({"basket_id": tx["transaction_id"].to_numpy(),
+            long = pd.DataFrame({"basket_id": tx[self.basket].to_numpy(),
                                  "item": tx["product_id"].to_numpy()})
             return encode_baskets(long.dropna())
         return encode_baskets(data)
