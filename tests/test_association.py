@@ -168,3 +168,20 @@ def test_customer_baskets_from_crmdata() -> None:
     assert people.n_baskets_ == data.n_customers
     assert len(orders.rules_) > 0
     assert len(people.rules_) > 0
+
+
+def test_vectorised_score_equals_recommend(groceries: pd.DataFrame) -> None:
+    model = AssociationRulesModel(min_support=0.002, min_confidence=0.3, top_k=3).fit(groceries)
+    sample = groceries[groceries["basket_id"] < 400]
+    scores = model.score(sample)
+    assert len(scores) == sample["basket_id"].nunique()
+    for basket_id, group in sample.groupby("basket_id"):
+        expected = model.recommend(list(group["item"]), k=3)
+        row = scores.loc[basket_id]
+        assert list(row["items"]) == expected["item"].tolist()
+        if len(expected):
+            assert row["item"] == expected["item"].iloc[0]
+            assert row["confidence"] == pytest.approx(expected["confidence"].iloc[0])
+            assert row["lift"] == pytest.approx(expected["lift"].iloc[0])
+        else:
+            assert pd.isna(row["item"])

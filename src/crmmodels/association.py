@@ -214,6 +214,8 @@ class AssociationRulesModel(CRMModel):
     basket : {"transaction_id", "customer_id"}, default "transaction_id"
         For ``CRMData`` input: a basket is an order (``transaction_id``) or everything
         a customer bought (``customer_id``); items are ``product_id``.
+    top_k : int, default 3
+        Recommendations per basket returned by :meth:`score` (column ``items``).
 
     Attributes
     ----------
@@ -246,9 +248,11 @@ class AssociationRulesModel(CRMModel):
         "engine": (lambda v: v in ("auto", "eclat", "mlxtend"), "'auto', 'eclat' or 'mlxtend'"),
         "basket": (lambda v: v in ("transaction_id", "customer_id"),
                    "'transaction_id' or 'customer_id'"),
+        "top_k": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                  "a positive integer"),
     }
     _score_index: ClassVar[str] = "basket_id"
-    _score_columns: ClassVar[tuple[str, ...]] = ("item", "confidence", "lift", "rule")
+    _score_columns: ClassVar[tuple[str, ...]] = ("item", "confidence", "lift", "rule", "items")
     _required_frames: ClassVar[tuple[str, ...]] = ()
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
         {"min_support": 0}, {"min_support": 1.5}, {"min_confidence": 0}, {"engine": "apriori"},
@@ -257,7 +261,7 @@ class AssociationRulesModel(CRMModel):
     def __init__(self, min_support: float = 0.01, min_confidence: float = 0.5,
                  min_lift: float | None = None, max_len: int | None = None,
                  max_consequent_len: int | None = None, engine: str = "auto",
-                 basket: str = "transaction_id") -> None:
+                 basket: str = "transaction_id", top_k: int = 3) -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.min_lift = min_lift
@@ -265,6 +269,7 @@ class AssociationRulesModel(CRMModel):
         self.max_consequent_len = max_consequent_len
         self.engine = engine
         self.basket = basket
+        self.top_k = top_k
 
     # ------------------------------------------------------------------ input
     def _prepare(self, data: object) -> Any:
@@ -370,16 +375,90 @@ class AssociationRulesModel(CRMModel):
                              "rule": [v[2] for _, v in ranked]})
 
     def _score(self, prepared: tuple[sp.csc_matrix, pd.Index, pd.Index]) -> pd.DataFrame:
+        """Best recommendations per basket, vectorised over baskets and rules.
+
+        A rule fires for a basket when the basket holds all its antecedents (a sparse
+        product counts the antecedent items present); every consequent item the basket
+        lacks is then a candidate, ranked by the best firing rule's confidence, then
+        lift.
+        """
         matrix, basket_ids, items = prepared
-        csr = sp.csr_matrix(matrix)
-        labels = items.to_numpy(dtype=object)
-        rows = []
-        for b, basket_id in enumerate(basket_ids):
-            basket = labels[csr.indices[csr.indptr[b]:csr.indptr[b + 1]]]
-            top = self.recommend(list(basket), k=1)
-            if len(top):
-                rows.append((basket_id, *top.iloc[0].tolist()))
-            else:
-                rows.append((basket_id, None, np.nan, np.nan, None))
-        out = pd.DataFrame(rows, columns=["basket_id", "item", "confidence", "lift", "rule"])
-        return out.set_index("basket_id")
+        n_b = matrix.shape[0]
+        known = {item: k for k, item in enumerate(self.items_)}
+        # Baskets over the fitted item universe (new items are ignored).
+        col_map = np.array([known.get(i, -1) for i in items], dtype=np.int64)
+        coo = matrix.tocoo()
+        ok = col_map[coo.col] >= 0
+        basket = sp.csr_matrix((np.ones(int(ok.sum())), (coo.row[ok], col_map[coo.col[ok]])),
+                               shape=(n_b, len(self.items_)))
+        basket.data[:] = 1.0
+        rules = self.rules_
+        n_r = len(rules)
+        empty = pd.DataFrame({"item": pd.Series([None] * n_b, dtype=object),
+                              "confidence": np.nan, "lift": np.nan,
+                              "rule": pd.Series([None] * n_b, dtype=object),
+                              "items": [() for _ in range(n_b)]},
+                             index=pd.Index(basket_ids, name="basket_id"))
+        if n_r == 0 or n_b == 0:
+            return empty
+        ante_rows, ante_cols, cons_rule, cons_item = [], [], [], []
+        for r, (a, c) in enumerate(zip(rules["antecedents"], rules["consequents"],
+                                       strict=True)):
+            for item in a:
+                ante_rows.append(known[item])
+                ante_cols.append(r)
+            for item in c:
+                cons_rule.append(r)
+                cons_item.append(known[item])
+        ante = sp.csc_matrix((np.ones(len(ante_rows)), (ante_rows, ante_cols)),
+                             shape=(len(self.items_), n_r))
+        need = np.asarray(ante.sum(axis=0)).ravel()
+        hits = (basket @ ante).tocoo()
+        fired = hits.data >= need[hits.col] - 0.5
+        fb, fr = hits.row[fired], hits.col[fired]
+        if len(fb) == 0:
+            return empty
+        cons = sp.csr_matrix((np.ones(len(cons_rule)), (cons_rule, cons_item)),
+                             shape=(n_r, len(self.items_)))
+        # Expand each fired (basket, rule) to its consequent items.
+        counts = np.diff(cons.indptr)[fr]
+        cb = np.repeat(fb, counts)
+        cr = np.repeat(fr, counts)
+        starts = cons.indptr[fr]
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        ci = cons.indices[np.repeat(starts, counts) + offsets]
+        owned = np.asarray(basket[cb, ci]).ravel() > 0
+        cb, cr, ci = cb[~owned], cr[~owned], ci[~owned]
+        conf = rules["confidence"].to_numpy(float)[cr]
+        lift = rules["lift"].to_numpy(float)[cr]
+        order = np.lexsort((ci, cr, -lift, -conf, cb))
+        cb, cr, ci, conf, lift = cb[order], cr[order], ci[order], conf[order], lift[order]
+        # Keep each (basket, item) once, at its best rule (first in this order).
+        pair = cb.astype(np.int64) * len(self.items_) + ci
+        _, first = np.unique(pair, return_index=True)
+        first = np.sort(first)
+        cb, cr, ci, conf, lift = cb[first], cr[first], ci[first], conf[first], lift[first]
+        labels = self.items_.to_numpy(dtype=object)
+        texts = [" + ".join(sorted(map(str, a))) + " -> " + " + ".join(sorted(map(str, c)))
+                 for a, c in zip(rules["antecedents"], rules["consequents"], strict=True)]
+        out = empty.copy()
+        items_col: list[tuple[Any, ...]] = [() for _ in range(n_b)]
+        starts_b = np.flatnonzero(np.r_[True, cb[1:] != cb[:-1]])
+        ends_b = np.r_[starts_b[1:], len(cb)]
+        best_b = cb[starts_b]
+        for s0, e0, b in zip(starts_b, ends_b, best_b, strict=True):
+            items_col[b] = tuple(labels[ci[s0:min(e0, s0 + int(self.top_k))]])
+        item_col = np.full(n_b, None, dtype=object)
+        conf_col = np.full(n_b, np.nan)
+        lift_col = np.full(n_b, np.nan)
+        rule_col = np.full(n_b, None, dtype=object)
+        item_col[best_b] = labels[ci[starts_b]]
+        conf_col[best_b] = conf[starts_b]
+        lift_col[best_b] = lift[starts_b]
+        rule_col[best_b] = [texts[r] for r in cr[starts_b]]
+        out["item"] = item_col
+        out["confidence"] = conf_col
+        out["lift"] = lift_col
+        out["rule"] = rule_col
+        out["items"] = items_col
+        return out
