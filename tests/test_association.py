@@ -185,3 +185,25 @@ def test_vectorised_score_equals_recommend(groceries: pd.DataFrame) -> None:
             assert row["lift"] == pytest.approx(expected["lift"].iloc[0])
         else:
             assert pd.isna(row["item"])
+
+
+def test_rules_per_segment() -> None:
+    from crmmodels import CRMData
+
+    rows = []
+    for c in range(40):
+        segment_a = c < 20
+        for o in range(3):
+            basket = ["tea", "biscuits"] if segment_a else ["coffee", "cake"]
+            rows += [{"customer_id": f"c{c}", "transaction_id": f"o{c}-{o}", "product_id": p,
+                      "timestamp": "2024-01-01", "amount": 1.0} for p in basket]
+    customers = pd.DataFrame({"customer_id": [f"c{c}" for c in range(40)],
+                              "tier": ["A" if c < 20 else "B" for c in range(40)]})
+    data = CRMData(transactions=pd.DataFrame(rows), customers=customers)
+    model = AssociationRulesModel(min_support=0.3, min_confidence=0.8,
+                                  segment_column="tier").fit(data)
+    assert set(model.segment_rules_) == {"A", "B"}
+    assert model.recommend(["tea"], segment="A")["item"].tolist() == ["biscuits"]
+    assert model.recommend(["tea"], segment="B").empty  # B never buys tea
+    with pytest.raises(InvalidParameterError):
+        model.recommend(["tea"], segment="C")

@@ -216,6 +216,11 @@ class AssociationRulesModel(CRMModel):
         a customer bought (``customer_id``); items are ``product_id``.
     top_k : int, default 3
         Recommendations per basket returned by :meth:`score` (column ``items``).
+    segment_column : str, optional
+        With ``CRMData`` holding a customers frame: the customers column (e.g. an RFM
+        or value segment) by which to mine one rule set per segment, from the baskets
+        of that segment's customers (``segment_rules_``), so that
+        ``recommend(basket, segment=...)`` makes the segment's own offer.
 
     Attributes
     ----------
@@ -250,6 +255,8 @@ class AssociationRulesModel(CRMModel):
                    "'transaction_id' or 'customer_id'"),
         "top_k": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
                   "a positive integer"),
+        "segment_column": (lambda v: v is None or (isinstance(v, str) and len(v) > 0),
+                           "None or a customers column name"),
     }
     _score_index: ClassVar[str] = "basket_id"
     _score_columns: ClassVar[tuple[str, ...]] = ("item", "confidence", "lift", "rule", "items")
@@ -261,7 +268,8 @@ class AssociationRulesModel(CRMModel):
     def __init__(self, min_support: float = 0.01, min_confidence: float = 0.5,
                  min_lift: float | None = None, max_len: int | None = None,
                  max_consequent_len: int | None = None, engine: str = "auto",
-                 basket: str = "transaction_id", top_k: int = 3) -> None:
+                 basket: str = "transaction_id", top_k: int = 3,
+                 segment_column: str | None = None) -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.min_lift = min_lift
@@ -270,6 +278,7 @@ class AssociationRulesModel(CRMModel):
         self.engine = engine
         self.basket = basket
         self.top_k = top_k
+        self.segment_column = segment_column
 
     # ------------------------------------------------------------------ input
     def _prepare(self, data: object) -> Any:
@@ -284,8 +293,36 @@ class AssociationRulesModel(CRMModel):
                     raise MissingColumnError("transactions", col, list(tx.columns))
             long = pd.DataFrame({"basket_id": tx[self.basket].to_numpy(),
                                  "item": tx["product_id"].to_numpy()})
-            return encode_baskets(long.dropna())
+            encoded = encode_baskets(long.dropna())
+            if self.segment_column is None:
+                return encoded
+            return (*encoded, self._basket_segments(data, encoded[1]))
+        if self.segment_column is not None:
+            raise DataValidationError(
+                "segment_column needs CRMData with a customers frame holding it",
+                frame="customers", column=self.segment_column, rule="required_frame")
         return encode_baskets(data)
+
+    def _basket_segments(self, data: CRMData, basket_ids: pd.Index) -> np.ndarray:
+        """Return the segment of each basket's customer."""
+        from crmmodels.errors import MissingColumnError
+
+        data.require("customers")
+        customers = data.customers
+        tx = data.transactions
+        assert customers is not None
+        assert tx is not None
+        col = str(self.segment_column)
+        if col not in customers.columns:
+            raise MissingColumnError("customers", col, list(customers.columns))
+        segment_of = pd.Series(customers[col].to_numpy(),
+                               index=customers["customer_id"].to_numpy())
+        if self.basket == "customer_id":
+            owner = pd.Series(basket_ids.to_numpy(), index=basket_ids)
+        else:
+            owner = tx.drop_duplicates(self.basket).set_index(self.basket)["customer_id"]
+        return np.asarray(segment_of.reindex(owner.reindex(basket_ids).to_numpy()).to_numpy(),
+                          dtype=object)
 
     # ------------------------------------------------------------------ fitting
     def _mine(self, matrix: sp.csc_matrix, items: pd.Index) -> pd.DataFrame:
@@ -339,25 +376,46 @@ class AssociationRulesModel(CRMModel):
         rules = rules.sort_values(["confidence", "lift"], ascending=False, kind="stable")
         return rules.reset_index(drop=True)
 
-    def _fit(self, prepared: tuple[sp.csc_matrix, pd.Index, pd.Index]) -> None:
-        matrix, _, items = prepared
+    def _fit(self, prepared: tuple[Any, ...]) -> None:
+        matrix, _, items = prepared[:3]
         itemsets = self._mine(matrix, items)
         labels = items.to_numpy(dtype=object)
         self.rules_ = self._rules(itemsets, labels)
         self.itemsets_ = itemsets.drop(columns="_codes")
         self.n_baskets_ = int(matrix.shape[0])
         self.items_ = pd.Index(items, name="item")
+        if len(prepared) > 3:
+            segments = prepared[3]
+            csr = sp.csr_matrix(matrix)
+            per_segment: dict[Any, pd.DataFrame] = {}
+            for seg in pd.unique(segments[pd.notna(segments)]):
+                rows = np.flatnonzero(segments == seg)
+                sub = sp.csc_matrix(csr[rows])
+                per_segment[seg] = self._rules(self._mine(sub, items), labels)
+            self.segment_rules_ = per_segment
 
     # ------------------------------------------------------------------ use
-    def recommend(self, basket: Sequence[Any], k: int = 5) -> pd.DataFrame:
+    def recommend(self, basket: Sequence[Any], k: int = 5,
+                  segment: Any = None) -> pd.DataFrame:
         """Items not in ``basket``, ranked by the best rule that fires (confidence, lift).
 
-        A rule fires when all its antecedents are in the basket.
+        A rule fires when all its antecedents are in the basket. With ``segment``
+        (models fitted with ``segment_column``), that segment's rules are used.
         """
         self._check_fitted()
+        rules = self.rules_
+        if segment is not None:
+            per_segment = getattr(self, "segment_rules_", None)
+            if per_segment is None or segment not in per_segment:
+                from crmmodels.errors import InvalidParameterError
+
+                raise InvalidParameterError(
+                    f"no rules for segment {segment!r}; fit with segment_column= (segments: "
+                    f"{sorted(map(str, per_segment or {}))})")
+            rules = per_segment[segment]
         have = frozenset(basket)
         best: dict[Any, tuple[float, float, str]] = {}
-        for row in self.rules_.itertuples(index=False):
+        for row in rules.itertuples(index=False):
             ante, cons = row[0], row[1]
             if not ante <= have:
                 continue
@@ -374,7 +432,7 @@ class AssociationRulesModel(CRMModel):
                              "lift": [v[1] for _, v in ranked],
                              "rule": [v[2] for _, v in ranked]})
 
-    def _score(self, prepared: tuple[sp.csc_matrix, pd.Index, pd.Index]) -> pd.DataFrame:
+    def _score(self, prepared: tuple[Any, ...]) -> pd.DataFrame:
         """Best recommendations per basket, vectorised over baskets and rules.
 
         A rule fires for a basket when the basket holds all its antecedents (a sparse
@@ -382,7 +440,7 @@ class AssociationRulesModel(CRMModel):
         lacks is then a candidate, ranked by the best firing rule's confidence, then
         lift.
         """
-        matrix, basket_ids, items = prepared
+        matrix, basket_ids, items = prepared[:3]
         n_b = matrix.shape[0]
         known = {item: k for k, item in enumerate(self.items_)}
         # Baskets over the fitted item universe (new items are ignored).
