@@ -207,3 +207,11 @@ def test_rules_per_segment() -> None:
     assert model.recommend(["tea"], segment="B").empty  # B never buys tea
     with pytest.raises(InvalidParameterError):
         model.recommend(["tea"], segment="C")
+
+
+def test_itemset_explosion_is_a_clear_error() -> None:
+    big = [list(range(40))] * 3  # every subset of 40 items is frequent: 2^40 itemsets
+    with pytest.raises(DataValidationError, match="raise min_support or set max_len"):
+        AssociationRulesModel(min_support=0.5).fit(big)
+    capped = AssociationRulesModel(min_support=0.5, max_len=2).fit(big)
+    assert len(capped.itemsets_) == 40 + 40 * 39 // 2

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["min_count", "mine_itemsets"]
+__all__ = ["TooManyItemsetsError", "min_count", "mine_itemsets"]
 
 
 def min_count(min_support: float, n_baskets: int) -> int:
@@ -46,8 +46,13 @@ def _bitsets(matrix: sp.csc_matrix, columns: np.ndarray) -> np.ndarray:
     return out.view(np.uint64)
 
 
+class TooManyItemsetsError(ValueError):
+    """The search would return more itemsets than allowed."""
+
+
 def mine_itemsets(
-    matrix: sp.spmatrix, min_support: float, max_len: int | None = None
+    matrix: sp.spmatrix, min_support: float, max_len: int | None = None,
+    max_itemsets: int = 2_000_000,
 ) -> tuple[list[tuple[int, ...]], np.ndarray]:
     """All itemsets with support >= ``min_support`` and their basket counts.
 
@@ -59,6 +64,9 @@ def mine_itemsets(
         Minimum share of baskets, in (0, 1].
     max_len : int, optional
         Longest itemset to return.
+    max_itemsets : int, default 2,000,000
+        Stop with :class:`TooManyItemsetsError` beyond this many itemsets (a low
+        support on few, large baskets makes every subset frequent: 2^k itemsets).
 
     Returns
     -------
@@ -92,6 +100,10 @@ def mine_itemsets(
                counts: np.ndarray) -> None:
         for i in range(len(items)):
             itemset = (*prefix, int(items[i]))
+            if len(out_sets) >= max_itemsets:
+                raise TooManyItemsetsError(
+                    f"more than {max_itemsets:,} frequent itemsets at min_support="
+                    f"{min_support}; raise min_support or set max_len")
             out_sets.append(itemset)
             out_counts.append(int(counts[i]))
             if len(itemset) >= limit or i + 1 >= len(items):

@@ -50,7 +50,7 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
     --------
     >>> m, b, i = encode_baskets([["milk", "bread"], ["milk"]])
     >>> m.toarray().astype(int).tolist(), list(i)
-    ([[1, 1], [1, 0]], ['milk', 'bread'])
+    ([[1, 1], [0, 1]], ['bread', 'milk'])
     """
     if isinstance(baskets, pd.DataFrame):
         missing = [c for c in ("basket_id", "item") if c not in baskets.columns]
@@ -83,13 +83,24 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
         raise DataValidationError(
             "baskets hold missing items or basket ids", frame="baskets", column="item",
             rule="not_null", rows=list(frame.index[bad][:5]), n_rows=int(bad.sum()))
-    b, basket_ids = pd.factorize(frame["basket_id"])
-    i, items_idx = pd.factorize(frame["item"])
+    b, basket_ids = _factorize_sorted(frame["basket_id"])
+    i, items_idx = _factorize_sorted(frame["item"])
     matrix = sp.csc_matrix((np.ones(len(b), dtype=bool), (b, i)),
                            shape=(len(basket_ids), len(items_idx)))
     matrix.sum_duplicates()
     matrix.data[:] = True
     return matrix, pd.Index(basket_ids, name="basket_id"), pd.Index(items_idx, name="item")
+
+
+def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Codes and labels in sorted label order (so results do not depend on row order)."""
+    try:
+        codes, labels = pd.factorize(values, sort=True)
+    except TypeError:  # labels of mixed types cannot be sorted: order by their text
+        codes, labels = pd.factorize(values.map(str), sort=True)
+        first = pd.Series(values.to_numpy()).groupby(codes).first()
+        return codes, pd.Index(first.to_numpy(), dtype=object)
+    return codes, pd.Index(labels)
 
 
 def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = None,
@@ -236,9 +247,9 @@ class AssociationRulesModel(CRMModel):
     >>> baskets = [["milk", "bread"], ["milk", "bread", "eggs"], ["milk"], ["bread"]]
     >>> model = AssociationRulesModel(min_support=0.5, min_confidence=0.6).fit(baskets)
     >>> model.rules_[["antecedents", "consequents", "confidence"]].to_dict("records")
-    [{'antecedents': frozenset({'bread'}), 'consequents': frozenset({'milk'}), \
-'confidence': 0.6666666666666666}, {'antecedents': frozenset({'milk'}), \
-'consequents': frozenset({'bread'}), 'confidence': 0.6666666666666666}]
+    [{'antecedents': frozenset({'milk'}), 'consequents': frozenset({'bread'}), \
+'confidence': 0.6666666666666666}, {'antecedents': frozenset({'bread'}), \
+'consequents': frozenset({'milk'}), 'confidence': 0.6666666666666666}]
     >>> model.recommend(["bread"])["item"].tolist()
     ['milk']
     """
@@ -336,9 +347,14 @@ class AssociationRulesModel(CRMModel):
             sets = [tuple(sorted(int(i) for i in s)) for s in found["itemsets"]]
             counts = np.round(found["support"].to_numpy() * n).astype(np.int64)
         else:
-            from crmmodels._miner import mine_itemsets
+            from crmmodels._miner import TooManyItemsetsError, mine_itemsets
 
-            sets, counts = mine_itemsets(matrix, self.min_support, self.max_len)
+            try:
+                sets, counts = mine_itemsets(matrix, self.min_support, self.max_len)
+            except TooManyItemsetsError as exc:
+                raise DataValidationError(
+                    f"{exc} ({n} baskets)", frame="baskets", rule="too_many_itemsets",
+                ) from exc
         labels = items.to_numpy(dtype=object)
         return pd.DataFrame({
             "support": counts / n,
@@ -348,6 +364,18 @@ class AssociationRulesModel(CRMModel):
 
     def _rules(self, itemsets: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
         support = dict(zip(itemsets["_codes"], itemsets["support"], strict=True))
+        sizes = np.array([len(c) for c in itemsets["_codes"]], dtype=np.int64)
+        tops = sizes - 1 if self.max_consequent_len is None \
+            else np.minimum(sizes - 1, self.max_consequent_len)
+        from scipy.special import comb
+
+        n_rules = sum(float(comb(k, j, exact=False)) for k, t in zip(sizes, tops, strict=True)
+                      for j in range(1, int(t) + 1))
+        if n_rules > 5_000_000:
+            raise DataValidationError(
+                f"the {len(sizes):,} itemsets would give {n_rules:,.0f} candidate rules; "
+                "raise min_support or set max_len / max_consequent_len",
+                frame="baskets", rule="too_many_rules")
         ante: list[tuple[int, ...]] = []
         cons: list[tuple[int, ...]] = []
         for codes in itemsets["_codes"]:
@@ -373,6 +401,7 @@ class AssociationRulesModel(CRMModel):
         rules = metrics.iloc[idx].reset_index(drop=True)
         rules.insert(0, "consequents", [frozenset(labels[list(cons[i])]) for i in idx])
         rules.insert(0, "antecedents", [frozenset(labels[list(ante[i])]) for i in idx])
+        # Ties in confidence and lift keep the (sorted-item) mining order: deterministic.
         rules = rules.sort_values(["confidence", "lift"], ascending=False, kind="stable")
         return rules.reset_index(drop=True)
 

@@ -42,6 +42,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "abc": "crmmodels._abc:ABCModel",
     "lifecycle": "crmmodels._lifecycle:LifecycleModel",
     "segmentation": "crmmodels._clustering:SegmentationModel",
+    "association_rules": "crmmodels.association:AssociationRulesModel",
 }
 _RUNTIME: dict[str, type] = {}
 

@@ -19,8 +19,17 @@ def _retention_data() -> CRMData:
     return CRMData(customers=simulate_sbg(3000, 8, 0.7, 1.2, random_state=0).reset_index())
 
 
-# Models whose input is not a transaction log get their own data.
-_DATA = {"sbg": _retention_data}
+def _basket_data() -> CRMData:
+    from crmmodels.datasets import load_online_retail
+
+    tx = load_online_retail().transactions
+    assert tx is not None
+    first = tx["customer_id"].drop_duplicates().iloc[:150]
+    return CRMData(transactions=tx[tx["customer_id"].isin(first)])
+
+
+# Models whose input is not a plain transaction log get their own data.
+_DATA = {"sbg": _retention_data, "association_rules": _basket_data}
 
 
 @pytest.mark.parametrize("name", list_models())

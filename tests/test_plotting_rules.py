@@ -1,0 +1,224 @@
+"""top_rules and plot_rule_network show exactly the best rules of AssociationRulesModel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.patches import FancyArrowPatch
+
+from crmmodels.association import AssociationRulesModel
+from crmmodels.datasets import load_groceries
+from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.plotting import plot_rule_network, top_rules
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Iterator[None]:
+    before = set(plt.get_fignums())
+    yield
+    for number in set(plt.get_fignums()) - before:
+        plt.close(number)
+
+
+@pytest.fixture(scope="module")
+def rules() -> pd.DataFrame:
+    model = AssociationRulesModel(min_support=0.001, min_confidence=0.8,
+                                  max_consequent_len=1)
+    return model.fit(load_groceries()).rules_
+
+
+def _text(ante: frozenset[str], cons: frozenset[str]) -> str:
+    return f"{' + '.join(sorted(map(str, ante)))} -> {' + '.join(sorted(map(str, cons)))}"
+
+
+def _best(rules: pd.DataFrame, n: int) -> pd.DataFrame:
+    """Return the rows of ``rules`` shown by top_rules(rules, n), in its order."""
+    texts = [_text(a, c) for a, c in rules[["antecedents", "consequents"]].itertuples(
+        index=False)]
+    assert len(set(texts)) == len(texts)
+    position = {t: k for k, t in enumerate(texts)}
+    return rules.iloc[[position[t] for t in top_rules(rules, n=n)["rule"]]]
+
+
+def _expected_edges(rules: pd.DataFrame, n: int) -> dict[tuple[str, str], float]:
+    """(antecedent item, consequent item) -> largest lift among the top n rules."""
+    edges: dict[tuple[str, str], float] = {}
+    for ante, cons, lift in _best(rules, n)[["antecedents", "consequents", "lift"]].itertuples(
+            index=False):
+        for a in ante:
+            for c in cons:
+                edges[(str(a), str(c))] = max(edges.get((str(a), str(c)), 0.0), float(lift))
+    return edges
+
+
+def _arrows(ax: matplotlib.axes.Axes) -> list[FancyArrowPatch]:
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
+
+
+# ---------------------------------------------------------------------- top_rules
+def test_top_rules_first_rule(rules: pd.DataFrame) -> None:
+    table = top_rules(rules)
+    assert list(table.columns) == ["rule", "support", "confidence", "lift"]
+    assert table["rule"].iloc[0] == "liquor + red/blush wine -> bottled beer"
+    assert round(float(table["lift"].iloc[0]), 3) == 11.235
+
+
+@pytest.mark.parametrize("n", [1, 5, 10, 25])
+def test_top_rules_n_and_order(rules: pd.DataFrame, n: int) -> None:
+    table = top_rules(rules, n=n)
+    assert len(table) == n
+    assert list(table.index) == list(range(n))
+    key = list(zip(table["lift"], table["confidence"], strict=True))
+    assert key == sorted(key, reverse=True)
+    best = rules.sort_values(["lift", "confidence"], ascending=False).head(n)
+    np.testing.assert_allclose(table["lift"], best["lift"])  # same values, ties aside
+    np.testing.assert_allclose(table["confidence"], best["confidence"])
+    np.testing.assert_allclose(table["support"], _best(rules, n)["support"])
+
+
+def test_top_rules_text_matches_rules(rules: pd.DataFrame) -> None:
+    table = top_rules(rules, n=20)
+    texts = {_text(a, c) for a, c in rules[["antecedents", "consequents"]].itertuples(
+        index=False)}
+    assert set(table["rule"]) <= texts
+    assert all(" -> " in t for t in table["rule"])
+
+
+def test_top_rules_by_other_metric(rules: pd.DataFrame) -> None:
+    by_conf = top_rules(rules, n=15, by="confidence")
+    key = list(zip(by_conf["confidence"], by_conf["lift"], strict=True))
+    assert key == sorted(key, reverse=True)
+    assert float(by_conf["confidence"].iloc[0]) == pytest.approx(rules["confidence"].max())
+    by_support = top_rules(rules, n=5, by="support")
+    assert float(by_support["support"].iloc[0]) == pytest.approx(rules["support"].max())
+    by_leverage = top_rules(rules, n=5, by="leverage")
+    assert "leverage" in by_leverage.columns
+    assert by_leverage["leverage"].is_monotonic_decreasing
+
+
+def test_top_rules_n_larger_than_rules(rules: pd.DataFrame) -> None:
+    assert len(top_rules(rules.head(4), n=100)) == 4
+
+
+# ---------------------------------------------------------------------- network
+@pytest.mark.parametrize("n", [1, 10, 30])
+def test_network_nodes_and_edges(rules: pd.DataFrame, n: int) -> None:
+    ax = plot_rule_network(rules, n=n)
+    expected = _expected_edges(rules, n)
+    items = {i for pair in expected for i in pair}
+    labels = [t.get_text() for t in ax.texts]
+    assert len(labels) == len(set(labels))
+    assert set(labels) == items
+    assert len(ax.collections[0].get_offsets()) == len(items)
+    arrows = _arrows(ax)
+    assert len(arrows) == len(expected)
+    assert {tuple(a.get_label().split(" -> ")) for a in arrows} == set(expected)
+
+
+def test_network_edge_width_increases_with_lift(rules: pd.DataFrame) -> None:
+    ax = plot_rule_network(rules, n=30)
+    expected = _expected_edges(rules, 30)
+    pairs = [(expected[tuple(a.get_label().split(" -> "))], a.get_linewidth())  # type: ignore[index]
+             for a in _arrows(ax)]
+    lifts = np.array([p[0] for p in pairs])
+    widths = np.array([p[1] for p in pairs])
+    order = np.argsort(lifts, kind="mergesort")
+    assert np.all(np.diff(widths[order]) >= -1e-12)
+    assert widths[np.argmax(lifts)] > widths[np.argmin(lifts)]
+    # linear in lift: equal lifts give equal widths, and the map is affine
+    slope = np.polyfit(lifts, widths, 1)
+    np.testing.assert_allclose(np.polyval(slope, lifts), widths, atol=1e-9)
+    assert slope[0] > 0
+
+
+def test_network_colour_by_confidence_and_colorbar(rules: pd.DataFrame) -> None:
+    ax = plot_rule_network(rules, n=30)
+    assert len(ax.figure.axes) == 2  # the plot and its colour bar
+    assert ax.figure.axes[1].get_ylabel() == "confidence"
+    colours = {tuple(np.round(a.get_edgecolor()[:3], 6)) for a in _arrows(ax)}
+    assert len(colours) > 1
+
+
+def test_network_node_sizes_follow_support(rules: pd.DataFrame) -> None:
+    ax = plot_rule_network(rules, n=30)
+    labels = [t.get_text() for t in ax.texts]
+    sizes = dict(zip(labels, ax.collections[0].get_sizes(), strict=True))
+    support = {str(next(iter(c))): float(s)
+               for c, s in rules[["consequents", "consequent support"]].itertuples(
+                   index=False)}
+    known = [item for item in labels if item in support]
+    assert len(known) >= 2
+    ranked = sorted(known, key=lambda item: support[item])
+    assert sizes[ranked[-1]] > sizes[ranked[0]]
+
+
+def test_network_is_deterministic(rules: pd.DataFrame) -> None:
+    first = plot_rule_network(rules, n=20)
+    second = plot_rule_network(rules, n=20)
+    assert [t.get_text() for t in first.texts] == [t.get_text() for t in second.texts]
+    np.testing.assert_allclose(first.collections[0].get_offsets(),
+                               second.collections[0].get_offsets())
+    radii = np.hypot(*np.asarray(first.collections[0].get_offsets()).T)
+    np.testing.assert_allclose(radii, 1.0)  # on the unit circle
+
+
+def test_network_uses_given_ax(rules: pd.DataFrame) -> None:
+    _fig, ax = plt.subplots()
+    before = set(plt.get_fignums())
+    assert plot_rule_network(rules, n=5, ax=ax) is ax
+    assert set(plt.get_fignums()) == before
+    assert ax.texts
+
+
+# ---------------------------------------------------------------------- bad inputs
+@pytest.mark.parametrize("func", [top_rules, plot_rule_network])
+@pytest.mark.parametrize("column", ["antecedents", "consequents", "support", "confidence",
+                                    "lift"])
+def test_missing_column(rules: pd.DataFrame, func: object, column: str) -> None:
+    with pytest.raises(DataValidationError) as err:
+        func(rules.drop(columns=column))  # type: ignore[operator]
+    assert err.value.column == column
+    assert err.value.rule == "required_column"
+
+
+@pytest.mark.parametrize("func", [top_rules, plot_rule_network])
+def test_missing_by_column(rules: pd.DataFrame, func: object) -> None:
+    with pytest.raises(DataValidationError, match="leverage"):
+        func(rules.drop(columns="leverage"), by="leverage")  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("func", [top_rules, plot_rule_network])
+@pytest.mark.parametrize("n", [0, -1, 2.5, True, "3", None])
+def test_bad_n(rules: pd.DataFrame, func: object, n: object) -> None:
+    with pytest.raises(InvalidParameterError, match="n must be"):
+        func(rules, n=n)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("func", [top_rules, plot_rule_network])
+@pytest.mark.parametrize("by", ["lifts", "rule", "antecedents", "", None, 1])
+def test_unknown_by(rules: pd.DataFrame, func: object, by: object) -> None:
+    with pytest.raises(InvalidParameterError, match="by must be"):
+        func(rules, by=by)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("func", [top_rules, plot_rule_network])
+def test_bad_frames(rules: pd.DataFrame, func: object) -> None:
+    with pytest.raises(DataValidationError):
+        func([1, 2, 3])  # type: ignore[operator]
+    with pytest.raises(DataValidationError):
+        func(rules.head(0))  # type: ignore[operator]
+    bad = rules.head(3).copy()
+    bad["lift"] = ["a", "b", "c"]
+    with pytest.raises(DataValidationError):
+        func(bad)  # type: ignore[operator]
+    bad = rules.head(3).copy()
+    bad["antecedents"] = ["x", "y", "z"]
+    with pytest.raises(DataValidationError):
+        func(bad)  # type: ignore[operator]
