@@ -21,20 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crmmodels import CRMData
-
-STANDARD = {
-    "Champions": ["55", "54", "45"],
-    "Loyal Customers": ["53", "44", "35", "34"],
-    "Potential Loyalists": ["52", "42", "33", "43"],
-    "Recent Customers": ["51"],
-    "Promising": ["41", "31"],
-    "Customers Needing Attention": ["32", "23", "22"],
-    "About to Sleep": ["21"],
-    "At Risk": ["25", "24", "13"],
-    "Can't Lose Them": ["15", "14"],
-    "Hibernating": ["12"],
-    "Lost": ["11"],
-}
+from crmmodels.rfm import STANDARD_SEGMENTS as STANDARD
 
 
 def synthetic(rows: int, customers: int, seed: int) -> pd.DataFrame:

@@ -81,11 +81,9 @@ class NaiveRateModel(CRMModel):
         self.freq = freq
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import customer_summary
+        from crmmodels.features import as_summary
 
-        if isinstance(data, CRMData):
-            return customer_summary(data, freq=self.freq)
-        return data
+        return as_summary(data, self.freq)
 
     def _fit(self, data: CRMData | pd.DataFrame) -> None:
         s = self._summary(data)

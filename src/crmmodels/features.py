@@ -35,6 +35,7 @@ from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = [
     "SUMMARY_COLUMNS",
+    "as_summary",
     "calibration_holdout",
     "customer_summary",
     "validate_summary",
@@ -352,6 +353,21 @@ def _naive_ts(ts: pd.Timestamp, unit: str) -> np.ndarray:
         ts = ts.tz_localize(None)
     as_unit: Literal["s", "ms", "us", "ns"] = unit if unit in ("s", "ms", "us") else "ns"  # type: ignore[assignment]
     return np.array([ts.as_unit(as_unit).asm8])
+
+
+def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Return the per-customer summary of ``data`` (already a summary frame: as is).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"frequency": [1.0], "recency": [2.0], "T": [3.0]})
+    >>> as_summary(s, "W") is s
+    True
+    """
+    if isinstance(data, CRMData):
+        return customer_summary(data, freq=freq)
+    return data
 
 
 def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.DataFrame:

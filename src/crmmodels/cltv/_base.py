@@ -49,11 +49,9 @@ class TransactionModel(CRMModel):
 
     # ------------------------------------------------------------------ data
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import customer_summary
+        from crmmodels.features import as_summary
 
-        if isinstance(data, CRMData):
-            return customer_summary(data, freq=self.freq)
-        return data
+        return as_summary(data, self.freq)
 
     @staticmethod
     def _arrays(s: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

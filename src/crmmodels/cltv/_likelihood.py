@@ -25,7 +25,19 @@ from scipy import optimize
 
 from crmmodels.errors import ConvergenceError, ConvergenceWarning
 
-__all__ = ["FitResult", "compress", "fit_mle", "summary_table", "wsum"]
+__all__ = [
+    "FitResult",
+    "as_arrays",
+    "compress",
+    "fit_mle",
+    "summary_table",
+    "wsum",
+]
+
+
+def as_arrays(*values: Any) -> list[np.ndarray]:
+    """Broadcast the arguments together as float arrays (prediction inputs)."""
+    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
 
 
 def wsum(a: np.ndarray, b: np.ndarray) -> float:

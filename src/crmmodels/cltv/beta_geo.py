@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
 from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._likelihood import as_arrays as _as_arrays
 from crmmodels.cltv._likelihood import wsum
 
 __all__ = ["BetaGeoModel"]
@@ -72,10 +73,6 @@ def _at_a(a: float, f: Callable[[float], np.ndarray]) -> np.ndarray:
     if abs(a - 1) < 1e-4:
         return np.asarray((f(1 - 1e-4) + f(1 + 1e-4)) / 2, dtype=float)
     return np.asarray(f(a), dtype=float)
-
-
-def _as_arrays(*values: Any) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
 
 
 class BetaGeoModel(TransactionModel):

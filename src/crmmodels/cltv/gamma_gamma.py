@@ -78,11 +78,9 @@ class GammaGammaModel(CRMModel):
         self.freq = freq
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import customer_summary
+        from crmmodels.features import as_summary
 
-        if isinstance(data, CRMData):
-            return customer_summary(data, freq=self.freq)
-        return data
+        return as_summary(data, self.freq)
 
     @staticmethod
     def _loglik(params: np.ndarray, x: np.ndarray, m: np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from scipy import integrate
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
 from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._likelihood import as_arrays as _as_arrays
 from crmmodels.cltv._likelihood import wsum
 
 __all__ = ["ModifiedBetaGeoModel"]
@@ -46,10 +47,6 @@ __all__ = ["ModifiedBetaGeoModel"]
 # * (a - 1))) is negligible. Callers pass step = _NEAR_ONE / scale.
 _NEAR_ONE = 1e-2
 _NODES = np.array([-3.0, -2.0, -1.0, 1.0, 2.0, 3.0])
-
-
-def _as_arrays(*values: Any) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
 
 
 def _per_count(x: np.ndarray, fun: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:

@@ -58,6 +58,7 @@ import pandas as pd
 from scipy.special import digamma, exprel, gammaln
 
 from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._likelihood import as_arrays as _as_arrays
 from crmmodels.cltv._likelihood import compress, fit_mle
 from crmmodels.data import CRMData
 
@@ -66,10 +67,6 @@ __all__ = ["ParetoNBDModel"]
 _TINY = 1e-300
 _SERIES_MAX_Z = 0.75
 _MAX_TERMS = 100_000
-
-
-def _as_arrays(*values: Any) -> list[np.ndarray]:
-    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
 
 
 # ---------------------------------------------------------------------- special functions
