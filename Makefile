@@ -34,6 +34,7 @@ docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -c constraints.txt -e ".[bench]"
 	$(BIN)/python benchmarks/bench_customer_summary.py
 
 clean:

@@ -7,15 +7,20 @@ are frequent itemsets of three and four items. The sparse basket x item matrix i
 built once with :func:`crmmodels.association.encode_baskets` from the long
 ``basket_id, item`` frame.
 
-Steps timed (best of ``--repeat``; peak memory from ``tracemalloc`` in a separate run):
+Steps timed (best of ``--repeat``; peak memory from ``tracemalloc`` in a separate run, and
+the rise of the peak resident set size during the first timed run):
 
 (a) ``crmmodels._miner.mine_itemsets(matrix, min_support)``: the bitset Eclat miner;
 (b) ``AssociationRulesModel(min_support, min_confidence=0.5).fit(long_frame)``: end to
     end (encoding, mining, rules);
 (c) mlxtend ``fpgrowth(pd.DataFrame.sparse.from_spmatrix(csr, columns=...))``: what
-    mlxtend users do at scale (the CSR copy of the matrix is made once, untimed).
+    mlxtend users do at scale (the CSR copy of the matrix is made once, untimed);
+(d) when the ``pyfim`` package (Christian Borgelt's C implementation, ``pip install
+    pyfim`` or ``pip install -e ".[bench]"``) is importable, its ``fpgrowth`` and
+    ``eclat`` on the baskets as lists of item indices (the lists are built once,
+    untimed), asking for every frequent itemset with its absolute count.
 
-The itemsets and their basket counts of (a) and (c) must be identical, otherwise no
+The itemsets and their basket counts of (a), (c) and (d) must be identical, otherwise no
 ratio is printed. With ``--mlxtend-baskets M`` (M < N), mlxtend runs on the first M
 baskets only, and (a) is timed again on the same M baskets for the comparison.
 
@@ -38,6 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from bench_customer_summary import _reset_peak_rss, _status_kb
 
 from crmmodels._miner import mine_itemsets
 from crmmodels.association import AssociationRulesModel, encode_baskets
@@ -98,8 +104,9 @@ def synthetic(n_baskets: int, n_items: int, seed: int, zipf: float = 1.0) -> pd.
     })
 
 
-def timed(fn: Callable[[], Any], repeat: int, budget_s: float = float("inf")) -> tuple[float, Any]:
-    """Best wall time over ``repeat`` runs and the last result.
+def timed(fn: Callable[[], Any], repeat: int,
+          budget_s: float = float("inf")) -> tuple[float, Any, float]:
+    """Best wall time over ``repeat`` runs, the last result and the first run's RSS rise.
 
     Parameters
     ----------
@@ -116,18 +123,27 @@ def timed(fn: Callable[[], Any], repeat: int, budget_s: float = float("inf")) ->
         Best wall time, in seconds.
     out : object
         Result of the last run.
+    rss_mb : float
+        Rise of the process's peak resident memory during the first run, in MB
+        (``VmHWM`` after resetting it; NaN where the mark cannot be reset). Unlike
+        ``tracemalloc`` this also sees memory that C code allocates by itself.
     """
-    best, out = float("inf"), None
-    for _ in range(repeat):
+    best, out, rss_mb = float("inf"), None, float("nan")
+    for run in range(repeat):
         out = None
         gc.collect()
+        rss0 = _status_kb("VmRSS")
+        reset = run == 0 and _reset_peak_rss()
         t0 = time.perf_counter()
         out = fn()
         elapsed = time.perf_counter() - t0
+        hwm = _status_kb("VmHWM")
+        if reset and hwm is not None and rss0 is not None:
+            rss_mb = (hwm - rss0) * 1024 / 1e6
         best = min(best, elapsed)
         if elapsed > budget_s:
             break
-    return best, out
+    return best, out, rss_mb
 
 
 def peak_mb(fn: Callable[[], Any]) -> float:
@@ -223,12 +239,65 @@ def compare(ours: dict[frozenset[int], int], theirs: dict[frozenset[int], int]) 
             f"{[(sorted(s), ours[s], theirs[s]) for s in diff[:3]]})")
 
 
+def pyfim_step(matrix: sp.spmatrix, ms: float, ours: dict[frozenset[int], int],
+               ours_s: float, ours_rss: float, rows: list[tuple[str, float, float, float, int]],
+               args: argparse.Namespace) -> str:
+    """Run pyfim's FP-Growth and Eclat on the same baskets, if pyfim is installed.
+
+    Parameters
+    ----------
+    matrix : sparse matrix
+        Baskets x items.
+    ms : float
+        Minimum support.
+    ours : dict
+        Our itemsets and counts, for the identity check.
+    ours_s, ours_rss : float
+        Our best time and peak RSS rise.
+    rows : list
+        Table rows; pyfim's are appended.
+    args : Namespace
+        Command-line options (``repeat``, ``no_memory``).
+
+    Returns
+    -------
+    str
+        Lines for the report: the check and the ratios, or why there are none.
+    """
+    try:
+        import fim  # type: ignore[import-not-found]
+    except ImportError:
+        return "\npyfim is not installed: no C reference (pip install -e '.[bench]')."
+    csr = sp.csr_matrix(matrix)
+    baskets = [csr.indices[csr.indptr[i]:csr.indptr[i + 1]].tolist()
+               for i in range(csr.shape[0])]
+    need = max(1, int(np.ceil(ms * csr.shape[0] - 1e-9)))
+    lines = ""
+    for name in ("fpgrowth", "eclat"):
+        algo = getattr(fim, name)
+
+        def run(algo: Any = algo) -> Any:
+            return algo(baskets, target="s", supp=-need, zmin=1, report="a")
+
+        s, found, rss = timed(run, args.repeat)
+        theirs = {frozenset(int(i) for i in items): int(c) for items, c in found}
+        del found
+        # pyfim allocates in C, out of tracemalloc's sight: only the RSS rise counts.
+        rows.append((f"(d) pyfim {name}(baskets as lists)", s, float("nan"), rss,
+                     len(theirs)))
+        why = compare(ours, theirs)
+        lines += (f"\nRESULTS DIFFER from pyfim {name}: {why}" if why else
+                  f"\nIdentical itemsets and counts with pyfim {name}; pyfim / ours: time "
+                  f"{s / ours_s:.2f}x, peak RSS rise {rss:.0f} MB vs {ours_rss:.0f} MB")
+    return lines
+
+
 def main() -> None:
     """Run the benchmark and print the table, the check and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baskets", type=int, default=1_000_000)
-    parser.add_argument("--items", type=int, default=1_000)
+    parser.add_argument("--items", type=int, default=5_000)
     parser.add_argument("--min-support", type=float, default=0.001)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=2, help="runs of (a) and (b)")
@@ -236,7 +305,10 @@ def main() -> None:
                         help="runs of (c); a second run is skipped if the first took > 90 s")
     parser.add_argument("--mlxtend-baskets", type=int, default=None,
                         help="run mlxtend on the first M baskets only")
+    parser.add_argument("--groceries", action="store_true",
+                        help="mine the Groceries baskets (CRMMODELS_DATA_DIR) instead")
     parser.add_argument("--no-mlxtend", action="store_true")
+    parser.add_argument("--no-pyfim", action="store_true")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc runs")
     parser.add_argument("--profile", action="store_true", help="cProfile listing of (a)")
     parser.add_argument("--profile-top", type=int, default=15)
@@ -244,7 +316,12 @@ def main() -> None:
     ms = args.min_support
 
     t0 = time.perf_counter()
-    long = synthetic(args.baskets, args.items, args.seed)
+    if args.groceries:
+        from crmmodels.datasets import load_groceries
+
+        long = load_groceries()
+    else:
+        long = synthetic(args.baskets, args.items, args.seed)
     gen_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     matrix, _, items = encode_baskets(long)
@@ -256,11 +333,12 @@ def main() -> None:
           f"encoded in {enc_s:.1f} s; min_support {ms} (>= "
           f"{max(1, int(np.ceil(ms * n - 1e-9))):,} baskets)")
 
-    rows: list[tuple[str, float, float, int]] = []
+    rows: list[tuple[str, float, float, float, int]] = []
 
-    a_s, a_res = timed(lambda: ours_counts(matrix, ms), args.repeat)
+    a_s, a_res, a_rss = timed(lambda: ours_counts(matrix, ms), args.repeat)
     a_mb = float("nan") if args.no_memory else peak_mb(lambda: mine_itemsets(matrix, ms))
-    rows.append(("(a) crmmodels._miner.mine_itemsets(matrix)", a_s, a_mb, len(a_res)))
+    rows.append(("(a) crmmodels._miner.mine_itemsets(matrix)", a_s, a_mb, a_rss,
+                 len(a_res)))
     sizes = np.bincount([len(s) for s in a_res])
     print("itemsets by length (ours): "
           + ", ".join(f"{k}: {c:,}" for k, c in enumerate(sizes) if k and c))
@@ -268,10 +346,10 @@ def main() -> None:
     def fit_model() -> AssociationRulesModel:
         return AssociationRulesModel(min_support=ms, min_confidence=0.5).fit(long)
 
-    b_s, model = timed(fit_model, args.repeat)
+    b_s, model, b_rss = timed(fit_model, args.repeat)
     b_mb = float("nan") if args.no_memory else peak_mb(fit_model)
     rows.append(("(b) AssociationRulesModel(min_confidence=0.5).fit(long frame)", b_s, b_mb,
-                 len(model.itemsets_)))
+                 b_rss, len(model.itemsets_)))
     n_rules = len(model.rules_)
     del model
 
@@ -285,23 +363,23 @@ def main() -> None:
         ref_s, ref_mb, ref = a_s, a_mb, a_res
         if m < n:
             sub = sp.csc_matrix(csr)
-            ref_s, ref = timed(lambda: ours_counts(sub, ms), args.repeat)
+            ref_s, ref, _ = timed(lambda: ours_counts(sub, ms), args.repeat)
             ref_mb = float("nan") if args.no_memory else peak_mb(lambda: mine_itemsets(sub, ms))
             rows.append((f"(a) mine_itemsets on the first {m:,} baskets", ref_s, ref_mb,
-                         len(ref)))
+                         float("nan"), len(ref)))
 
         def run_mlxtend() -> pd.DataFrame:
             frame = pd.DataFrame.sparse.from_spmatrix(csr, columns=columns)
             return fpgrowth(frame, min_support=ms)
 
-        c_s, found = timed(run_mlxtend, args.mlxtend_repeat, budget_s=90.0)
+        c_s, found, c_rss = timed(run_mlxtend, args.mlxtend_repeat, budget_s=90.0)
         theirs = mlxtend_counts(found, m)
         del found
         c_mb = float("nan") if args.no_memory else peak_mb(run_mlxtend)
         label = "(c) mlxtend fpgrowth(sparse DataFrame)"
         if m < n:
             label += f" on the first {m:,} baskets"
-        rows.append((label, c_s, c_mb, len(theirs)))
+        rows.append((label, c_s, c_mb, c_rss, len(theirs)))
         why = compare(ref, theirs)
         if why:
             ratio_line = f"\nRESULTS DIFFER, no ratio printed: {why}"
@@ -309,11 +387,16 @@ def main() -> None:
             ratio_line = (f"\nItemsets and supports identical between (a) and (c) "
                           f"({len(ref):,} itemsets at {m:,} baskets).\n"
                           f"mlxtend / ours: time {c_s / ref_s:.1f}x, "
-                          f"peak memory {c_mb / ref_mb:.1f}x")
+                          f"peak memory {c_mb / ref_mb:.1f}x (tracemalloc), "
+                          f"{c_rss:.0f} MB vs {a_rss:.0f} MB peak RSS rise")
 
-    print("\n| step | best s | peak MB (tracemalloc) | itemsets |\n|---|---:|---:|---:|")
-    for name, s, mb, k in rows:
-        print(f"| {name} | {s:.2f} | {mb:.0f} | {k:,} |")
+    if not args.no_pyfim:
+        ratio_line += pyfim_step(matrix, ms, a_res, a_s, a_rss, rows, args)
+
+    print("\n| step | best s | peak MB (tracemalloc) | peak RSS rise MB | itemsets |\n"
+          "|---|---:|---:|---:|---:|")
+    for name, s, mb, rss, k in rows:
+        print(f"| {name} | {s:.2f} | {mb:.0f} | {rss:.0f} | {k:,} |")
     print(f"\n(b) kept {n_rules:,} rules at min_confidence 0.5.{ratio_line}")
     print(f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 

@@ -215,3 +215,42 @@ def test_itemset_explosion_is_a_clear_error() -> None:
         AssociationRulesModel(min_support=0.5).fit(big)
     capped = AssociationRulesModel(min_support=0.5, max_len=2).fit(big)
     assert len(capped.itemsets_) == 40 + 40 * 39 // 2
+
+
+@pytest.mark.parametrize("pair_check_words", [0, 10**9])
+@given(baskets=st.lists(st.sets(st.integers(0, 9), min_size=1, max_size=6), min_size=1,
+                        max_size=40),
+       min_support=st.sampled_from([0.03, 0.1, 0.25, 0.5]),
+       max_len=st.sampled_from([None, 1, 2, 3]))
+def test_miner_paths_equal_brute_force(pair_check_words: int, baskets: list[set[int]],
+                                       min_support: float, max_len: int | None) -> None:
+    # Both search paths (frequent-pair look-ups on, as for long bitsets, and off) give
+    # the brute-force itemsets, with and without a length cap.
+    from unittest import mock
+
+    import scipy.sparse as sp
+
+    from crmmodels import _miner
+
+    rows = np.repeat(np.arange(len(baskets)), [len(b) for b in baskets])
+    cols = np.fromiter((i for b in baskets for i in sorted(b)), dtype=np.int64)
+    matrix = sp.csc_matrix((np.ones(len(cols), bool), (rows, cols)), shape=(len(baskets), 10))
+    with mock.patch.object(_miner, "_PAIR_CHECK_WORDS", pair_check_words):
+        sets, counts = _miner.mine_itemsets(matrix, min_support, max_len=max_len)
+    expected = {s: round(v * len(baskets)) for s, v in _brute_force(baskets, min_support).items()
+                if max_len is None or len(s) <= max_len}
+    assert len(sets) == len(set(sets))
+    assert all(list(s) == sorted(s) for s in sets)
+    assert dict(zip(map(frozenset, sets), counts.tolist(), strict=True)) == expected
+
+
+def test_miner_budget_is_a_clear_error() -> None:
+    import scipy.sparse as sp
+
+    from crmmodels._miner import TooManyItemsetsError, mine_itemsets
+
+    # One basket of 12 items: all 4,095 subsets are frequent.
+    matrix = sp.csc_matrix(np.ones((1, 12), dtype=bool))
+    assert len(mine_itemsets(matrix, 1.0)[0]) == 2**12 - 1
+    with pytest.raises(TooManyItemsetsError, match="more than 1,000 frequent itemsets"):
+        mine_itemsets(matrix, 1.0, max_itemsets=1_000)

@@ -1,11 +1,15 @@
 """Exact frequent-itemset mining on bitsets (Eclat, depth first).
 
-Each frequent item keeps the set of baskets holding it as a packed bitset
-(``uint64`` words). Extending an itemset intersects its bitset with those of its
-remaining siblings in one vectorised call and counts the bits with
-``numpy.bitwise_count``; siblings below the support count are pruned. An itemset is
-frequent when its count is at least ``ceil(min_support * n_baskets)``, the rule
-mlxtend, arules and Spark apply.
+Items are counted from the sparse column lengths and every pair at once with one
+sparse product ``X'X`` of the frequent columns, so no bitset is touched for the
+(usually many) pairs that are not frequent. Only items of frequent pairs that can grow
+into triples get a packed basket bitset (``uint64`` words, built in one vectorised
+pass). Extending an itemset intersects its bitset with those of its remaining
+siblings in one vectorised call and counts the bits with ``numpy.bitwise_count``;
+siblings below the support count are pruned, and on long bitsets a candidate
+``prefix + (a, b)`` is first dropped when the pair ``(a, b)`` is not frequent. An
+itemset is frequent when its count is at least ``ceil(min_support * n_baskets)``, the
+rule mlxtend, arules and Spark apply.
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = ["TooManyItemsetsError", "min_count", "mine_itemsets"]
+
+# Bitset length (64-bit words, i.e. baskets / 64) from which candidate extensions are
+# first checked against the frequent pairs: a look-up costs about as much as
+# intersecting ~1,000 words.
+_PAIR_CHECK_WORDS = 1024
 
 
 def min_count(min_support: float, n_baskets: int) -> int:
@@ -34,16 +43,30 @@ def min_count(min_support: float, n_baskets: int) -> int:
 
 
 def _bitsets(matrix: sp.csc_matrix, columns: np.ndarray) -> np.ndarray:
-    """Packed basket bitsets (rows) of the given item columns, as uint64 words."""
-    n = matrix.shape[0]
-    n_words = (n + 63) // 64
-    out = np.zeros((len(columns), n_words * 8), dtype=np.uint8)
-    for k, j in enumerate(columns):
-        rows = matrix.indices[matrix.indptr[j]:matrix.indptr[j + 1]]
-        col = np.zeros(n_words * 64, dtype=bool)
-        col[rows] = True
-        out[k] = np.packbits(col, bitorder="little")
-    return out.view(np.uint64)
+    """Packed basket bitsets (rows) of the given item columns, as uint64 words.
+
+    Vectorised: every (basket, item) entry becomes one bit; the bits falling in the
+    same 64-bit word are OR-ed together with one ``reduceat``.
+    """
+    n_words = (matrix.shape[0] + 63) // 64
+    out = np.zeros((len(columns), n_words), dtype=np.uint64)
+    if len(columns) == 0:
+        return out
+    starts = matrix.indptr[columns]
+    lengths = matrix.indptr[columns + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return out
+    # Positions of the chosen columns' entries in ``indices`` (row order kept).
+    owner = np.repeat(np.arange(len(columns), dtype=np.int64), lengths)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths,
+                                                           lengths)
+    rows = matrix.indices[np.repeat(starts, lengths) + offsets].astype(np.int64)
+    word = owner * n_words + (rows >> 6)
+    bit = np.left_shift(np.uint64(1), (rows & 63).astype(np.uint64))
+    first = np.flatnonzero(np.r_[True, word[1:] != word[:-1]])
+    out.reshape(-1)[word[first]] = np.bitwise_or.reduceat(bit, first)
+    return out
 
 
 class TooManyItemsetsError(ValueError):
@@ -85,35 +108,92 @@ def mine_itemsets(
     """
     csc = sp.csc_matrix(matrix, dtype=bool)
     csc.sum_duplicates()
+    csc.sort_indices()
     n = csc.shape[0]
     need = min_count(min_support, n)
     item_counts = np.diff(csc.indptr)
     frequent = np.flatnonzero(item_counts >= need)
     # Rarest first keeps the intersections (and the search) small.
     frequent = frequent[np.argsort(item_counts[frequent], kind="stable")]
-    bits = _bitsets(csc, frequent)
-    out_sets: list[tuple[int, ...]] = []
-    out_counts: list[int] = []
-    limit = max_len if max_len is not None else len(frequent)
+    n_freq = len(frequent)
+    limit = max_len if max_len is not None else n_freq
+    # Itemsets are built as tuples of positions and mapped to columns at the end.
+    out_sets: list[tuple[int, ...]] = [(p,) for p in range(n_freq)]
+    out_counts: list[int] = item_counts[frequent].tolist()
+    if limit < 2 or n_freq < 2:
+        return [(int(j),) for j in frequent], np.asarray(out_counts, dtype=np.int64)
+
+    # Every pair count at once: one sparse product of the frequent columns
+    # (positions in rarest-first order); keep the upper triangle at or above ``need``.
+    sub = csc[:, frequent].astype(np.int32)
+    co = sp.coo_matrix(sp.triu(sub.T @ sub, k=1))
+    keep = co.data >= need
+    first, second, pair_count = co.row[keep], co.col[keep], co.data[keep].astype(np.int64)
+    order = np.lexsort((second, first))
+    first, second, pair_count = first[order], second[order], pair_count[order]
+    # Sorted keys of the frequent pairs: a candidate (.., a, b) is pruned at once when
+    # the pair (a, b) is not frequent, before any bitset is touched.
+    pair_keys = first.astype(np.int64) * n_freq + second
+    bounds = np.searchsorted(first, np.arange(n_freq + 1))
+    # Bitsets are needed only for the items of pairs that can grow into triples.
+    grows = np.diff(bounds) >= 2 if limit >= 3 else np.zeros(n_freq, dtype=bool)
+    needed = np.zeros(n_freq, dtype=bool)
+    needed[grows] = True
+    needed[second[np.repeat(grows, np.diff(bounds))]] = True
+    slot = np.full(n_freq, -1, dtype=np.int64)
+    slot[needed] = np.arange(int(needed.sum()))
+    bits = _bitsets(csc, frequent[needed])
+    buffer = np.empty_like(bits)
+    check_pairs = bits.shape[1] >= _PAIR_CHECK_WORDS
+
+    def check_budget(more: int) -> None:
+        if len(out_sets) + more > max_itemsets:
+            raise TooManyItemsetsError(
+                f"more than {max_itemsets:,} frequent itemsets at min_support="
+                f"{min_support}; raise min_support or set max_len")
 
     def extend(prefix: tuple[int, ...], items: np.ndarray, sets: np.ndarray,
                counts: np.ndarray) -> None:
-        for i in range(len(items)):
-            itemset = (*prefix, int(items[i]))
-            if len(out_sets) >= max_itemsets:
-                raise TooManyItemsetsError(
-                    f"more than {max_itemsets:,} frequent itemsets at min_support="
-                    f"{min_support}; raise min_support or set max_len")
-            out_sets.append(itemset)
-            out_counts.append(int(counts[i]))
-            if len(itemset) >= limit or i + 1 >= len(items):
+        # ``items`` are positions extending ``prefix``, each already frequent with
+        # it; ``sets[k]`` is the bitset of ``prefix + (items[k],)``.
+        size = len(items)
+        check_budget(size)
+        item_list = items.tolist()
+        out_sets.extend([(*prefix, p) for p in item_list])
+        out_counts.extend(counts.tolist())
+        if len(prefix) + 2 > limit or size < 2:
+            return
+        pair_ok = None
+        if check_pairs:
+            # (a, b) must be a frequent pair for prefix + (a, b) to be frequent: look
+            # all sibling pairs up at once, before touching any bitset.
+            keys = (items[:, None] * n_freq + items[None, :]).ravel()
+            hit = np.minimum(np.searchsorted(pair_keys, keys), len(pair_keys) - 1)
+            pair_ok = np.triu((pair_keys[hit] == keys).reshape(size, size), k=1)
+            worth = pair_ok.any(axis=1).tolist()
+        for k in range(size - 1):
+            if pair_ok is not None and not worth[k]:
                 continue
-            inter = sets[i + 1:] & sets[i]
+            inter = np.bitwise_and(sets[k + 1:], sets[k], out=buffer[:size - k - 1])
             c = np.bitwise_count(inter).sum(axis=1, dtype=np.int64)
-            keep = c >= need
-            if keep.any():
-                extend(itemset, items[i + 1:][keep], inter[keep], c[keep])
+            ok = c >= need
+            if pair_ok is not None:
+                ok &= pair_ok[k, k + 1:]
+            if ok.any():
+                extend((*prefix, item_list[k]), items[k + 1:][ok], inter[ok], c[ok])
 
-    if len(frequent):
-        extend((), frequent, bits, item_counts[frequent].astype(np.int64))
-    return [tuple(sorted(s)) for s in out_sets], np.asarray(out_counts, dtype=np.int64)
+    for a in range(n_freq):
+        lo, hi = bounds[a], bounds[a + 1]
+        if hi == lo:
+            continue
+        if not grows[a]:
+            check_budget(hi - lo)
+            out_sets.extend([(a, b) for b in second[lo:hi].tolist()])
+            out_counts.extend(pair_count[lo:hi].tolist())
+            continue
+        partners = second[lo:hi]
+        sets = np.bitwise_and(bits[slot[partners]], bits[slot[a]])
+        extend((a,), partners, sets, pair_count[lo:hi])
+    columns = frequent.tolist()
+    return ([tuple(sorted([columns[p] for p in s])) for s in out_sets],
+            np.asarray(out_counts, dtype=np.int64))

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from crmmodels.data import CRMData
+
 
 def _parser() -> argparse.ArgumentParser:
     from crmmodels import __version__
@@ -33,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--sample", action="store_true",
                       help="use the 2,357-customer CDNOW sample instead of the full log")
+    demo.add_argument("--data", default="cdnow", choices=["cdnow", "online-retail"],
+                      help="bundled CDNOW (default) or UCI Online Retail, read from "
+                           "CRMMODELS_DATA_DIR; Online Retail has baskets, so the demo "
+                           "also mines cross-sell rules")
     demo.add_argument("--freq", default="W", choices=["D", "W", "M"],
                       help="time unit of the customer summary (default: W)")
     return p
@@ -51,16 +57,19 @@ def _list_models() -> int:
     return 0
 
 
-def _demo(sample: bool, freq: str) -> int:
+def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
     from crmmodels.baseline import NaiveRateModel
-    from crmmodels.datasets import load_cdnow, load_cdnow_sample
+    from crmmodels.datasets import load_cdnow, load_cdnow_sample, load_online_retail
     from crmmodels.features import customer_summary
 
     t0 = time.perf_counter()
-    data = load_cdnow_sample() if sample else load_cdnow()
+    if source == "online-retail":
+        data, name = load_online_retail(), "Online Retail"
+    else:
+        data = load_cdnow_sample() if sample else load_cdnow()
+        name = "CDNOW sample" if sample else "CDNOW"
     t1 = time.perf_counter()
-    print(f"Loaded and validated CDNOW{' sample' if sample else ''}: {data} "
-          f"in {t1 - t0:.2f} s")
+    print(f"Loaded and validated {name}: {data} in {t1 - t0:.2f} s")
     print(data.report)
     summary = customer_summary(data, freq=freq)
     t2 = time.perf_counter()
@@ -77,13 +86,38 @@ def _demo(sample: bool, freq: str) -> int:
           f"over {len(scores)} customers")
     _demo_clv(data, summary, freq)
     _demo_segments(data)
+    _demo_rules(data)
     return 0
 
 
-def _demo_segments(data: object) -> None:
+def _demo_rules(data: CRMData) -> None:
+    from crmmodels.association import AssociationRulesModel
+    from crmmodels.plotting import top_rules
+
+    tx = data.transactions
+    if tx is None or "product_id" not in tx or "transaction_id" not in tx:
+        print("\nCross-sell rules: skipped, the transactions have no baskets "
+              "(transaction_id and product_id); try --data online-retail.")
+        return
+    # Items named by their description where there is one, so the rules read well.
+    names = tx["description"] if "description" in tx else tx["product_id"]
+    baskets = pd.DataFrame({"basket_id": tx["transaction_id"],
+                            "item": names.fillna(tx["product_id"]).astype(str).str.strip()})
+    t0 = time.perf_counter()
+    model = AssociationRulesModel(min_support=0.01, min_confidence=0.5, min_lift=2.0,
+                                  max_consequent_len=1).fit(baskets)
+    print(f"\nCross-sell rules (baskets = orders, min_support 0.01, min_confidence 0.5, "
+          f"lift >= 2): {len(model.itemsets_):,} frequent itemsets and {len(model.rules_):,} "
+          f"rules over {model.n_baskets_:,} baskets in {time.perf_counter() - t0:.2f} s. "
+          f"Top 10 by lift:")
+    with pd.option_context("display.width", 140, "display.max_colwidth", 60):
+        print(top_rules(model.rules_, n=10, by="lift").round(4).to_string(index=False))
+
+
+def _demo_segments(data: CRMData) -> None:
     from crmmodels.rfm import RFMModel
 
-    scores = RFMModel().fit(data).score(data)  # type: ignore[arg-type]
+    scores = RFMModel().fit(data).score(data)
     table = scores.groupby("segment").agg(customers=("monetary", "size"),
                                           revenue=("monetary", "sum"),
                                           mean_recency_days=("recency", "mean"),
@@ -94,7 +128,7 @@ def _demo_segments(data: object) -> None:
         print(table.sort_values("revenue", ascending=False).round(3).to_string())
 
 
-def _demo_clv(data: object, summary: pd.DataFrame, freq: str) -> None:
+def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> None:
     from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
 
     per_year = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}[freq]
@@ -122,7 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list-models":
         return _list_models()
     if args.command == "demo":
-        return _demo(args.sample, args.freq)
+        from crmmodels.errors import DatasetNotFoundError
+
+        try:
+            return _demo(args.sample, args.freq, args.data)
+        except DatasetNotFoundError as exc:
+            print(f"crmmodels demo: {exc}", file=sys.stderr)
+            return 2
     _parser().print_help()
     return 0
 
