@@ -7,6 +7,14 @@ For transaction models (BG/NBD, Pareto/NBD, ...):
 * :func:`purchase_tracking` compares cumulative repeat purchases of the whole cohort,
   period by period, with the model's expectation (the "tracking plot" of Fader,
   Hardie & Lee 2005).
+
+For propensity models (churn, fraud):
+
+* :func:`classification_metrics`: ROC AUC, PR AUC (average precision), Brier score and
+  the base rate;
+* :func:`calibration_table`: predicted vs observed rate by probability bin;
+* :func:`gains_table`: response, lift and cumulative gains by score decile;
+* :func:`backtest`: train on earlier cut-offs, test on a later one, time-ordered.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ import pandas as pd
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
-__all__ = ["HoldoutResult", "holdout_comparison", "purchase_tracking"]
+__all__ = ["HoldoutResult", "backtest", "calibration_table", "classification_metrics",
+           "gains_table", "holdout_comparison", "purchase_tracking"]
 
 
 class _TransactionModel(Protocol):
@@ -225,3 +234,220 @@ def purchase_tracking(
     else:
         out["in_calibration"] = False
     return out
+
+
+# ---------------------------------------------------------------- propensity models
+def _binary_pair(y_true: Any, y_score: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned 0/1 labels and finite scores, or a clear error."""
+    y = np.asarray(y_true)
+    s = np.asarray(y_score, dtype=np.float64)
+    if y.ndim != 1 or s.ndim != 1 or len(y) != len(s):
+        raise DataValidationError(
+            f"y_true and y_score must be 1-d and of equal length, got shapes {y.shape} and "
+            f"{s.shape}", rule="shape")
+    if len(y) == 0:
+        raise DataValidationError("no rows to evaluate", rule="empty")
+    if y.dtype == bool:
+        y = y.astype(np.int64)
+    if not np.isin(y, (0, 1)).all():
+        raise DataValidationError("y_true must hold only 0/1 or True/False",
+                                  rule="binary_label")
+    if not np.isfinite(s).all():
+        raise DataValidationError("y_score holds NaN or infinite values", rule="finite")
+    return y.astype(np.int64), s
+
+
+def classification_metrics(y_true: Any, y_score: Any) -> dict[str, float]:
+    """ROC AUC, PR AUC, Brier score and base rate of a probability (or score) vector.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes.
+    y_score : array-like of float
+        Predicted probabilities (the Brier score needs them in [0, 1]; for other
+        scores it is NaN).
+
+    Returns
+    -------
+    dict
+        ``roc_auc``, ``pr_auc`` (average precision), ``brier``, ``base_rate``, ``n``.
+
+    Raises
+    ------
+    DataValidationError
+        Lengths differ, labels are not binary or have one class, scores are not finite.
+
+    Examples
+    --------
+    >>> m = classification_metrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> m["roc_auc"], round(m["brier"], 6)
+    (0.75, 0.158125)
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y, s = _binary_pair(y_true, y_score)
+    if len(np.unique(y)) < 2:
+        raise DataValidationError("y_true has one class only: AUC is undefined",
+                                  rule="one_class")
+    in_unit = bool(((s >= 0) & (s <= 1)).all())
+    return {"roc_auc": float(roc_auc_score(y, s)),
+            "pr_auc": float(average_precision_score(y, s)),
+            "brier": float(np.mean((s - y) ** 2)) if in_unit else float("nan"),
+            "base_rate": float(y.mean()), "n": float(len(y))}
+
+
+def calibration_table(y_true: Any, y_prob: Any, n_bins: int = 10,
+                      strategy: str = "quantile") -> pd.DataFrame:
+    """Mean predicted probability against the observed rate, by probability bin.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes.
+    y_prob : array-like of float in [0, 1]
+        Predicted probabilities.
+    n_bins : int, default 10
+        Number of bins.
+    strategy : {"quantile", "uniform"}, default "quantile"
+        Equal-count bins (ties kept together) or equal-width bins over [0, 1].
+
+    Returns
+    -------
+    DataFrame
+        One row per non-empty bin (``bin`` 1 = lowest probabilities): ``n``,
+        ``mean_predicted``, ``observed_rate``, ``lower`` and ``upper`` (the bin's
+        probability range).
+
+    Examples
+    --------
+    >>> t = calibration_table([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)
+    >>> t[["n", "mean_predicted", "observed_rate"]].to_dict("list")
+    {'n': [2, 2], 'mean_predicted': [0.15000000000000002, 0.8], 'observed_rate': [0.0, 1.0]}
+    """
+    y, p = _binary_pair(y_true, y_prob)
+    if not ((p >= 0) & (p <= 1)).all():
+        raise DataValidationError("y_prob must lie in [0, 1]", rule="range")
+    if not isinstance(n_bins, int) or isinstance(n_bins, bool) or n_bins < 1:
+        raise InvalidParameterError(f"n_bins must be a positive integer, got {n_bins!r}")
+    if strategy == "quantile":
+        edges = np.quantile(p, np.linspace(0, 1, n_bins + 1)[1:-1])
+    elif strategy == "uniform":
+        edges = np.linspace(0, 1, n_bins + 1)[1:-1]
+    else:
+        raise InvalidParameterError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+    which = np.searchsorted(np.unique(edges), p, side="left")
+    frame = pd.DataFrame({"bin": which, "y": y, "p": p})
+    out = frame.groupby("bin").agg(n=("y", "size"), mean_predicted=("p", "mean"),
+                                   observed_rate=("y", "mean"), lower=("p", "min"),
+                                   upper=("p", "max"))
+    out.index = pd.RangeIndex(1, len(out) + 1, name="bin")
+    return out
+
+
+def gains_table(y_true: Any, y_score: Any, n_groups: int = 10) -> pd.DataFrame:
+    """Response rate, lift and cumulative gains by score group (deciles by default).
+
+    Customers are sorted by score, highest first (ties in input order), and cut into
+    ``n_groups`` groups of (nearly) equal size; group 1 holds the highest scores.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes.
+    y_score : array-like of float
+        Scores; higher means more likely.
+    n_groups : int, default 10
+        Number of groups.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``group``: ``n``, ``positives``, ``rate`` (share positive),
+        ``lift`` (rate / overall rate), ``cumulative_share`` (of customers),
+        ``cumulative_gain`` (share of all positives found so far) and
+        ``cumulative_lift``.
+
+    Examples
+    --------
+    >>> g = gains_table([1, 0, 1, 0, 0, 0, 0, 0, 0, 0], [.9, .8, .7, .6, .5, .4, .3, .2,
+    ...                 .1, 0.], n_groups=5)
+    >>> g[["positives", "lift", "cumulative_gain"]].iloc[:2].to_dict("list")
+    {'positives': [1, 1], 'lift': [2.5, 2.5], 'cumulative_gain': [0.5, 1.0]}
+    """
+    y, s = _binary_pair(y_true, y_score)
+    if not isinstance(n_groups, int) or isinstance(n_groups, bool) or n_groups < 1:
+        raise InvalidParameterError(f"n_groups must be a positive integer, got {n_groups!r}")
+    total = int(y.sum())
+    if total == 0:
+        raise DataValidationError("no positive outcome: lift is undefined", rule="one_class")
+    order = np.argsort(-s, kind="stable")
+    group = np.arange(len(y)) * n_groups // len(y) + 1
+    frame = pd.DataFrame({"group": group, "y": y[order]})
+    out = frame.groupby("group").agg(n=("y", "size"), positives=("y", "sum"))
+    rate = total / len(y)
+    out["rate"] = out["positives"] / out["n"]
+    out["lift"] = out["rate"] / rate
+    out["cumulative_share"] = out["n"].cumsum() / len(y)
+    out["cumulative_gain"] = out["positives"].cumsum() / total
+    out["cumulative_lift"] = out["cumulative_gain"] / out["cumulative_share"]
+    return out
+
+
+def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
+             horizon: Any = None) -> dict[str, Any]:
+    """Time-ordered evaluation of a non-contractual churn model.
+
+    The model is fitted with ``cutoff=train_cutoffs`` (each training label window
+    ``(cutoff, cutoff + horizon]`` must end by the test cut-off, so nothing of the test
+    period is seen), then scores the customers active at ``test_cutoff`` with features
+    as of that date, and is compared with their actual labels.
+
+    Parameters
+    ----------
+    model : ChurnModel
+        An unfitted model (cloned, not changed).
+    data : CRMData
+        Transactions covering ``test_cutoff + horizon``.
+    train_cutoffs : date or list of dates
+        Training cut-offs.
+    test_cutoff : date
+        Test cut-off, later than every training label window.
+    horizon : str, optional
+        Label window; default the model's.
+
+    Returns
+    -------
+    dict
+        ``metrics`` (:func:`classification_metrics`), ``gains`` (:func:`gains_table`),
+        ``scores`` (the test scores joined with ``churned``) and ``model`` (fitted).
+
+    Examples
+    --------
+    >>> from crmmodels.churn import ChurnModel
+    >>> from crmmodels.datasets import load_cdnow_sample
+    >>> out = backtest(ChurnModel(random_state=0), load_cdnow_sample(),
+    ...                ["1997-10-01", "1997-12-01"], "1998-03-01")
+    >>> out["metrics"]["roc_auc"] > 0.7
+    True
+    """
+    from sklearn.base import clone
+
+    from crmmodels._churn_features import churn_labels, parse_horizon
+
+    span = parse_horizon(model.horizon if horizon is None else horizon)
+    cuts = list(train_cutoffs) if isinstance(train_cutoffs, list | tuple) else [train_cutoffs]
+    test = pd.Timestamp(test_cutoff)
+    late = [c for c in cuts if pd.Timestamp(c) + span > test]
+    if late:
+        raise InvalidParameterError(
+            f"training cut-offs {late} have label windows running past the test cut-off "
+            f"{test}: the test period would leak into training")
+    fitted = clone(model).set_params(cutoff=cuts, horizon=span).fit(data)
+    labels = churn_labels(data, test, span)
+    scores = fitted.score(data, at=test).reindex(labels.index)
+    scores["churned"] = labels
+    return {"metrics": classification_metrics(labels.to_numpy(),
+                                              scores["churn_probability"].to_numpy()),
+            "gains": gains_table(labels.to_numpy(), scores["churn_probability"].to_numpy()),
+            "scores": scores, "model": fitted}

@@ -37,6 +37,8 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "as_summary",
     "calibration_holdout",
+    "churn_features",
+    "churn_labels",
     "customer_summary",
     "validate_summary",
 ]
@@ -444,3 +446,6 @@ def _raise_if(mask: np.ndarray, index: pd.Index, column: str, rule: str, msg: st
         raise DataValidationError(msg, frame="summary", column=column, rule=rule,
                                   rows=list(index[np.flatnonzero(mask)[:5]]),
                                   n_rows=int(mask.sum()))
+
+
+from crmmodels._churn_features import churn_features, churn_labels  # noqa: E402

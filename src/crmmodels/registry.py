@@ -43,6 +43,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "lifecycle": "crmmodels._lifecycle:LifecycleModel",
     "segmentation": "crmmodels._clustering:SegmentationModel",
     "association_rules": "crmmodels.association:AssociationRulesModel",
+    "churn": "crmmodels.churn:ChurnModel",
 }
 _RUNTIME: dict[str, type] = {}
 
