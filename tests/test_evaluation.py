@@ -94,3 +94,89 @@ def test_pareto_nbd_tracking_as_published(cdnow_sample: CRMData) -> None:
     bg_track = purchase_tracking(bg, cdnow_sample, "1997-01-01", "1998-06-30")
     bg_error = bg_track["expected_cumulative"].iloc[-1] / bg_track["actual_cumulative"].iloc[-1]
     assert abs(error) < abs(bg_error - 1)  # as in the paper, Pareto/NBD tracks closer
+
+
+# ------------------------------------------------------------- propensity metrics
+def test_classification_metrics_equal_sklearn() -> None:
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    from crmmodels.evaluation import classification_metrics
+
+    rng = np.random.default_rng(0)
+    y = rng.random(500) < 0.3
+    p = np.clip(0.3 + 0.3 * (y - 0.3) + rng.normal(0, 0.2, 500), 0, 1)
+    m = classification_metrics(y, p)
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(y, p), abs=1e-15)
+    assert m["pr_auc"] == pytest.approx(average_precision_score(y, p), abs=1e-15)
+    assert m["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-15)
+    assert m["base_rate"] == pytest.approx(y.mean())
+    assert np.isnan(classification_metrics(y, p * 10 - 5)["brier"])  # not probabilities
+
+
+def test_gains_and_calibration_tables_equal_brute_force() -> None:
+    from crmmodels.evaluation import calibration_table, gains_table
+
+    rng = np.random.default_rng(1)
+    n = 1003
+    y = (rng.random(n) < 0.2).astype(int)
+    s = rng.random(n) + 0.5 * y
+    table = gains_table(y, s, n_groups=10)
+    order = np.argsort(-s, kind="stable")
+    sizes = [len(part) for part in np.array_split(np.arange(n), 10)]
+    bounds = np.cumsum([0, *sizes])
+    for g in range(10):
+        part = y[order][bounds[g]:bounds[g + 1]]
+        assert table.loc[g + 1, "n"] == len(part)
+        assert table.loc[g + 1, "positives"] == part.sum()
+        assert table.loc[g + 1, "lift"] == pytest.approx(part.mean() / y.mean())
+        assert table.loc[g + 1, "cumulative_gain"] == pytest.approx(
+            y[order][:bounds[g + 1]].sum() / y.sum())
+    assert table["cumulative_gain"].iloc[-1] == pytest.approx(1.0)
+    p = np.clip(s / 1.5, 0, 1)
+    cal = calibration_table(y, p, n_bins=5, strategy="uniform")
+    assert cal["n"].sum() == n
+    bins = np.searchsorted(np.linspace(0, 1, 6)[1:-1], p, side="left")
+    for k, b in enumerate(np.unique(bins)):
+        assert cal["observed_rate"].iloc[k] == pytest.approx(y[bins == b].mean())
+        assert cal["mean_predicted"].iloc[k] == pytest.approx(p[bins == b].mean())
+
+
+def test_propensity_metrics_bad_input() -> None:
+    from crmmodels.evaluation import calibration_table, classification_metrics, gains_table
+
+    with pytest.raises(DataValidationError, match="one class"):
+        classification_metrics([0, 0, 0], [0.1, 0.2, 0.3])
+    with pytest.raises(DataValidationError, match="NaN"):
+        classification_metrics([0, 1], [0.1, np.nan])
+    with pytest.raises(DataValidationError, match="equal length"):
+        classification_metrics([0, 1, 1], [0.1, 0.2])
+    with pytest.raises(DataValidationError, match="0/1"):
+        gains_table([0, 2], [0.1, 0.2])
+    with pytest.raises(DataValidationError, match=r"\[0, 1\]"):
+        calibration_table([0, 1], [0.1, 1.2])
+    with pytest.raises(InvalidParameterError, match="n_groups"):
+        gains_table([0, 1], [0.1, 0.2], n_groups=0)
+
+
+def test_propensity_plots() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmmodels.plotting import plot_calibration, plot_gains, plot_lift
+
+    rng = np.random.default_rng(2)
+    y = (rng.random(400) < 0.25).astype(int)
+    p = np.clip(0.2 + 0.4 * y + rng.normal(0, 0.15, 400), 0, 1)
+    ax = plot_gains(y, p)
+    xs, ys = ax.lines[0].get_xdata(), ax.lines[0].get_ydata()
+    assert (xs[0], ys[0], xs[-1], ys[-1]) == (0.0, 0.0, 1.0, 1.0)
+    assert np.all(np.diff(ys) >= 0)
+    assert ys[1] > xs[1]  # better than random in the top decile
+    ax = plot_lift(y, p, n_groups=5)
+    assert len(ax.patches) == 5
+    assert ax.patches[0].get_height() > 1 > ax.patches[-1].get_height()
+    ax = plot_calibration(y, p, n_bins=4)
+    assert len(ax.lines[0].get_xdata()) == 4
+    plt.close("all")

@@ -349,7 +349,9 @@ def gains_table(y_true: Any, y_score: Any, n_groups: int = 10) -> pd.DataFrame:
     """Response rate, lift and cumulative gains by score group (deciles by default).
 
     Customers are sorted by score, highest first (ties in input order), and cut into
-    ``n_groups`` groups of (nearly) equal size; group 1 holds the highest scores.
+    ``n_groups`` groups of equal size, the first ``n % n_groups`` groups one larger (as
+    ``numpy.array_split``); group 1 holds the highest scores. Empty groups (fewer
+    customers than groups) are left out.
 
     Parameters
     ----------
@@ -382,7 +384,9 @@ def gains_table(y_true: Any, y_score: Any, n_groups: int = 10) -> pd.DataFrame:
     if total == 0:
         raise DataValidationError("no positive outcome: lift is undefined", rule="one_class")
     order = np.argsort(-s, kind="stable")
-    group = np.arange(len(y)) * n_groups // len(y) + 1
+    sizes = np.full(n_groups, len(y) // n_groups)
+    sizes[:len(y) % n_groups] += 1  # the first groups take the remainder
+    group = np.repeat(np.arange(1, n_groups + 1), sizes)
     frame = pd.DataFrame({"group": group, "y": y[order]})
     out = frame.groupby("group").agg(n=("y", "size"), positives=("y", "sum"))
     rate = total / len(y)

@@ -34,8 +34,11 @@ if TYPE_CHECKING:
     from crmmodels.evaluation import HoldoutResult
 
 __all__ = [
+    "plot_calibration",
     "plot_frequency_recency_matrix",
+    "plot_gains",
     "plot_holdout_by_frequency",
+    "plot_lift",
     "plot_pareto_curve",
     "plot_probability_alive_matrix",
     "plot_rfm_heatmap",
@@ -1189,4 +1192,129 @@ def plot_rule_network(rules: pd.DataFrame, n: int = 30, by: str = "lift",
     ax.set_aspect("equal")
     ax.set_axis_off()
     ax.set_title(f"Top {len(table)} rules by {by} (edge width: lift)")
+    return ax
+
+
+# ---------------------------------------------------------------- propensity models
+def plot_gains(y_true: Any, y_score: Any, n_groups: int = 10,
+               ax: Axes | None = None) -> Axes:
+    """Cumulative gains chart: share of all positives found against share contacted.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes (e.g. churned).
+    y_score : array-like of float
+        Scores, higher = more likely.
+    n_groups : int, default 10
+        Groups (deciles) of :func:`crmmodels.evaluation.gains_table`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.lines[0]`` is the model's curve (from (0, 0) through each group's
+        cumulative share and gain), ``ax.lines[1]`` the random-contact diagonal.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = plot_gains([1, 0, 1, 0, 0], [0.9, 0.2, 0.8, 0.4, 0.1], n_groups=5)
+    >>> ax.lines[0].get_ydata().tolist()
+    [0.0, 0.5, 1.0, 1.0, 1.0, 1.0]
+    """
+    from crmmodels.evaluation import gains_table
+
+    table = gains_table(y_true, y_score, n_groups)
+    ax = _new_axes(ax)
+    x = np.r_[0.0, table["cumulative_share"].to_numpy()]
+    y = np.r_[0.0, table["cumulative_gain"].to_numpy()]
+    ax.plot(x, y, marker="o", label="model")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+    ax.set_xlabel("share of customers contacted (highest scores first)")
+    ax.set_ylabel("share of all positives found")
+    ax.set_title("Cumulative gains")
+    ax.legend()
+    return ax
+
+
+def plot_lift(y_true: Any, y_score: Any, n_groups: int = 10,
+              ax: Axes | None = None) -> Axes:
+    """Lift by score group: each group's positive rate over the overall rate.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes.
+    y_score : array-like of float
+        Scores, higher = more likely.
+    n_groups : int, default 10
+        Number of groups (group 1 = highest scores).
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One bar per group (``ax.patches``), height = lift; a dashed line at 1.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = plot_lift([1, 0, 1, 0], [0.9, 0.2, 0.8, 0.4], n_groups=2)
+    >>> [float(p.get_height()) for p in ax.patches]
+    [2.0, 0.0]
+    """
+    from crmmodels.evaluation import gains_table
+
+    table = gains_table(y_true, y_score, n_groups)
+    ax = _new_axes(ax)
+    ax.bar(table.index.to_numpy(), table["lift"].to_numpy())
+    ax.axhline(1.0, linestyle="--", color="grey")
+    ax.set_xlabel("score group (1 = highest scores)")
+    ax.set_ylabel("lift (group rate / overall rate)")
+    ax.set_title("Lift by group")
+    return ax
+
+
+def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
+                     ax: Axes | None = None) -> Axes:
+    """Reliability diagram: observed rate against mean predicted probability per bin.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes.
+    y_prob : array-like of float in [0, 1]
+        Predicted probabilities.
+    n_bins : int, default 10
+        Equal-count bins of :func:`crmmodels.evaluation.calibration_table`.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.lines[0]``: (mean predicted, observed) per bin; ``ax.lines[1]``: the
+        diagonal of perfect calibration.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = plot_calibration([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)
+    >>> ax.lines[0].get_ydata().tolist()
+    [0.0, 1.0]
+    """
+    from crmmodels.evaluation import calibration_table
+
+    table = calibration_table(y_true, y_prob, n_bins)
+    ax = _new_axes(ax)
+    ax.plot(table["mean_predicted"].to_numpy(), table["observed_rate"].to_numpy(),
+            marker="o", label="model")
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+    ax.set_xlabel("mean predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.set_title("Calibration")
+    ax.legend()
     return ax

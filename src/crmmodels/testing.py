@@ -7,6 +7,7 @@ authors call it from their own tests.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import os
 import pickle
@@ -95,10 +96,10 @@ def _assert_same(a: Any, b: Any, where: str = "state", exact: bool = True) -> No
                 _assert_same(va, vb, f"{where}.{k}", exact)
             else:
                 assert pickle.dumps(va) == pickle.dumps(vb), f"{where}.{k}: differ"
-    elif (type(a) is type(b) and hasattr(a, "__dict__") and not callable(a)
+    elif (type(a) is type(b) and hasattr(a, "__dict__") and not inspect.isroutine(a)
           and not isinstance(a, type) and a != b):
         # Plain helper objects without equality (a CV splitter, a fitted calibrator
-        # wrapper): equal when their attributes are.
+        # wrapper, a spline): equal when their attributes are.
         _assert_same(vars(a), vars(b), f"{where}.vars", exact)
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"

@@ -28,8 +28,20 @@ def _basket_data() -> CRMData:
     return CRMData(transactions=tx[tx["customer_id"].isin(first)])
 
 
+def _churn_data() -> CRMData:
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()
+    tx = data.transactions
+    assert tx is not None
+    # 600 customers keep the stacked default estimator's many contract fits quick.
+    first = tx["customer_id"].drop_duplicates().sort_values().iloc[:600]
+    return CRMData(transactions=tx[tx["customer_id"].isin(first)],
+                   observation_end=data.observation_end)
+
+
 # Models whose input is not a plain transaction log get their own data.
-_DATA = {"sbg": _retention_data, "association_rules": _basket_data}
+_DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": _churn_data}
 
 
 @pytest.mark.parametrize("name", list_models())
