@@ -420,3 +420,13 @@ def test_backtest_is_time_ordered(cdnow_sample: CRMData) -> None:
     assert out["metrics"]["roc_auc"] > 0.75
     with pytest.raises(InvalidParameterError, match="leak"):
         backtest(ChurnModel(), cdnow_sample, ["1998-01-01"], "1998-03-01")
+
+
+def test_risk_deciles_follow_the_probability_ranking(telco: CRMData) -> None:
+    frame = _telco_frame(telco).iloc[:1000]
+    scores = ChurnModel(random_state=0, calibrate=False).fit(frame).score(frame)
+    assert scores["risk_decile"].value_counts().sort_index().tolist() == [100] * 10
+    by_decile = scores.groupby("risk_decile")["churn_probability"]
+    assert (by_decile.min().iloc[:-1].to_numpy() >= by_decile.max().iloc[1:].to_numpy()).all()
+    # Without a value, retention priority follows the probability.
+    assert scores.sort_values("retention_priority")["churn_probability"].is_monotonic_decreasing

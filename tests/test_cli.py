@@ -40,7 +40,14 @@ def test_demo_full_cdnow(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_demo_skips_rules_without_baskets(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--sample"]) == 0
-    assert "Cross-sell rules: skipped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Cross-sell rules: skipped" in out
+    # The churn table lists the customers by retention priority 1, 2, 3, ...
+    table = out.split("Most valuable customers at risk")[1].split("Cross-sell")[0]
+    rows = [line.split() for line in table.splitlines()[3:] if line.strip()]
+    assert [int(r[4]) for r in rows] == list(range(1, 11))
+    costs = [float(r[3]) for r in rows]
+    assert costs == sorted(costs, reverse=True)
 
 
 @pytest.mark.slow

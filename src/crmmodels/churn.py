@@ -247,8 +247,6 @@ class ChurnModel(CRMModel):
         Training rows.
     churn_rate_ : float
         Share of churners among them.
-    decile_edges_ : ndarray
-        Probability thresholds between risk deciles, from the training rows.
     reference_ : dict
         Typical value of each feature (median, or most frequent level) used by
         :meth:`drivers`.
@@ -514,8 +512,6 @@ class ChurnModel(CRMModel):
         self.estimator_ = model
         self.n_train_ = len(y)
         self.churn_rate_ = float(y.mean())
-        p = model.predict_proba(x)[:, 1]
-        self.decile_edges_ = np.quantile(p, np.linspace(0.1, 0.9, 9))
         self.reference_ = {c: (self.categories_[c][int(np.argmax(
             np.bincount(x[c].cat.codes[x[c].cat.codes >= 0],
                         minlength=len(self.categories_[c]))))]
@@ -542,7 +538,8 @@ class ChurnModel(CRMModel):
         -------
         DataFrame
             Indexed by ``customer_id``: ``churn_probability`` (calibrated),
-            ``risk_decile`` (1 = the 10% most at risk, by the training distribution),
+            ``risk_decile`` (1 = the 10% most at risk among the customers scored,
+            10 = the 10% least),
             ``defection_cost`` = ``churn_probability x value`` (the expected lost value;
             NaN without a value) and ``retention_priority`` (1 = contact first: by
             defection cost, or by probability without a value).
@@ -564,7 +561,10 @@ class ChurnModel(CRMModel):
     def _score_at(self, data: CRMData, at: Any, value: Any) -> pd.DataFrame:
         x = self._features_at(data, at)
         p = self.estimator_.predict_proba(x)[:, 1] if len(x) else np.zeros(0)
-        decile = 10 - np.searchsorted(self.decile_edges_, p, side="right")
+        # Rank 0 = highest probability (ties by customer id); deciles of the ranks.
+        rank = np.empty(len(p), dtype=np.int64)
+        rank[np.lexsort((x.index.to_numpy(dtype=object).astype(str), -p))] = np.arange(len(p))
+        decile = rank * 10 // max(len(p), 1) + 1
         worth = self._value(data, x, value)
         cost = p * worth
         key = np.where(np.isnan(cost), -np.inf, cost) if not np.isnan(cost).all() else p

@@ -84,8 +84,9 @@ def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
           + ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items()))
     print(f"Expected purchases next 52 {freq}: total {scores['expected_purchases'].sum():.0f} "
           f"over {len(scores)} customers")
-    _demo_clv(data, summary, freq)
+    clv = _demo_clv(data, summary, freq)
     _demo_segments(data)
+    _demo_churn(data, clv)
     _demo_rules(data)
     return 0
 
@@ -128,7 +129,7 @@ def _demo_segments(data: CRMData) -> None:
         print(table.sort_values("revenue", ascending=False).round(3).to_string())
 
 
-def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> None:
+def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> pd.Series:
     from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
 
     per_year = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}[freq]
@@ -148,6 +149,22 @@ def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> None:
         print("Top 10 customers by CLV:")
         print(top.join(summary[["frequency", "recency", "T", "monetary_value"]])
               .round(3).to_string())
+    return scores["clv"]
+
+
+def _demo_churn(data: CRMData, clv: pd.Series) -> None:
+    from crmmodels.churn import ChurnModel
+
+    t0 = time.perf_counter()
+    model = ChurnModel(horizon="90D", random_state=0).fit(data)
+    scores = model.score(data, value=clv)
+    print(f"\nChurn propensity (no purchase in the next 90 days; trained at "
+          f"{model.cutoffs_[0].date()} on {model.n_train_} customers, churn rate "
+          f"{model.churn_rate_:.1%}, {time.perf_counter() - t0:.1f} s). Most valuable "
+          f"customers at risk (defection cost = P(churn) x CLV):")
+    top = scores.sort_values("retention_priority").head(10)
+    with pd.option_context("display.width", 120):
+        print(top.join(clv.rename("clv")).round(3).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
