@@ -110,6 +110,20 @@ def _population(data: CRMData, cut: np.datetime64) -> pd.Index:
     return out
 
 
+def _rows_known(data: CRMData, name: str, pop: pd.Index, cut: np.datetime64
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of frame ``name`` dated at or before the cut-off, of customers in ``pop``.
+
+    Returns the row mask, each kept row's position in ``pop`` and its age in days.
+    """
+    frame = getattr(data, name)
+    codes, ids = data.customer_codes(name)  # type: ignore[arg-type]
+    where = pop.get_indexer(ids)
+    age = _age_days(frame, cut)
+    keep = (age >= 0) & (where[codes] >= 0)
+    return keep, where[codes[keep]].astype(np.int64), age[keep]
+
+
 def _group_firsts(keys: np.ndarray) -> np.ndarray:
     """Start positions of the runs of equal values in sorted ``keys``."""
     if len(keys) == 0:
@@ -201,12 +215,7 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
     first_seen = np.full(n, -np.inf)  # largest age = earliest event
 
     if tx is not None:
-        codes, ids = data.customer_codes("transactions")
-        where = pop.get_indexer(ids)
-        age = _age_days(tx, cut)
-        keep = (age >= 0) & (where[codes] >= 0)
-        cust = where[codes[keep]].astype(np.int64)
-        age = age[keep]
+        keep, cust, age = _rows_known(data, "transactions", pop, cut)
         amount = tx["amount"].to_numpy(dtype=np.float64)[keep]
         if "transaction_id" in tx.columns:
             tid = pd.factorize(tx["transaction_id"].to_numpy()[keep])[0].astype(np.int64)
@@ -276,12 +285,7 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
                                          minlength=n).astype(np.float64)
 
     if inter is not None:
-        codes, ids = data.customer_codes("interactions")
-        where = pop.get_indexer(ids)
-        age = _age_days(inter, cut)
-        keep = (age >= 0) & (where[codes] >= 0)
-        cust = where[codes[keep]].astype(np.int64)
-        age = age[keep]
+        keep, cust, age = _rows_known(data, "interactions", pop, cut)
         kinds = inter["kind"].astype(str).to_numpy()[keep]
         longest = max(wins)
         for kind in sorted(pd.unique(inter["kind"].astype(str))):
