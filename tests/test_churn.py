@@ -430,3 +430,18 @@ def test_risk_deciles_follow_the_probability_ranking(telco: CRMData) -> None:
     assert (by_decile.min().iloc[:-1].to_numpy() >= by_decile.max().iloc[1:].to_numpy()).all()
     # Without a value, retention priority follows the probability.
     assert scores.sort_values("retention_priority")["churn_probability"].is_monotonic_decreasing
+
+
+def test_behavioural_features_are_never_taken_for_identifiers() -> None:
+    # 30 customers, customer i buying on day i: recency and tenure are distinct,
+    # contiguous whole numbers (identifier-like), yet they are features, not ids.
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(30), unit="D")
+    again = pd.Timestamp("2024-03-01") + pd.to_timedelta(np.arange(0, 30, 2), unit="D")
+    tx = pd.DataFrame({
+        "customer_id": [f"c{i:02d}" for i in range(30)] + [f"c{i:02d}" for i in range(0, 30, 2)],
+        "timestamp": list(days) + list(again), "amount": 10.0})
+    data = CRMData(transactions=tx, observation_end="2024-05-30")
+    model = ChurnModel(cutoff="2024-02-15", calibrate=False, random_state=0,
+                       windows=(30,)).fit(data)  # filterwarnings=error: no warning
+    assert "recency_days" in model.feature_names_
+    assert "identifier" not in model.excluded_.values()

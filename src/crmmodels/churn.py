@@ -341,8 +341,23 @@ class ChurnModel(CRMModel):
         out.index.name = "customer_id"
         return out if out.index.is_monotonic_increasing else out.sort_index()
 
-    def _select(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """Choose and type the training columns; record the exclusions."""
+    @staticmethod
+    def _attribute_columns(data: CRMData, raw: pd.DataFrame) -> set[str]:
+        """Columns of ``raw`` that come from the customers frame (not behavioural)."""
+        if data.customers is None:
+            return set()
+        given = set(map(str, data.customers.columns))
+        return {str(c) for c in raw.columns
+                if str(c) in given or (str(c).startswith("attr_") and str(c)[5:] in given)}
+
+    def _select(self, raw: pd.DataFrame, attributes: set[str]) -> pd.DataFrame:
+        """Choose and type the training columns; record the exclusions.
+
+        Identifier detection and the all-missing error apply to the customer
+        attributes; behavioural features are computed, never identifiers, and one that
+        is missing for everyone (e.g. no customer with three purchase days yet) is
+        dropped.
+        """
         excluded: dict[str, str] = {}
         if self.features != "auto":
             missing = [c for c in self.features if c not in raw.columns]
@@ -351,7 +366,7 @@ class ChurnModel(CRMModel):
 
                 raise MissingColumnError("features", missing[0], list(raw.columns))
             raw = raw[list(self.features)]
-        ids = identifier_columns(raw)
+        ids = identifier_columns(raw[[c for c in raw.columns if c in attributes]])
         if ids:
             warnings.warn(
                 f"ChurnModel: {ids} look like identifiers (every value distinct) and are "
@@ -372,7 +387,7 @@ class ChurnModel(CRMModel):
             else:
                 keep.append(column)
         all_missing = [c for c, why in excluded.items() if why == "all missing"
-                       and (self.features != "auto" or not c.startswith(_BEHAVIOURAL))]
+                       and (self.features != "auto" or c in attributes)]
         if all_missing:
             raise DataValidationError(
                 f"feature columns {all_missing} are missing (NaN) for every customer; drop "
@@ -487,7 +502,7 @@ class ChurnModel(CRMModel):
                 f"the label has one class only ({'churned' if classes[0] else 'retained'} "
                 f"for all {len(y)} customers): nothing to learn", column=self.label,
                 rule="one_class")
-        selected = self._select(raw)
+        selected = self._select(raw, self._attribute_columns(data, raw))
         self._learn_layout(selected)
         x = self._design(selected)
         if self.estimator is None:
@@ -673,8 +688,3 @@ class ChurnModel(CRMModel):
                                  float(contribution[j, i])))
         return pd.DataFrame(rows_out, columns=["customer_id", "rank", "feature", "value",
                                                "contribution"])
-
-
-# Behavioural feature names start with one of these (they may be all-NaN in small data,
-# e.g. no customer with three purchase days yet, and are then dropped silently).
-_BEHAVIOURAL = ("recency", "tenure", "n_", "spend", "purchase", "gap", "days_since")
