@@ -9,6 +9,11 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 
+# Gradient boosting's OpenMP threads busy-wait: when another process holds a core, a fit
+# can take many times longer. The suite measures results, not speed, so it runs them on
+# one thread unless told otherwise (set before scikit-learn starts its thread pool).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 _default_data = ROOT.parent / "shared" / "datasets"
 if not os.environ.get("CRMMODELS_DATA_DIR") and _default_data.is_dir():

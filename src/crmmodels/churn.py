@@ -33,17 +33,20 @@ import numpy as np
 import pandas as pd
 
 from crmmodels._churn_features import churn_features, churn_labels, parse_horizon
+from crmmodels._tabular import (
+    binary_labels,
+    design,
+    identifier_columns,
+    learn_categories,
+    occlusion,
+    typical_values,
+)
 from crmmodels.base import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataQualityWarning, DataValidationError, InvalidParameterError
 
 __all__ = ["ChurnModel", "default_estimator", "identifier_columns"]
 
-# Categorical levels kept per column (gradient boosting bins at most 255 values);
-# rarer levels are pooled into one.
-_MAX_LEVELS = 250
-_MISSING = "(missing)"
-_OTHER = "(other)"
 # Columns of a customers frame that are never features.
 _NOT_FEATURES = ("customer_id", "churned", "signup_date")
 
@@ -117,45 +120,6 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
         [("logistic", logistic), ("boosting", boosting)],
         final_estimator=LogisticRegression(), stack_method="predict_proba",
         cv=StratifiedKFold(5, shuffle=True, random_state=random_state))
-
-
-def identifier_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns that look like row identifiers rather than features.
-
-    A column is identifier-like when every non-missing value is distinct and there
-    are at least 20 rows, and it is text (codes such as ``"7590-VHVEG"``) or whole
-    numbers that run (almost) contiguously, like a row number or policy number.
-    Such a column can only memorise rows, or leak their order.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> f = pd.DataFrame({"PolicyNumber": range(1, 31), "age": [30, 40, 50] * 10,
-    ...                   "code": [f"C{i}" for i in range(30)]})
-    >>> identifier_columns(f)
-    ['PolicyNumber', 'code']
-    """
-    out: list[str] = []
-    n = len(frame)
-    if n < 20:
-        return out
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if len(values) < 0.95 * n or values.nunique() != len(values):
-            continue
-        dtype = values.dtype
-        if pd.api.types.is_bool_dtype(dtype):
-            continue
-        if pd.api.types.is_integer_dtype(dtype) or (
-                pd.api.types.is_float_dtype(dtype)
-                and bool(np.all(np.mod(values.to_numpy(float), 1) == 0))):
-            v = values.to_numpy(float)
-            if v.max() - v.min() + 1 <= 1.5 * len(v):
-                out.append(str(column))
-        elif not pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_datetime64_any_dtype(
-                dtype):
-            out.append(str(column))
-    return out
 
 
 def _valid_cutoff(v: Any) -> bool:
@@ -401,36 +365,12 @@ class ChurnModel(CRMModel):
 
     def _design(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Typed design matrix in the training layout (unknown levels -> missing)."""
-        out: dict[str, Any] = {}
-        for column in self.feature_names_:
-            values = raw[column] if column in raw.columns else pd.Series(np.nan, index=raw.index)
-            if column in self.categories_:
-                levels = self.categories_[column]
-                text = values.astype("object").where(values.notna(), _MISSING).astype(str)
-                text = text.where(text.isin(levels), _OTHER if _OTHER in levels else _MISSING)
-                out[column] = pd.Categorical(text, categories=levels)
-            else:
-                out[column] = pd.to_numeric(values, errors="coerce").astype(np.float64)
-        return pd.DataFrame(out, index=raw.index)
+        return design(raw, self.feature_names_, self.categories_)
 
     def _learn_layout(self, raw: pd.DataFrame) -> None:
-        categories: dict[str, list[str]] = {}
-        for column in raw.columns:
-            values = raw[column]
-            if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
-                    values.dtype):
-                continue
-            text = values.astype("object").where(values.notna(), _MISSING).astype(str)
-            counts = text.value_counts()
-            levels = sorted(counts.index[:_MAX_LEVELS].tolist())
-            if len(counts) > _MAX_LEVELS:
-                levels.append(_OTHER)
-            if _MISSING not in levels:
-                levels.append(_MISSING)
-            categories[str(column)] = levels
+        self.categories_ = learn_categories(raw)
         self.feature_names_ = [str(c) for c in raw.columns]
-        self.categorical_ = [c for c in self.feature_names_ if c in categories]
-        self.categories_ = categories
+        self.categorical_ = [c for c in self.feature_names_ if c in self.categories_]
 
     # ------------------------------------------------------------------ fit
     def _training_rows(self, data: CRMData) -> tuple[pd.DataFrame, np.ndarray]:
@@ -469,25 +409,7 @@ class ChurnModel(CRMModel):
         return [_end(c, data, "cutoff") for c in items]
 
     def _binary(self, labels: pd.Series) -> np.ndarray:
-        if labels.isna().any():
-            bad = labels.index[labels.isna().to_numpy()][:5].tolist()
-            raise DataValidationError(
-                f"label {self.label!r} is missing for {int(labels.isna().sum())} customers",
-                frame="customers", column=self.label, rule="missing_label", rows=bad)
-        values = labels
-        if not pd.api.types.is_bool_dtype(values.dtype):
-            text = values.astype(str).str.strip().str.lower()
-            mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0,
-                       "1.0": 1, "0.0": 0}
-            mapped = text.map(mapping)
-            if mapped.isna().any():
-                bad = labels.index[mapped.isna().to_numpy()][:5].tolist()
-                raise DataValidationError(
-                    f"label {self.label!r} must be 0/1, True/False or Yes/No; found "
-                    f"{sorted(set(text[mapped.isna()]))[:5]}", frame="customers",
-                    column=self.label, rule="binary_label", rows=bad)
-            return mapped.to_numpy(dtype=np.int64)
-        return values.to_numpy(dtype=np.int64)
+        return binary_labels(labels, self.label, "customers", "customers")
 
     def _fit(self, data: CRMData) -> None:
         from sklearn.base import clone
@@ -527,11 +449,7 @@ class ChurnModel(CRMModel):
         self.estimator_ = model
         self.n_train_ = len(y)
         self.churn_rate_ = float(y.mean())
-        self.reference_ = {c: (self.categories_[c][int(np.argmax(
-            np.bincount(x[c].cat.codes[x[c].cat.codes >= 0],
-                        minlength=len(self.categories_[c]))))]
-            if c in self.categories_ else float(np.nanmedian(x[c].to_numpy(float))))
-            for c in self.feature_names_}
+        self.reference_ = typical_values(x, self.categories_)
 
     # ------------------------------------------------------------------ score
     def score(self, data: CRMData | pd.DataFrame, /, *, at: Any = None,
@@ -667,19 +585,9 @@ class ChurnModel(CRMModel):
                                           column="customer_id", rule="unknown_id")
             x = x.loc[wanted]
         names = self.feature_names_
-        k, f = len(x), len(names)
-        base = self.estimator_.predict_proba(x)[:, 1]
-        stacked = pd.concat([x] * f, ignore_index=True)
-        for j, column in enumerate(names):
-            rows = slice(j * k, (j + 1) * k)
-            ref = self.reference_[column]
-            if column in self.categories_:
-                stacked.iloc[rows, j] = ref
-            else:
-                stacked.iloc[rows, j] = float(ref)
-        occluded = self.estimator_.predict_proba(stacked)[:, 1].reshape(f, k)
-        contribution = base[None, :] - occluded  # f x k
-        top = np.argsort(-contribution, axis=0, kind="stable")[:min(n, f)]
+        contribution = occlusion(lambda m: self.estimator_.predict_proba(m)[:, 1], x,
+                                 self.reference_)
+        top = np.argsort(-contribution, axis=0, kind="stable")[:min(n, len(names))]
         rows_out = []
         for i, cid in enumerate(x.index):
             for r in range(top.shape[0]):

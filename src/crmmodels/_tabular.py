@@ -1,0 +1,207 @@
+"""Shared machinery of the propensity models (churn, fraud) on tabular features.
+
+* :func:`identifier_columns`: columns that can only memorise rows;
+* :func:`learn_categories` / :func:`design`: a typed design matrix (categoricals as
+  pandas ``category`` with the training levels, numerics as float) that new data is
+  mapped onto exactly as the training data was;
+* :func:`binary_labels`: 0/1 labels from bool, 0/1 or yes/no columns, with clear errors;
+* :func:`typical_values` / :func:`occlusion`: per-row attribution by setting one
+  feature at a time to its typical value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.errors import DataValidationError
+
+__all__ = ["binary_labels", "design", "identifier_columns", "learn_categories",
+           "occlusion", "typical_values"]
+
+# Categorical levels kept per column (gradient boosting bins at most 255 values);
+# rarer levels are pooled into one.
+MAX_LEVELS = 250
+MISSING = "(missing)"
+OTHER = "(other)"
+
+
+def identifier_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns that look like row identifiers rather than features.
+
+    A column is identifier-like when every non-missing value is distinct and there
+    are at least 20 rows, and it is text (codes such as ``"7590-VHVEG"``) or whole
+    numbers that run (almost) contiguously, like a row number or policy number.
+    Such a column can only memorise rows, or leak their order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"PolicyNumber": range(1, 31), "age": [30, 40, 50] * 10,
+    ...                   "code": [f"C{i}" for i in range(30)]})
+    >>> identifier_columns(f)
+    ['PolicyNumber', 'code']
+    """
+    out: list[str] = []
+    n = len(frame)
+    if n < 20:
+        return out
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if len(values) < 0.95 * n or values.nunique() != len(values):
+            continue
+        dtype = values.dtype
+        if pd.api.types.is_bool_dtype(dtype):
+            continue
+        if pd.api.types.is_integer_dtype(dtype) or (
+                pd.api.types.is_float_dtype(dtype)
+                and bool(np.all(np.mod(values.to_numpy(float), 1) == 0))):
+            v = values.to_numpy(float)
+            if v.max() - v.min() + 1 <= 1.5 * len(v):
+                out.append(str(column))
+        elif not (pd.api.types.is_numeric_dtype(dtype)
+                  or pd.api.types.is_datetime64_any_dtype(dtype)):
+            out.append(str(column))
+    return out
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.astype("object").where(values.notna(), MISSING).astype(str)
+
+
+def learn_categories(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Levels of every non-numeric column: the 250 most frequent, sorted, plus pools.
+
+    Booleans count as categorical. ``"(other)"`` pools rarer levels (only when there
+    are more than 250) and ``"(missing)"`` stands for missing values and levels never
+    seen in training.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> learn_categories(pd.DataFrame({"plan": ["b", "a", None], "x": [1.0, 2.0, 3.0]}))
+    {'plan': ['(missing)', 'a', 'b']}
+    """
+    categories: dict[str, list[str]] = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
+                values.dtype):
+            continue
+        counts = _as_text(values).value_counts()
+        levels = sorted(counts.index[:MAX_LEVELS].tolist())
+        if len(counts) > MAX_LEVELS:
+            levels.append(OTHER)
+        if MISSING not in levels:
+            levels.append(MISSING)
+        categories[str(column)] = levels
+    return categories
+
+
+def design(frame: pd.DataFrame, names: Sequence[str],
+           categories: dict[str, list[str]]) -> pd.DataFrame:
+    """Typed design matrix in the training layout.
+
+    Columns ``names`` in order; categoricals get the training levels (unknown levels
+    become ``"(other)"`` when that pool exists, else ``"(missing)"``); numerics become
+    float (NaN where missing or not numeric); absent columns are all missing.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = design(pd.DataFrame({"plan": ["a", "z"], "x": ["1", None]}), ["plan", "x"],
+    ...            {"plan": ["(missing)", "a", "b"]})
+    >>> x["plan"].tolist(), x["x"].tolist()
+    (['a', '(missing)'], [1.0, nan])
+    """
+    out: dict[str, Any] = {}
+    for column in names:
+        values = frame[column] if column in frame.columns else pd.Series(np.nan,
+                                                                           index=frame.index)
+        if column in categories:
+            levels = categories[column]
+            text = _as_text(values)
+            text = text.where(text.isin(levels), OTHER if OTHER in levels else MISSING)
+            out[column] = pd.Categorical(text, categories=levels)
+        else:
+            out[column] = pd.to_numeric(values, errors="coerce").astype(np.float64)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def binary_labels(labels: pd.Series, column: str, frame: str, unit: str) -> np.ndarray:
+    """0/1 labels from bool, 0/1, true/false or yes/no values; clear errors otherwise.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> binary_labels(pd.Series(["Yes", "no", 1]), "churned", "customers", "customers")
+    array([1, 0, 1])
+    """
+    if labels.isna().any():
+        bad = labels.index[labels.isna().to_numpy()][:5].tolist()
+        raise DataValidationError(
+            f"label {column!r} is missing for {int(labels.isna().sum())} {unit}",
+            frame=frame, column=column, rule="missing_label", rows=bad)
+    if pd.api.types.is_bool_dtype(labels.dtype):
+        return labels.to_numpy(dtype=np.int64)
+    text = labels.astype(str).str.strip().str.lower()
+    mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "1.0": 1, "0.0": 0}
+    mapped = text.map(mapping)
+    if mapped.isna().any():
+        bad = labels.index[mapped.isna().to_numpy()][:5].tolist()
+        raise DataValidationError(
+            f"label {column!r} must be 0/1, True/False or Yes/No; found "
+            f"{sorted(set(text[mapped.isna()]))[:5]}", frame=frame, column=column,
+            rule="binary_label", rows=bad)
+    return mapped.to_numpy(dtype=np.int64)
+
+
+def typical_values(x: pd.DataFrame, categories: dict[str, list[str]]) -> dict[str, Any]:
+    """Median of each numeric column and most frequent level of each categorical one.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> x = design(pd.DataFrame({"plan": ["a", "b", "b"], "x": [1, 5, 9]}), ["plan", "x"],
+    ...            {"plan": ["(missing)", "a", "b"]})
+    >>> typical_values(x, {"plan": ["(missing)", "a", "b"]})
+    {'plan': 'b', 'x': 5.0}
+    """
+    out: dict[str, Any] = {}
+    for c in x.columns:
+        if c in categories:
+            codes = x[c].cat.codes.to_numpy()
+            counts = np.bincount(codes[codes >= 0], minlength=len(categories[c]))
+            out[c] = categories[c][int(np.argmax(counts))]
+        else:
+            out[c] = float(np.nanmedian(x[c].to_numpy(float)))
+    return out
+
+
+def occlusion(predict: Any, x: pd.DataFrame, reference: dict[str, Any]) -> np.ndarray:
+    """Per-row contribution of each feature: ``p(x) - p(x with x_j := reference_j)``.
+
+    Parameters
+    ----------
+    predict : callable
+        Maps a design matrix to a 1-d array of scores.
+    x : DataFrame
+        Rows to explain (``k`` rows, ``f`` columns).
+    reference : dict
+        Typical value per column.
+
+    Returns
+    -------
+    ndarray
+        ``f x k`` contributions (positive: the feature raises the score).
+    """
+    k, f = len(x), x.shape[1]
+    base = np.asarray(predict(x), dtype=np.float64)
+    stacked = pd.concat([x] * f, ignore_index=True)
+    for j, column in enumerate(x.columns):
+        stacked.iloc[j * k:(j + 1) * k, j] = reference[column]
+    occluded = np.asarray(predict(stacked), dtype=np.float64).reshape(f, k)
+    return base[None, :] - occluded

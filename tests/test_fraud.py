@@ -1,0 +1,156 @@
+"""FraudModel on entity tables: thresholds and rules against brute force, guards, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+from crmmodels.errors import DataQualityWarning, DataValidationError, InvalidParameterError
+from crmmodels.fraud import FraudModel
+
+FAST = HistGradientBoostingClassifier(max_iter=60, categorical_features="from_dtype",
+                                      random_state=0)
+
+
+@pytest.fixture(scope="module")
+def claims() -> pd.DataFrame:
+    from crmmodels.datasets import load_vehicle_insurance_fraud
+
+    return load_vehicle_insurance_fraud()
+
+
+def _fast(**kw: object) -> FraudModel:
+    params: dict[str, object] = {"estimator": FAST, "label": "FraudFound_P",
+                                 "id": "PolicyNumber", "random_state": 0}
+    params.update(kw)
+    return FraudModel(**params)  # type: ignore[arg-type]
+
+
+def test_policy_number_guard_and_threshold_is_cost_optimal(claims: pd.DataFrame) -> None:
+    table = claims.iloc[:6000]
+    # Given as a plain column (not as id=), the policy number is caught as an identifier.
+    with pytest.warns(DataQualityWarning, match="PolicyNumber"):
+        model = FraudModel(estimator=FAST, label="FraudFound_P", random_state=0).fit(table)
+    assert model.excluded_["PolicyNumber"] == "identifier"
+    assert "PolicyNumber" not in model.feature_names_
+    # The threshold minimises cost_fp x FP + cost_fn x FN over every cut of the
+    # out-of-fold scores (brute force over all distinct thresholds).
+    y = table["FraudFound_P"].to_numpy()
+    p = model.oof_score_
+    best = min(
+        (model.cost_fp * int(((p >= t) & (y == 0)).sum())
+         + model.cost_fn * int(((p < t) & (y == 1)).sum()))
+        for t in [*np.unique(p), np.inf])
+    achieved = (model.cost_fp * int(((p >= model.threshold_) & (y == 0)).sum())
+                + model.cost_fn * int(((p < model.threshold_) & (y == 1)).sum()))
+    assert achieved == best == model.expected_cost_
+
+
+def test_rules_statistics_equal_a_direct_count(claims: pd.DataFrame) -> None:
+    table = claims.iloc[:8000]
+    model = _fast().fit(table)
+    rules = model.rules_table(min_lift=1.0)
+    assert len(rules) > 0
+    y = table["FraudFound_P"].to_numpy()
+    base = y.mean()
+    for _, rule in rules.iterrows():
+        mask = np.ones(len(table), dtype=bool)
+        for cond in rule["rule"].split(" AND "):
+            if " != " in cond:
+                col, level = cond.split(" != ")
+                mask &= table[col].astype(str).to_numpy() != level
+            elif " = " in cond:
+                col, level = cond.split(" = ")
+                mask &= table[col].astype(str).to_numpy() == level
+            elif " <= " in cond:
+                col, cut = cond.split(" <= ")
+                mask &= table[col].to_numpy(float) <= float(cut) + 1e-9
+            else:
+                col, cut = cond.split(" > ")
+                mask &= table[col].to_numpy(float) > float(cut) + 1e-9
+        assert rule["n"] == mask.sum(), rule["rule"]
+        assert rule["frauds"] == y[mask].sum(), rule["rule"]
+        assert rule["lift"] == pytest.approx(y[mask].mean() / base)
+    # At least one readable rule concentrates fraud at 3x the base rate or more.
+    assert rules["lift"].max() >= 3.0
+
+
+def test_scores_alerts_and_reasons(claims: pd.DataFrame) -> None:
+    table, new = claims.iloc[:5000], claims.iloc[5000:10000]
+    model = _fast(alert_budget=0.05).fit(table)
+    scores = model.score(new)
+    assert scores.index.name == "id"
+    assert scores.index.equals(pd.Index(new["PolicyNumber"], name="id"))
+    assert scores["fraud_score"].between(0, 1).all()
+    # The budget is set on out-of-fold scores, so it holds on new rows.
+    assert scores["is_alert"].mean() == pytest.approx(0.05, abs=0.015)
+    assert (scores.loc[scores["is_alert"], "reasons"].str.len() > 0).all()
+    assert (scores.loc[~scores["is_alert"], "reasons"] == "").all()
+    # Deterministic under random_state.
+    again = _fast(alert_budget=0.05).fit(table).score(new)
+    pd.testing.assert_frame_equal(scores, again)
+
+
+def test_anomaly_mode_ranks_fraud_above_chance(claims: pd.DataFrame) -> None:
+    from crmmodels.evaluation import classification_metrics
+
+    unlabeled = claims.drop(columns="FraudFound_P")
+    model = FraudModel(id="PolicyNumber", random_state=0).fit(unlabeled)
+    assert model.mode_ == "anomaly"
+    scores = model.score(unlabeled)
+    assert scores["fraud_score"].between(0, 1).all()
+    auc = classification_metrics(claims["FraudFound_P"], scores["fraud_score"])["roc_auc"]
+    assert auc > 0.5, auc
+    with pytest.raises(InvalidParameterError, match="labels"):
+        model.rules_table()
+
+
+def test_bad_input(claims: pd.DataFrame) -> None:
+    table = claims.iloc[:500]
+    with pytest.raises(DataValidationError, match="one class"):
+        _fast().fit(table.assign(FraudFound_P=0))
+    with pytest.raises(DataValidationError, match="must be 0/1"):
+        _fast().fit(table.assign(FraudFound_P=np.where(table["FraudFound_P"] == 1, 2, 0)))
+    same = pd.DataFrame({"PolicyNumber": table["PolicyNumber"], "a": 1, "b": "x",
+                         "FraudFound_P": table["FraudFound_P"]})
+    with pytest.raises(DataValidationError, match="no usable feature"):
+        _fast().fit(same)
+    with pytest.raises(DataValidationError, match="supervised"):
+        _fast(mode="supervised").fit(table.drop(columns="FraudFound_P"))
+    with pytest.raises(DataValidationError, match="repeated"):
+        _fast().fit(pd.concat([table, table.iloc[:1]]))
+    with pytest.raises(DataValidationError, match="no rows"):
+        _fast().fit(table.iloc[:0])
+
+
+@pytest.fixture(scope="module")
+def claims_cv(claims: pd.DataFrame) -> dict[str, float]:
+    """Default FraudModel, 5-fold stratified CV on all 15,420 claims (id dropped)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    from crmmodels.evaluation import classification_metrics
+
+    y = claims["FraudFound_P"].to_numpy()
+    auc, ap = [], []
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(claims, y):
+        model = FraudModel(label="FraudFound_P", id="PolicyNumber", random_state=0)
+        scores = model.fit(claims.iloc[train]).score(claims.iloc[test])
+        m = classification_metrics(y[test], scores["fraud_score"].to_numpy())
+        auc.append(m["roc_auc"])
+        ap.append(m["pr_auc"])
+    return {"auc": float(np.mean(auc)), "ap": float(np.mean(ap))}
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+def test_claims_auc_reaches_default_boosting(claims_cv: dict[str, float]) -> None:
+    assert claims_cv["auc"] >= 0.834, claims_cv
+
+
+@pytest.mark.reference
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="measured 0.2586 mean average precision; bar 0.26")
+def test_claims_average_precision_bar(claims_cv: dict[str, float]) -> None:
+    assert claims_cv["ap"] >= 0.26, claims_cv
