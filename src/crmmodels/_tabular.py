@@ -11,16 +11,17 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.errors import DataValidationError
+from crmmodels.errors import DataQualityWarning, DataValidationError
 
 __all__ = ["binary_labels", "design", "identifier_columns", "learn_categories",
-           "occlusion", "typical_values"]
+           "occlusion", "screen_columns", "typical_values"]
 
 # Categorical levels kept per column (gradient boosting bins at most 255 values);
 # rarer levels are pooled into one.
@@ -66,6 +67,46 @@ def identifier_columns(frame: pd.DataFrame) -> list[str]:
                   or pd.api.types.is_datetime64_any_dtype(dtype)):
             out.append(str(column))
     return out
+
+
+def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str
+                   ) -> tuple[list[str], dict[str, str]]:
+    """Split candidate feature columns into kept and excluded (with the reason).
+
+    Identifier-like columns among ``id_candidates`` are excluded with a
+    :class:`~crmmodels.errors.DataQualityWarning` naming ``owner``; datetime columns,
+    columns missing everywhere and constant columns are excluded silently (the reasons
+    are returned: ``"identifier"``, ``"datetime"``, ``"all missing"``, ``"constant"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "a"], "e": [None, None]})
+    >>> screen_columns(raw, [], "Model")
+    (['x'], {'c': 'constant', 'e': 'all missing'})
+    """
+    excluded: dict[str, str] = {}
+    ids = identifier_columns(raw[[c for c in raw.columns if c in set(id_candidates)]])
+    if ids:
+        warnings.warn(
+            f"{owner}: {ids} look like identifiers (every value distinct) and are left out "
+            "of the features: they can only memorise rows or leak their order",
+            DataQualityWarning, stacklevel=5)
+        excluded.update({c: "identifier" for c in ids})
+    keep: list[str] = []
+    for column in map(str, raw.columns):
+        if column in excluded:
+            continue
+        values = raw[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            excluded[column] = "datetime"
+        elif values.isna().all():
+            excluded[column] = "all missing"
+        elif values.nunique(dropna=False) <= 1:
+            excluded[column] = "constant"
+        else:
+            keep.append(column)
+    return keep, excluded
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -25,7 +25,6 @@ spline logistic regression and a regularised gradient-boosting model (see
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -39,11 +38,12 @@ from crmmodels._tabular import (
     identifier_columns,
     learn_categories,
     occlusion,
+    screen_columns,
     typical_values,
 )
 from crmmodels.base import CRMModel, ParamRule
 from crmmodels.data import CRMData
-from crmmodels.errors import DataQualityWarning, DataValidationError, InvalidParameterError
+from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["ChurnModel", "default_estimator", "identifier_columns"]
 
@@ -322,7 +322,6 @@ class ChurnModel(CRMModel):
         is missing for everyone (e.g. no customer with three purchase days yet) is
         dropped.
         """
-        excluded: dict[str, str] = {}
         if self.features != "auto":
             missing = [c for c in self.features if c not in raw.columns]
             if missing:
@@ -330,26 +329,7 @@ class ChurnModel(CRMModel):
 
                 raise MissingColumnError("features", missing[0], list(raw.columns))
             raw = raw[list(self.features)]
-        ids = identifier_columns(raw[[c for c in raw.columns if c in attributes]])
-        if ids:
-            warnings.warn(
-                f"ChurnModel: {ids} look like identifiers (every value distinct) and are "
-                "left out of the features: they can only memorise rows or leak their order",
-                DataQualityWarning, stacklevel=4)
-            excluded.update({c: "identifier" for c in ids})
-        keep = []
-        for column in raw.columns:
-            if column in excluded:
-                continue
-            values = raw[column]
-            if pd.api.types.is_datetime64_any_dtype(values.dtype):
-                excluded[column] = "datetime"
-            elif values.isna().all():
-                excluded[column] = "all missing"
-            elif values.nunique(dropna=False) <= 1:
-                excluded[column] = "constant"
-            else:
-                keep.append(column)
+        keep, excluded = screen_columns(raw, sorted(attributes), "ChurnModel")
         all_missing = [c for c, why in excluded.items() if why == "all missing"
                        and (self.features != "auto" or c in attributes)]
         if all_missing:

@@ -20,7 +20,6 @@ left out with a :class:`~crmmodels.errors.DataQualityWarning`.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,14 +28,14 @@ import pandas as pd
 from crmmodels._tabular import (
     binary_labels,
     design,
-    identifier_columns,
     learn_categories,
     occlusion,
+    screen_columns,
     typical_values,
 )
 from crmmodels.base import CRMModel, ParamRule
 from crmmodels.data import CRMData
-from crmmodels.errors import DataQualityWarning, DataValidationError, InvalidParameterError
+from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["FraudModel"]
 
@@ -201,25 +200,7 @@ class FraudModel(CRMModel):
         self.rules_ = self._rules(x, y)
 
     def _select(self, raw: pd.DataFrame) -> None:
-        excluded: dict[str, str] = {}
-        ids = identifier_columns(raw)
-        if ids:
-            warnings.warn(
-                f"FraudModel: {ids} look like identifiers (every value distinct) and are "
-                "left out of the features: they can only memorise rows or leak their order",
-                DataQualityWarning, stacklevel=4)
-            excluded.update({c: "identifier" for c in ids})
-        keep = []
-        for column in raw.columns:
-            if column in excluded:
-                continue
-            values = raw[column]
-            if pd.api.types.is_datetime64_any_dtype(values.dtype):
-                excluded[str(column)] = "datetime"
-            elif values.nunique(dropna=False) <= 1:
-                excluded[str(column)] = "constant"
-            else:
-                keep.append(str(column))
+        keep, excluded = screen_columns(raw, list(map(str, raw.columns)), "FraudModel")
         if not keep:
             raise DataValidationError(
                 "no usable feature: every column is an identifier, a date or the same for "
