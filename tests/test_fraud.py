@@ -78,9 +78,12 @@ def test_rules_statistics_equal_a_direct_count(claims: pd.DataFrame) -> None:
 
 
 def test_scores_alerts_and_reasons(claims: pd.DataFrame) -> None:
-    table, new = claims.iloc[:5000], claims.iloc[5000:10000]
+    table, new = claims.iloc[:5000].copy(), claims.iloc[5000:10000].copy()
+    before = (table.copy(), new.copy())
     model = _fast(alert_budget=0.05).fit(table)
     scores = model.score(new)
+    pd.testing.assert_frame_equal(table, before[0])  # the caller's frames are untouched
+    pd.testing.assert_frame_equal(new, before[1])
     assert scores.index.name == "id"
     assert scores.index.equals(pd.Index(new["PolicyNumber"], name="id"))
     assert scores["fraud_score"].between(0, 1).all()
