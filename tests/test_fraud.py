@@ -166,3 +166,60 @@ def test_claims_auc_reaches_default_boosting(claims_cv: dict[str, float]) -> Non
 @pytest.mark.xfail(strict=True, reason="measured 0.2586 mean average precision; bar 0.26")
 def test_claims_average_precision_bar(claims_cv: dict[str, float]) -> None:
     assert claims_cv["ap"] >= 0.26, claims_cv
+
+
+# ------------------------------------------------------------- card features
+def _cards(seed: int, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "customer_id": [f"c{c}" for c in rng.integers(0, 12, n)],
+        "terminal_id": [f"t{c}" for c in rng.integers(0, 6, n)],
+        "timestamp": pd.Timestamp("2024-03-01") + pd.to_timedelta(
+            rng.integers(0, 60 * 86_400, n), unit="s"),
+        "amount": np.round(rng.gamma(2, 30, n), 2),
+        "is_fraud": rng.random(n) < 0.1,
+        "transaction_id": [f"x{i}" for i in range(n)],
+    })
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fraud_features_equal_a_row_by_row_loop(seed: int) -> None:
+    from crmmodels.features import fraud_features
+
+    tx = _cards(seed)
+    ours = fraud_features(tx, windows=(1, 7), terminal_windows=(1, 7), delay_days=3)
+    day = pd.Timedelta(days=1)
+    for i, row in tx.iterrows():
+        t = row["timestamp"]
+        mine = tx[(tx["customer_id"] == row["customer_id"])]
+        got = ours.loc[row["transaction_id"]]
+        for w in (1, 7):
+            window = mine[(mine["timestamp"] > t - w * day) & (mine["timestamp"] <= t)]
+            assert got[f"customer_tx_{w}d"] == len(window), (i, w)
+            assert got[f"customer_mean_amount_{w}d"] == pytest.approx(window["amount"].mean())
+            term = tx[(tx["terminal_id"] == row["terminal_id"])
+                      & (tx["timestamp"] > t - (3 + w) * day)
+                      & (tx["timestamp"] <= t - 3 * day)]
+            assert got[f"terminal_tx_{w}d"] == len(term)
+            risk = term["is_fraud"].mean() if len(term) else 0.0
+            assert got[f"terminal_risk_{w}d"] == pytest.approx(risk)
+        earlier = mine[mine["timestamp"] < t]["timestamp"]
+        if len(earlier) and not (mine["timestamp"] == t).sum() > 1:
+            assert got["seconds_since_previous"] == (t - earlier.max()).total_seconds()
+        assert got["is_night"] == float(t.hour < 6)
+        assert got["is_weekend"] == float(t.day_of_week >= 5)
+
+
+def test_terminal_risk_ignores_labels_inside_the_delay() -> None:
+    from crmmodels.features import fraud_features
+
+    tx = _cards(2)
+    base = fraud_features(tx, delay_days=7)
+    # Flip every label of the last 7 days: only known after investigation, so the
+    # features of those days' transactions must not move.
+    last = tx["timestamp"] > tx["timestamp"].max() - pd.Timedelta(days=7)
+    flipped = tx.assign(is_fraud=np.where(last, ~tx["is_fraud"], tx["is_fraud"]))
+    after = fraud_features(flipped, delay_days=7)
+    pd.testing.assert_frame_equal(base, after)
+    with pytest.raises(InvalidParameterError, match="windows"):
+        fraud_features(tx, windows=(0,))

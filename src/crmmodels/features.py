@@ -40,6 +40,7 @@ __all__ = [
     "churn_features",
     "churn_labels",
     "customer_summary",
+    "fraud_features",
     "validate_summary",
 ]
 
@@ -449,3 +450,4 @@ def _raise_if(mask: np.ndarray, index: pd.Index, column: str, rule: str, msg: st
 
 
 from crmmodels._churn_features import churn_features, churn_labels  # noqa: E402
+from crmmodels._fraud_features import fraud_features  # noqa: E402

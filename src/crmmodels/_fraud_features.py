@@ -1,0 +1,154 @@
+"""Point-in-time card-transaction features (re-exported by :mod:`crmmodels.features`).
+
+Every rolling window is computed for all transactions at once: rows are sorted by
+(group, time), each row's window start is found with one ``numpy.searchsorted`` on a
+combined (group, seconds) key, and counts and sums come from cumulative sums. No
+per-row or per-customer Python loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.data import CRMData
+from crmmodels.errors import DataValidationError, InvalidParameterError
+
+__all__ = ["fraud_features"]
+
+_DAY = 86_400
+
+
+def _windows(values: Sequence[int], name: str) -> list[int]:
+    out = [int(w) for w in values]
+    if not out or any(isinstance(w, bool) or int(w) != w or w <= 0 for w in values):
+        raise InvalidParameterError(f"{name} must be positive whole days, got {values!r}")
+    return out
+
+
+def _sorted_keys(group: np.ndarray, seconds: np.ndarray, max_offset: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Order by (group, time) and the monotone key ``group * span + seconds``.
+
+    ``span`` exceeds the time range plus the longest look-back, so a key minus any
+    look-back never reaches the previous group's keys.
+    """
+    order = np.lexsort((seconds, group))
+    span = int(seconds.max() - seconds.min()) + max_offset + 1 if len(seconds) else 1
+    key = group[order].astype(np.int64) * span + (seconds[order] - seconds.min())
+    return order, key
+
+
+def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1, 7, 30),
+                   terminal_windows: Sequence[int] = (1, 7, 30), delay_days: int = 7,
+                   terminal_column: str = "terminal_id") -> pd.DataFrame:
+    """Per-transaction fraud features with no look-ahead.
+
+    Parameters
+    ----------
+    data : CRMData or DataFrame
+        Transactions ``customer_id, timestamp, amount`` and optionally
+        ``transaction_id``, ``is_fraud`` and a terminal (merchant) column.
+    windows : sequence of int, default (1, 7, 30)
+        Customer windows in days, ending at (and including) the transaction.
+    terminal_windows : sequence of int, default (1, 7, 30)
+        Terminal risk windows in days.
+    delay_days : int, default 7
+        Fraud labels are known only after investigation: the terminal risk of a
+        transaction at time ``t`` uses the transactions in ``(t - delay - w, t -
+        delay]`` (as the Fraud Detection Handbook does).
+    terminal_column : str, default "terminal_id"
+        Column naming the terminal or merchant.
+
+    Returns
+    -------
+    DataFrame
+        One row per transaction, in the input order, indexed by ``transaction_id``
+        when present: ``amount``; per window ``w``: ``customer_tx_{w}d`` (number of the
+        customer's transactions in ``(t - w days, t]``, this one included),
+        ``customer_mean_amount_{w}d`` and ``amount_ratio_{w}d`` (amount / that mean);
+        ``seconds_since_previous`` (NaN for a customer's first transaction);
+        ``is_night`` (before 06:00) and ``is_weekend``; with a terminal column and
+        ``is_fraud``: ``terminal_tx_{w}d`` and ``terminal_risk_{w}d`` (fraud share of
+        the terminal's transactions in the delayed window, 0 when it had none).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a"], "amount": [10.0, 30.0, 20.0],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01 10:00",
+    ...                                                 "2024-01-01 23:00",
+    ...                                                 "2024-01-03 09:00"])})
+    >>> f = fraud_features(tx, windows=(1,), terminal_windows=(1,))
+    >>> f[["customer_tx_1d", "customer_mean_amount_1d", "seconds_since_previous"]].values.tolist()
+    [[1.0, 10.0, nan], [2.0, 20.0, 46800.0], [1.0, 20.0, 122400.0]]
+    """
+    wins = _windows(windows, "windows")
+    t_wins = _windows(terminal_windows, "terminal_windows")
+    if isinstance(delay_days, bool) or not isinstance(delay_days, int) or delay_days < 0:
+        raise InvalidParameterError(f"delay_days must be a whole number >= 0, got "
+                                    f"{delay_days!r}")
+    if isinstance(data, pd.DataFrame):
+        data = CRMData(transactions=data)
+    if not isinstance(data, CRMData) or data.transactions is None:
+        raise DataValidationError("fraud_features needs a transactions frame",
+                                  frame="transactions", rule="required_frame")
+    tx = data.transactions
+    from crmmodels.features import _naive
+
+    ts = _naive(tx["timestamp"]).astype("datetime64[s]")
+    seconds = ts.astype(np.int64)
+    amount = tx["amount"].to_numpy(dtype=np.float64)
+    codes, _ = data.customer_codes("transactions")
+    cols: dict[str, np.ndarray] = {"amount": amount}
+
+    order, key = _sorted_keys(codes, seconds, max(wins) * _DAY)
+    # Window sums are differences of one running sum over all rows; extended precision
+    # keeps them exact to float64 even when the running total is large.
+    cum = np.r_[0.0, np.cumsum(amount[order], dtype=np.longdouble)]
+    position = np.arange(len(key))
+    for w in wins:
+        lo = np.searchsorted(key, key - w * _DAY, side="right")
+        count = (position - lo + 1).astype(np.float64)
+        mean = ((cum[position + 1] - cum[lo]) / count).astype(np.float64)
+        out_count = np.empty_like(count)
+        out_mean = np.empty_like(mean)
+        out_count[order] = count
+        out_mean[order] = mean
+        cols[f"customer_tx_{w}d"] = out_count
+        cols[f"customer_mean_amount_{w}d"] = out_mean
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols[f"amount_ratio_{w}d"] = np.where(out_mean > 0, amount / out_mean, np.nan)
+    same = np.r_[False, codes[order][1:] == codes[order][:-1]]
+    gap = np.where(same, np.r_[0, np.diff(seconds[order])], -1).astype(np.float64)
+    gap[~same] = np.nan
+    since = np.empty_like(gap)
+    since[order] = gap
+    cols["seconds_since_previous"] = since
+    hours = (seconds % _DAY) // 3600
+    cols["is_night"] = (hours < 6).astype(np.float64)
+    weekday = (ts.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01: Thu
+    cols["is_weekend"] = (weekday >= 5).astype(np.float64)
+
+    if terminal_column in tx.columns and "is_fraud" in tx.columns:
+        terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
+        fraud = tx["is_fraud"].astype("float64").fillna(0.0).to_numpy()
+        t_order, t_key = _sorted_keys(terminal, seconds, (delay_days + max(t_wins)) * _DAY)
+        cum_fraud = np.r_[0.0, np.cumsum(fraud[t_order])]
+        end = np.searchsorted(t_key, t_key - delay_days * _DAY, side="right")
+        for w in t_wins:
+            start = np.searchsorted(t_key, t_key - (delay_days + w) * _DAY, side="right")
+            n = (end - start).astype(np.float64)
+            frauds = cum_fraud[end] - cum_fraud[start]
+            risk = np.where(n > 0, frauds / np.maximum(n, 1.0), 0.0)
+            out_n = np.empty_like(n)
+            out_risk = np.empty_like(risk)
+            out_n[t_order] = n
+            out_risk[t_order] = risk
+            cols[f"terminal_tx_{w}d"] = out_n
+            cols[f"terminal_risk_{w}d"] = out_risk
+    index = (pd.Index(tx["transaction_id"], name="transaction_id")
+             if "transaction_id" in tx.columns else pd.RangeIndex(len(tx)))
+    return pd.DataFrame(cols, index=index)
