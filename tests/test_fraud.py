@@ -171,7 +171,7 @@ def test_claims_average_precision_bar(claims_cv: dict[str, float]) -> None:
 # ------------------------------------------------------------- card features
 def _cards(seed: int, n: int = 400) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "customer_id": [f"c{c}" for c in rng.integers(0, 12, n)],
         "terminal_id": [f"t{c}" for c in rng.integers(0, 6, n)],
         "timestamp": pd.Timestamp("2024-03-01") + pd.to_timedelta(
@@ -180,6 +180,10 @@ def _cards(seed: int, n: int = 400) -> pd.DataFrame:
         "is_fraud": rng.random(n) < 0.1,
         "transaction_id": [f"x{i}" for i in range(n)],
     })
+    # A few transactions at the very same second as another of the same customer.
+    twins = out.sample(15, random_state=seed).assign(
+        transaction_id=lambda f: f["transaction_id"] + "b", amount=7.0)
+    return pd.concat([out, twins], ignore_index=True)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -204,7 +208,11 @@ def test_fraud_features_equal_a_row_by_row_loop(seed: int) -> None:
             risk = term["is_fraud"].mean() if len(term) else 0.0
             assert got[f"terminal_risk_{w}d"] == pytest.approx(risk)
         earlier = mine[mine["timestamp"] < t]["timestamp"]
-        if len(earlier) and not (mine["timestamp"] == t).sum() > 1:
+        if (mine["timestamp"] == t).sum() > 1:
+            assert got["seconds_since_previous"] in (0.0, (t - earlier.max()).total_seconds()
+                                                     if len(earlier) else np.nan) or (
+                np.isnan(got["seconds_since_previous"]) and not len(earlier))
+        elif len(earlier):
             assert got["seconds_since_previous"] == (t - earlier.max()).total_seconds()
         assert got["is_night"] == float(t.hour < 6)
         assert got["is_weekend"] == float(t.day_of_week >= 5)

@@ -67,7 +67,8 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     DataFrame
         One row per transaction, in the input order, indexed by ``transaction_id``
         when present: ``amount``; per window ``w``: ``customer_tx_{w}d`` (number of the
-        customer's transactions in ``(t - w days, t]``, this one included),
+        customer's transactions in ``(t - w days, t]``, this one and any at the same
+        second included),
         ``customer_mean_amount_{w}d`` and ``amount_ratio_{w}d`` (amount / that mean);
         ``seconds_since_previous`` (NaN for a customer's first transaction);
         ``is_night`` (before 06:00) and ``is_weekend``; with a terminal column and
@@ -108,11 +109,12 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     # Window sums are differences of one running sum over all rows; extended precision
     # keeps them exact to float64 even when the running total is large.
     cum = np.r_[0.0, np.cumsum(amount[order], dtype=np.longdouble)]
-    position = np.arange(len(key))
+    # Transactions at the very same second all belong to each other's windows.
+    hi = np.searchsorted(key, key, side="right")
     for w in wins:
         lo = np.searchsorted(key, key - w * _DAY, side="right")
-        count = (position - lo + 1).astype(np.float64)
-        mean = ((cum[position + 1] - cum[lo]) / count).astype(np.float64)
+        count = (hi - lo).astype(np.float64)
+        mean = ((cum[hi] - cum[lo]) / count).astype(np.float64)
         out_count = np.empty_like(count)
         out_mean = np.empty_like(mean)
         out_count[order] = count
