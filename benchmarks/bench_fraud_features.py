@@ -13,7 +13,9 @@ Timed (wall clock, peak memory by ``tracemalloc`` in the same run):
 
 The shared columns (count and mean amount per window) must agree before the ratio is
 printed; transactions with a same-customer, same-second twin are left out of the
-comparison (pandas counts ties by position, ours counts them all). Run: ``python benchmarks/bench_fraud_features.py [--sample]``.
+comparison (pandas counts ties by position, ours counts them all).
+
+Run: ``python benchmarks/bench_fraud_features.py [--sample]``.
 """
 
 from __future__ import annotations
