@@ -35,10 +35,10 @@ def _sorted_keys(group: np.ndarray, seconds: np.ndarray, max_offset: int
     ``span`` exceeds the time range plus the longest look-back, so a key minus any
     look-back never reaches the previous group's keys.
     """
-    order = np.lexsort((seconds, group))
     span = int(seconds.max() - seconds.min()) + max_offset + 1 if len(seconds) else 1
-    key = group[order].astype(np.int64) * span + (seconds[order] - seconds.min())
-    return order, key
+    key = group.astype(np.int64) * span + (seconds - seconds.min() if len(seconds) else 0)
+    order = np.argsort(key, kind="stable")
+    return order, key[order]
 
 
 def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1, 7, 30),
@@ -103,7 +103,19 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     seconds = ts.astype(np.int64)
     amount = tx["amount"].to_numpy(dtype=np.float64)
     codes, _ = data.customer_codes("transactions")
-    cols: dict[str, np.ndarray] = {"amount": amount}
+    with_terminal = terminal_column in tx.columns and "is_fraud" in tx.columns
+    names = ["amount"]
+    for w in wins:
+        names += [f"customer_tx_{w}d", f"customer_mean_amount_{w}d", f"amount_ratio_{w}d"]
+    names += ["seconds_since_previous", "is_night", "is_weekend"]
+    if with_terminal:
+        for w in t_wins:
+            names += [f"terminal_tx_{w}d", f"terminal_risk_{w}d"]
+    # Results are written straight into the columns of one Fortran-ordered block, which
+    # becomes the frame without a copy.
+    block = np.empty((len(tx), len(names)), dtype=np.float64, order="F")
+    col = {name: block[:, j] for j, name in enumerate(names)}
+    col["amount"][:] = amount
 
     order, key = _sorted_keys(codes, seconds, max(wins) * _DAY)
     # Window sums are differences of one running sum over all rows; extended precision
@@ -113,28 +125,23 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     hi = np.searchsorted(key, key, side="right")
     for w in wins:
         lo = np.searchsorted(key, key - w * _DAY, side="right")
-        count = (hi - lo).astype(np.float64)
-        mean = ((cum[hi] - cum[lo]) / count).astype(np.float64)
-        out_count = np.empty_like(count)
-        out_mean = np.empty_like(mean)
-        out_count[order] = count
-        out_mean[order] = mean
-        cols[f"customer_tx_{w}d"] = out_count
-        cols[f"customer_mean_amount_{w}d"] = out_mean
+        count = hi - lo
+        col[f"customer_tx_{w}d"][order] = count
+        mean = col[f"customer_mean_amount_{w}d"]
+        mean[order] = (cum[hi] - cum[lo]) / count
         with np.errstate(invalid="ignore", divide="ignore"):
-            cols[f"amount_ratio_{w}d"] = np.where(out_mean > 0, amount / out_mean, np.nan)
+            np.divide(amount, mean, out=col[f"amount_ratio_{w}d"])
+        col[f"amount_ratio_{w}d"][mean <= 0] = np.nan
     same = np.r_[False, codes[order][1:] == codes[order][:-1]]
-    gap = np.where(same, np.r_[0, np.diff(seconds[order])], -1).astype(np.float64)
+    gap = np.r_[0, np.diff(seconds[order])].astype(np.float64)
     gap[~same] = np.nan
-    since = np.empty_like(gap)
-    since[order] = gap
-    cols["seconds_since_previous"] = since
+    col["seconds_since_previous"][order] = gap
     hours = (seconds % _DAY) // 3600
-    cols["is_night"] = (hours < 6).astype(np.float64)
+    col["is_night"][:] = hours < 6
     weekday = (ts.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01: Thu
-    cols["is_weekend"] = (weekday >= 5).astype(np.float64)
+    col["is_weekend"][:] = weekday >= 5
 
-    if terminal_column in tx.columns and "is_fraud" in tx.columns:
+    if with_terminal:
         terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
         fraud = tx["is_fraud"].astype("float64").fillna(0.0).to_numpy()
         t_order, t_key = _sorted_keys(terminal, seconds, (delay_days + max(t_wins)) * _DAY)
@@ -142,15 +149,11 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
         end = np.searchsorted(t_key, t_key - delay_days * _DAY, side="right")
         for w in t_wins:
             start = np.searchsorted(t_key, t_key - (delay_days + w) * _DAY, side="right")
-            n = (end - start).astype(np.float64)
-            frauds = cum_fraud[end] - cum_fraud[start]
-            risk = np.where(n > 0, frauds / np.maximum(n, 1.0), 0.0)
-            out_n = np.empty_like(n)
-            out_risk = np.empty_like(risk)
-            out_n[t_order] = n
-            out_risk[t_order] = risk
-            cols[f"terminal_tx_{w}d"] = out_n
-            cols[f"terminal_risk_{w}d"] = out_risk
+            n = end - start
+            col[f"terminal_tx_{w}d"][t_order] = n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                risk = np.where(n > 0, (cum_fraud[end] - cum_fraud[start]) / n, 0.0)
+            col[f"terminal_risk_{w}d"][t_order] = risk
     index = (pd.Index(tx["transaction_id"], name="transaction_id")
              if "transaction_id" in tx.columns else pd.RangeIndex(len(tx)))
-    return pd.DataFrame(cols, index=index)
+    return pd.DataFrame(block, index=index, columns=names, copy=False)
