@@ -21,13 +21,10 @@ Run: ``python benchmarks/bench_fraud_features.py [--sample]``.
 from __future__ import annotations
 
 import argparse
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from bench_churn import run
 
 from crmmodels.datasets import load_card_transactions
 from crmmodels.features import fraud_features
@@ -61,28 +58,6 @@ def per_customer_loop(tx: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts)
 
 
-def run(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Return the seconds and traced peak MB of one run of ``fn``, and its result.
-
-    Parameters
-    ----------
-    fn : callable
-        What to run.
-
-    Returns
-    -------
-    tuple
-        ``(seconds, peak MB, result)``.
-    """
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    out = fn()
-    seconds = time.perf_counter() - t0
-    peak = tracemalloc.get_traced_memory()[1] / 1e6
-    tracemalloc.stop()
-    return seconds, peak, out
-
-
 def main() -> None:
     """Run the benchmark and print the table and the ratio."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -94,8 +69,8 @@ def main() -> None:
     assert tx is not None
     print(f"{len(tx):,} transactions, {tx['customer_id'].nunique():,} customers, "
           f"{tx['terminal_id'].nunique():,} terminals")
-    a_s, a_mb, ours = run(lambda: fraud_features(data))
-    b_s, b_mb, ref = run(lambda: per_customer_loop(tx))
+    a_s, a_mb, a_rss, ours = run(lambda: fraud_features(data))
+    b_s, b_mb, b_rss, ref = run(lambda: per_customer_loop(tx))
     shared = list(ref.columns)
     # pandas' rolling counts tied timestamps by position (in whatever order the sort
     # left them); ours counts every transaction at the same second. Compare the rows
@@ -107,10 +82,11 @@ def main() -> None:
     err = float(np.max(np.abs(mine - theirs) / np.maximum(1.0, np.abs(theirs))))
     print(f"compared {lone.sum():,} transactions ({(~lone).sum():,} with a same-second "
           "twin left out)")
-    print("\n| step | s | peak MB (tracemalloc) |\n|---|---:|---:|")
-    print(f"| (a) fraud_features ({ours.shape[1]} columns) | {a_s:.2f} | {a_mb:.0f} |")
+    print("\n| step | s | peak MB (tracemalloc) | peak RSS rise MB |\n|---|---:|---:|---:|")
+    print(f"| (a) fraud_features ({ours.shape[1]} columns) | {a_s:.2f} | {a_mb:.0f} | "
+          f"{a_rss:.0f} |")
     print(f"| (b) per-customer loop, pandas rolling ({len(shared)} columns) | {b_s:.2f} | "
-          f"{b_mb:.0f} |")
+          f"{b_mb:.0f} | {b_rss:.0f} |")
     if err > 1e-9:
         print(f"\nRESULTS DIFFER (max relative difference {err:.1e}): no ratio printed")
         return

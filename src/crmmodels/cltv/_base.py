@@ -8,11 +8,48 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.base import CRMModel, ParamRule
-from crmmodels.cltv._likelihood import compress, fit_mle, summary_table, wsum
+from crmmodels.cltv._likelihood import FitResult, compress, fit_mle, summary_table, wsum
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
-__all__ = ["TransactionModel"]
+__all__ = ["MaximumLikelihoodModel", "TransactionModel"]
+
+
+class MaximumLikelihoodModel(CRMModel):
+    """Results shared by every model fitted by maximum likelihood.
+
+    Subclasses set ``_param_names`` and call :meth:`_store_fit` with the optimiser's
+    result; they get ``standard_errors_`` and :meth:`summary`.
+    """
+
+    _param_names: ClassVar[tuple[str, ...]] = ()
+
+    def _store_fit(self, res: FitResult, total: float) -> None:
+        """Keep the estimates of a fit whose objective was the mean log-likelihood."""
+        names = list(self._param_names)
+        self.params_ = pd.Series(res.params, index=names, name="estimate")
+        self.covariance_ = pd.DataFrame(res.covariance / total, index=names, columns=names)
+        self.log_likelihood_ = res.log_likelihood * total
+        self.converged_ = res.converged
+        self.n_customers_ = int(total)
+
+    @property
+    def standard_errors_(self) -> pd.Series:
+        """Standard errors of ``params_`` from the inverse Hessian."""
+        self._check_fitted()
+        return pd.Series(np.sqrt(np.diag(self.covariance_.to_numpy())),
+                         index=self.params_.index, name="se")
+
+    def summary(self) -> pd.DataFrame:
+        """Estimate, standard error and 95% interval (on the log scale) per parameter.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by the parameter names: ``estimate, se, lower_95, upper_95``.
+        """
+        self._check_fitted()
+        return summary_table(self.params_, self.covariance_)
 
 
 def _positive(v: Any) -> bool:
@@ -20,7 +57,7 @@ def _positive(v: Any) -> bool:
         and v > 0
 
 
-class TransactionModel(CRMModel):
+class TransactionModel(MaximumLikelihoodModel):
     """Base of BG/NBD-type models: fit on ``(frequency, recency, T)``, score per customer.
 
     Subclasses set ``_param_names`` and implement ``_loglik(params, x, tx, T)`` (per-row
@@ -29,7 +66,6 @@ class TransactionModel(CRMModel):
     ``_x0``.
     """
 
-    _param_names: ClassVar[tuple[str, ...]] = ()
     #: Discrete-time models count whole transaction opportunities: horizons and
     #: steps must be whole numbers.
     _discrete_time: ClassVar[bool] = False
@@ -111,26 +147,9 @@ class TransactionModel(CRMModel):
                           extra_starts=starts[1:])
         finally:
             del self._fit_cache
-        names = list(self._param_names)
-        self.params_ = pd.Series(res.params, index=names, name="estimate")
-        self.covariance_ = pd.DataFrame(res.covariance / total, index=names, columns=names)
-        self.log_likelihood_ = res.log_likelihood * total
-        self.converged_ = res.converged
-        self.n_customers_ = int(total)
+        self._store_fit(res, total)
 
     # ------------------------------------------------------------------ results
-    @property
-    def standard_errors_(self) -> pd.Series:
-        """Standard errors of ``params_`` from the inverse Hessian."""
-        self._check_fitted()
-        return pd.Series(np.sqrt(np.diag(self.covariance_.to_numpy())),
-                         index=self.params_.index, name="se")
-
-    def summary(self) -> pd.DataFrame:
-        """Estimate, standard error and 95% interval per parameter."""
-        self._check_fitted()
-        return summary_table(self.params_, self.covariance_)
-
     def _p(self) -> np.ndarray:
         self._check_fitted()
         return self.params_.to_numpy()

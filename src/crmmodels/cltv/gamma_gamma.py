@@ -19,15 +19,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from crmmodels.base import CRMModel, ParamRule
-from crmmodels.cltv._likelihood import compress, fit_mle, summary_table, wsum
+from crmmodels.base import ParamRule
+from crmmodels.cltv._base import MaximumLikelihoodModel
+from crmmodels.cltv._likelihood import compress, fit_mle, wsum
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
 __all__ = ["GammaGammaModel"]
 
 
-class GammaGammaModel(CRMModel):
+class GammaGammaModel(MaximumLikelihoodModel):
     """Gamma-Gamma spend model (Fader, Hardie & Lee 2005; Fader & Hardie 2013).
 
     Parameters
@@ -129,18 +130,8 @@ class GammaGammaModel(CRMModel):
                       extra_starts=starts[1:], boundary_notes={
                           "q": "q -> 0 means spend varies without bound across customers",
                       })
-        names = list(self._param_names)
-        self.params_ = pd.Series(res.params, index=names, name="estimate")
-        self.covariance_ = pd.DataFrame(res.covariance / total, index=names, columns=names)
-        self.log_likelihood_ = res.log_likelihood * total
-        self.converged_ = res.converged
-        self.n_customers_ = int(total)
+        self._store_fit(res, total)
         self.n_excluded_ = int(((x > 0) & (m <= 0)).sum())
-
-    def summary(self) -> pd.DataFrame:
-        """Estimate, standard error and 95% interval per parameter."""
-        self._check_fitted()
-        return summary_table(self.params_, self.covariance_)
 
     def population_mean_spend(self) -> float:
         """Return the mean spend per transaction across customers, ``p v / (q - 1)``.

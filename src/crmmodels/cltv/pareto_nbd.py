@@ -506,12 +506,7 @@ class ParetoNBDModel(TransactionModel):
         starts = self._x0(ux, utx, ut)
         res = fit_mle(nll, starts[0], self._param_names, grad=grad, model=type(self).__name__,
                       boundary_notes=self._boundary_notes, extra_starts=starts[1:])
-        names = list(self._param_names)
-        self.params_ = pd.Series(res.params, index=names, name="estimate")
-        self.covariance_ = pd.DataFrame(res.covariance / total, index=names, columns=names)
-        self.log_likelihood_ = res.log_likelihood * total
-        self.converged_ = res.converged
-        self.n_customers_ = int(total)
+        self._store_fit(res, total)
 
     # ------------------------------------------------------------------ predictions
     def log_likelihood(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803

@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, logsumexp
 
-from crmmodels.base import CRMModel, ParamRule
-from crmmodels.cltv._likelihood import compress, fit_mle, summary_table
+from crmmodels.base import ParamRule
+from crmmodels.cltv._base import MaximumLikelihoodModel
+from crmmodels.cltv._likelihood import compress, fit_mle
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
 
@@ -296,7 +297,7 @@ def _derl(alpha: float, beta: float, renewals: np.ndarray, d: float) -> np.ndarr
 
 
 # ---------------------------------------------------------------------- model
-class ShiftedBetaGeoModel(CRMModel):
+class ShiftedBetaGeoModel(MaximumLikelihoodModel):
     """Shifted-beta-geometric (sBG) model of contractual retention (Fader & Hardie 2007).
 
     Fitted on one row per customer: ``duration`` (the renewal period in which the
@@ -456,32 +457,9 @@ class ShiftedBetaGeoModel(CRMModel):
         starts = [np.array([1.0, 1.0]), np.array([0.5, 2.0]), np.array([3.0, 10.0])]
         res = fit_mle(nll, starts[0], self._param_names, grad=grad, model=name,
                       boundary_notes=self._boundary_notes, extra_starts=starts[1:])
-        names = list(self._param_names)
-        self.params_ = pd.Series(res.params, index=names, name="estimate")
-        self.covariance_ = pd.DataFrame(res.covariance / total, index=names, columns=names)
-        self.log_likelihood_ = res.log_likelihood * total
-        self.converged_ = res.converged
-        self.n_customers_ = int(total)
+        self._store_fit(res, total)
 
     # ------------------------------------------------------------------ results
-    @property
-    def standard_errors_(self) -> pd.Series:
-        """Standard errors of ``params_`` from the inverse Hessian."""
-        self._check_fitted()
-        return pd.Series(np.sqrt(np.diag(self.covariance_.to_numpy())),
-                         index=self.params_.index, name="se")
-
-    def summary(self) -> pd.DataFrame:
-        """Estimate, standard error and 95% interval (on the log scale) per parameter.
-
-        Returns
-        -------
-        DataFrame
-            Indexed by ``alpha, beta``: ``estimate, se, lower_95, upper_95``.
-        """
-        self._check_fitted()
-        return summary_table(self.params_, self.covariance_)
-
     def _p(self) -> tuple[float, float]:
         self._check_fitted()
         alpha, beta = self.params_.to_numpy(dtype=np.float64)
