@@ -34,6 +34,37 @@ def _horizon(T: float | np.ndarray, n: int) -> np.ndarray:  # noqa: N803
     return t
 
 
+def _bg_family(n_customers: int, T: float | np.ndarray, r: float, alpha: float,  # noqa: N803
+               a: float, b: float, random_state: int | np.random.Generator | None,
+               *, dropout_at_zero: bool) -> pd.DataFrame:
+    """Simulate BG/NBD (``dropout_at_zero=False``) or MBG/NBD customers.
+
+    Gamma purchase rates, beta dropout probabilities; a customer may leave after each
+    repeat purchase, and under MBG/NBD also right after the first one (time zero).
+    """
+    _check(n_customers, r=r, alpha=alpha, a=a, b=b)
+    rng = np.random.default_rng(random_state)
+    t = _horizon(T, n_customers)
+    lam = rng.gamma(r, 1 / alpha, n_customers)
+    p = rng.beta(a, b, n_customers)
+    n_arrivals = rng.poisson(lam * t)
+    # Repeat purchases made before dropping out (MBG/NBD: 0 when leaving at time zero).
+    if dropout_at_zero:
+        k_death = rng.geometric(np.clip(p, 1e-12, 1.0)) - 1
+    else:
+        k_death = rng.geometric(p)
+    x = np.minimum(n_arrivals, k_death)
+    # The x-th of n uniform arrival times on (0, T] is T * Beta(x, n - x + 1).
+    rec = np.zeros(n_customers)
+    pos = x > 0
+    rec[pos] = t[pos] * rng.beta(x[pos], n_arrivals[pos] - x[pos] + 1)
+    return pd.DataFrame(
+        {"frequency": x.astype(float), "recency": rec, "T": t, "rate": lam, "dropout": p,
+         "alive": n_arrivals < k_death},
+        index=_ids(n_customers),
+    )
+
+
 def simulate_bg_nbd(
     n_customers: int, T: float | np.ndarray, r: float, alpha: float, a: float, b: float,  # noqa: N803
     *, random_state: int | np.random.Generator | None = None,
@@ -55,23 +86,7 @@ def simulate_bg_nbd(
     >>> bool((s["recency"] <= s["T"]).all())
     True
     """
-    _check(n_customers, r=r, alpha=alpha, a=a, b=b)
-    rng = np.random.default_rng(random_state)
-    t = _horizon(T, n_customers)
-    lam = rng.gamma(r, 1 / alpha, n_customers)
-    p = rng.beta(a, b, n_customers)
-    n_arrivals = rng.poisson(lam * t)
-    k_death = rng.geometric(p)  # the repeat purchase after which the customer leaves
-    x = np.minimum(n_arrivals, k_death)
-    # The x-th of n uniform arrival times on (0, T] is T * Beta(x, n - x + 1).
-    rec = np.zeros(n_customers)
-    pos = x > 0
-    rec[pos] = t[pos] * rng.beta(x[pos], n_arrivals[pos] - x[pos] + 1)
-    return pd.DataFrame(
-        {"frequency": x.astype(float), "recency": rec, "T": t, "rate": lam, "dropout": p,
-         "alive": n_arrivals < k_death},
-        index=_ids(n_customers),
-    )
+    return _bg_family(n_customers, T, r, alpha, a, b, random_state, dropout_at_zero=False)
 
 
 def simulate_pareto_nbd(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmmodels.datasets._simulate import _check, _horizon, _ids
+from crmmodels.datasets._simulate import _bg_family, _check, _ids
 from crmmodels.errors import InvalidParameterError
 
 __all__ = ["simulate_bg_bb", "simulate_mbg_nbd"]
@@ -51,24 +51,7 @@ def simulate_mbg_nbd(
     >>> bool(s.loc[s["frequency"] == 0, "alive"].mean() < 1)  # some left at time zero
     True
     """
-    _check(n_customers, r=r, alpha=alpha, a=a, b=b)
-    rng = np.random.default_rng(random_state)
-    t = _horizon(T, n_customers)
-    lam = rng.gamma(r, 1 / alpha, n_customers)
-    p = rng.beta(a, b, n_customers)
-    n_arrivals = rng.poisson(lam * t)
-    # Repeat purchases made before dropping out: 0 when dropping out at time zero.
-    k_death = rng.geometric(np.clip(p, 1e-12, 1.0)) - 1
-    x = np.minimum(n_arrivals, k_death)
-    # The x-th of n uniform arrival times on (0, T] is T * Beta(x, n - x + 1).
-    rec = np.zeros(n_customers)
-    pos = x > 0
-    rec[pos] = t[pos] * rng.beta(x[pos], n_arrivals[pos] - x[pos] + 1)
-    return pd.DataFrame(
-        {"frequency": x.astype(float), "recency": rec, "T": t, "rate": lam, "dropout": p,
-         "alive": n_arrivals < k_death},
-        index=_ids(n_customers),
-    )
+    return _bg_family(n_customers, T, r, alpha, a, b, random_state, dropout_at_zero=True)
 
 
 def simulate_bg_bb(
