@@ -43,7 +43,8 @@ def _sorted_keys(group: np.ndarray, seconds: np.ndarray, max_offset: int
 
 def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1, 7, 30),
                    terminal_windows: Sequence[int] = (1, 7, 30), delay_days: int = 7,
-                   terminal_column: str = "terminal_id") -> pd.DataFrame:
+                   terminal_column: str | None = "terminal_id", label: str = "is_fraud"
+                   ) -> pd.DataFrame:
     """Per-transaction fraud features with no look-ahead.
 
     Parameters
@@ -59,8 +60,11 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
         Fraud labels are known only after investigation: the terminal risk of a
         transaction at time ``t`` uses the transactions in ``(t - delay - w, t -
         delay]`` (as the Fraud Detection Handbook does).
-    terminal_column : str, default "terminal_id"
-        Column naming the terminal or merchant.
+    terminal_column : str or None, default "terminal_id"
+        Column naming the terminal or merchant; None leaves the terminal features out.
+    label : str, default "is_fraud"
+        Column of 0/1 fraud labels used for the terminal risk (missing labels count
+        as not fraudulent).
 
     Returns
     -------
@@ -72,7 +76,7 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
         ``customer_mean_amount_{w}d`` and ``amount_ratio_{w}d`` (amount / that mean);
         ``seconds_since_previous`` (NaN for a customer's first transaction);
         ``is_night`` (before 06:00) and ``is_weekend``; with a terminal column and
-        ``is_fraud``: ``terminal_tx_{w}d`` and ``terminal_risk_{w}d`` (fraud share of
+        the label column: ``terminal_tx_{w}d`` and ``terminal_risk_{w}d`` (fraud share of
         the terminal's transactions in the delayed window, 0 when it had none).
 
     Examples
@@ -103,7 +107,8 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     seconds = ts.astype(np.int64)
     amount = tx["amount"].to_numpy(dtype=np.float64)
     codes, _ = data.customer_codes("transactions")
-    with_terminal = terminal_column in tx.columns and "is_fraud" in tx.columns
+    with_terminal = (terminal_column is not None and terminal_column in tx.columns
+                     and label in tx.columns)
     names = ["amount"]
     for w in wins:
         names += [f"customer_tx_{w}d", f"customer_mean_amount_{w}d", f"amount_ratio_{w}d"]
@@ -142,8 +147,10 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     col["is_weekend"][:] = weekday >= 5
 
     if with_terminal:
+        assert terminal_column is not None
         terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
-        fraud = tx["is_fraud"].astype("float64").fillna(0.0).to_numpy()
+        fraud = pd.to_numeric(tx[label], errors="coerce").astype("float64").fillna(0.0
+                                                                             ).to_numpy()
         t_order, t_key = _sorted_keys(terminal, seconds, (delay_days + max(t_wins)) * _DAY)
         cum_fraud = np.r_[0.0, np.cumsum(fraud[t_order])]
         end = np.searchsorted(t_key, t_key - delay_days * _DAY, side="right")

@@ -52,7 +52,8 @@ _NOT_FEATURES = ("customer_id", "churned", "signup_date")
 
 
 def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
-                      random_state: int | None = None, n_samples: int | None = None) -> Any:
+                      random_state: int | None = None, n_samples: int | None = None,
+                      class_weight: str | None = None) -> Any:
     """Build the default churn classifier: spline logistic regression and boosting, stacked.
 
     Two members see the same columns and a logistic regression combines their
@@ -80,6 +81,11 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
     n_samples : int, optional
         Training rows, when known: the quantile transform then uses at most as many
         quantiles as the smallest inner fold has rows (200 at most).
+    class_weight : {None, "balanced"}, default None
+        Class weights of both members. ``"balanced"`` weighs each class by the inverse
+        of its frequency in the rows each member is fitted on (so inside every fold);
+        the combining layer still sees unweighted rows and keeps the probabilities
+        calibrated.
 
     Returns
     -------
@@ -111,11 +117,13 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
     if categorical:
         parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"),
                       list(categorical)))
-    logistic = make_pipeline(ColumnTransformer(parts), LogisticRegression(max_iter=2000))
+    logistic = make_pipeline(ColumnTransformer(parts), LogisticRegression(
+        max_iter=2000, class_weight=class_weight))
     boosting = HistGradientBoostingClassifier(
         learning_rate=0.05, max_iter=500, max_leaf_nodes=15, min_samples_leaf=50,
         l2_regularization=1.0, early_stopping=True, validation_fraction=0.1,
-        n_iter_no_change=20, categorical_features="from_dtype", random_state=random_state)
+        n_iter_no_change=20, categorical_features="from_dtype", class_weight=class_weight,
+        random_state=random_state)
     return StackingClassifier(
         [("logistic", logistic), ("boosting", boosting)],
         final_estimator=LogisticRegression(), stack_method="predict_proba",

@@ -15,6 +15,15 @@ For propensity models (churn, fraud):
 * :func:`calibration_table`: predicted vs observed rate by probability bin;
 * :func:`gains_table`: response, lift and cumulative gains by score decile;
 * :func:`backtest`: train on earlier cut-offs, test on a later one, time-ordered.
+
+For fraud models:
+
+* :func:`precision_at_k` and :func:`card_precision_at_k` (per day, the share of
+  compromised cards among the ``k`` most suspicious, as the Fraud Detection Handbook
+  reports it);
+* :func:`cost_curve`: alerts, hits, misses and expected cost at every threshold;
+* :func:`fraud_time_split`: train on a period, wait out the label delay, test on the
+  following days without the cards already known to be compromised.
 """
 
 from __future__ import annotations
@@ -28,8 +37,9 @@ import pandas as pd
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
-__all__ = ["HoldoutResult", "backtest", "calibration_table", "classification_metrics",
-           "gains_table", "holdout_comparison", "purchase_tracking"]
+__all__ = ["HoldoutResult", "backtest", "calibration_table", "card_precision_at_k",
+           "classification_metrics", "cost_curve", "fraud_time_split", "gains_table",
+           "holdout_comparison", "precision_at_k", "purchase_tracking"]
 
 
 class _TransactionModel(Protocol):
@@ -455,3 +465,219 @@ def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
                                               scores["churn_probability"].to_numpy()),
             "gains": gains_table(labels.to_numpy(), scores["churn_probability"].to_numpy()),
             "scores": scores, "model": fitted}
+
+
+# ---------------------------------------------------------------- fraud models
+def precision_at_k(y_true: Any, y_score: Any, k: int) -> float:
+    """Share of frauds among the ``k`` highest scores (ties broken by input order).
+
+    Examples
+    --------
+    >>> precision_at_k([0, 1, 1, 0], [0.1, 0.9, 0.3, 0.5], k=2)
+    0.5
+    """
+    y, s = _binary_pair(y_true, y_score)
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InvalidParameterError(f"k must be a positive integer, got {k!r}")
+    top = np.argsort(-s, kind="stable")[:k]
+    return float(y[top].sum() / k)
+
+
+def cost_curve(y_true: Any, y_score: Any, cost_fp: float = 1.0,
+               cost_fn: float = 10.0) -> pd.DataFrame:
+    """Alerts, hits, misses and expected cost at every threshold.
+
+    Alerting every row scored at or above ``threshold`` costs ``cost_fp x FP + cost_fn
+    x FN``. The first row alerts nothing (threshold ``inf``); each further row lowers
+    the threshold to the next distinct score.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes.
+    y_score : array-like of float
+        Scores (higher = more suspicious).
+    cost_fp, cost_fn : float, default 1 and 10
+        Cost of a false alert and of a missed fraud.
+
+    Returns
+    -------
+    DataFrame
+        ``threshold``, ``alerts``, ``tp``, ``fp``, ``fn``, ``precision`` (NaN without
+        alerts), ``recall``, ``cost``; from the highest threshold to the lowest.
+
+    Examples
+    --------
+    >>> t = cost_curve([0, 1, 1, 0], [0.1, 0.9, 0.3, 0.5], cost_fp=1, cost_fn=10)
+    >>> t[["threshold", "alerts", "cost"]].values.tolist()
+    [[inf, 0.0, 20.0], [0.9, 1.0, 10.0], [0.5, 2.0, 11.0], [0.3, 3.0, 1.0], [0.1, 4.0, 2.0]]
+    """
+    if not all(isinstance(c, int | float) and not isinstance(c, bool) and c > 0
+               for c in (cost_fp, cost_fn)):
+        raise InvalidParameterError(f"costs must be positive numbers, got {cost_fp!r} and "
+                                    f"{cost_fn!r}")
+    y, s = _binary_pair(y_true, y_score)
+    order = np.argsort(-s, kind="stable")
+    ys, ss = y[order], s[order]
+    tp = np.r_[0, np.cumsum(ys)]
+    k = np.arange(len(ys) + 1)
+    # Alerting the top i rows is a threshold only where score i differs from score i+1.
+    keep = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1], True])
+    tp, k = tp[keep], k[keep]
+    positives = int(ys.sum())
+    fp, fn = k - tp, positives - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = np.where(k > 0, tp / np.maximum(k, 1), np.nan)
+        recall = tp / positives if positives else np.full(len(k), np.nan)
+    threshold = np.r_[np.inf, ss[keep[1:] - 1]]
+    return pd.DataFrame({"threshold": threshold, "alerts": k.astype(np.float64),
+                         "tp": tp.astype(np.float64), "fp": fp.astype(np.float64),
+                         "fn": fn.astype(np.float64), "precision": precision,
+                         "recall": recall, "cost": cost_fp * fp + cost_fn * fn})
+
+
+def card_precision_at_k(y_true: Any, y_score: Any, customer_id: Any, day: Any,
+                        k: int = 100, remove_detected: bool = True) -> pd.DataFrame:
+    """Daily card precision at ``k``, as the Fraud Detection Handbook defines it.
+
+    Each day, every card (customer) gets the highest score and the highest label of
+    its transactions that day; the ``k`` cards with the highest scores are
+    investigated and the share of them that were compromised is that day's card
+    precision (divided by ``k`` even when fewer cards are left). With
+    ``remove_detected``, cards found on earlier days are blocked and leave the later
+    days. Report the mean of the ``card_precision`` column.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Transaction labels.
+    y_score : array-like of float
+        Transaction scores.
+    customer_id, day : array-like
+        Each transaction's card and day (dates, or day numbers).
+    k : int, default 100
+        Cards investigated per day.
+    remove_detected : bool, default True
+        Drop cards detected on an earlier day.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``day``: ``cards`` (cards with a transaction that day),
+        ``compromised`` (cards with a fraud that day), ``detected`` (compromised cards
+        in the top ``k``) and ``card_precision`` (``detected / k``).
+
+    Examples
+    --------
+    >>> table = card_precision_at_k([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1],
+    ...                             ["a", "b", "a", "c"], [1, 1, 2, 2], k=1)
+    >>> table["card_precision"].tolist()
+    [1.0, 0.0]
+    """
+    y, s = _binary_pair(y_true, y_score)
+    cards = np.asarray(customer_id)
+    days = np.asarray(day)
+    if cards.shape != y.shape or days.shape != y.shape:
+        raise DataValidationError("customer_id and day need one value per transaction",
+                                  rule="shape")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise InvalidParameterError(f"k must be a positive integer, got {k!r}")
+    frame = pd.DataFrame({"day": days, "card": cards, "score": s, "fraud": y})
+    per_card = frame.groupby(["day", "card"], sort=True).agg(
+        score=("score", "max"), fraud=("fraud", "max")).reset_index()
+    detected: set[Any] = set()
+    rows = []
+    for d, cards_day in per_card.groupby("day", sort=True):
+        if remove_detected and detected:
+            cards_day = cards_day[~cards_day["card"].isin(detected)]
+        top = cards_day.sort_values("score", ascending=False, kind="stable").head(k)
+        found = top.loc[top["fraud"] == 1, "card"]
+        if remove_detected:
+            detected.update(found.tolist())
+        rows.append({"day": d, "cards": len(cards_day),
+                     "compromised": int(cards_day["fraud"].sum()),
+                     "detected": len(found), "card_precision": len(found) / k})
+    return pd.DataFrame(rows).set_index("day")
+
+
+def fraud_time_split(data: CRMData, train_start: Any, train_days: int = 7,
+                     delay_days: int = 7, test_days: int = 7,
+                     drop_known_compromised: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Time-ordered train and test rows for transaction fraud models.
+
+    Training covers ``train_days`` calendar days from ``train_start``; the next
+    ``delay_days`` are skipped (their labels are not known yet when the model is
+    built); the test covers the ``test_days`` after that. As in the Fraud Detection
+    Handbook, a test day leaves out the customers already known to be compromised
+    on that day: those with a fraud more than ``delay_days`` days earlier, from
+    ``train_start`` on (their cards are blocked).
+
+    Parameters
+    ----------
+    data : CRMData
+        Transactions with ``is_fraud``.
+    train_start : date
+        First training day.
+    train_days, delay_days, test_days : int, default 7
+        Lengths of the three periods in days.
+    drop_known_compromised : bool, default True
+        Leave out the test transactions of known compromised customers.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Boolean masks over ``data.transactions`` (input order): training rows, test
+        rows. Pass them as ``rows=`` to :meth:`crmmodels.fraud.FraudModel.fit` and
+        ``score``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmmodels import CRMData
+    >>> tx = pd.DataFrame({"customer_id": ["a", "b", "a", "b"],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01",
+    ...                                                 "2024-01-04", "2024-01-04"]),
+    ...                    "amount": 10.0, "is_fraud": [True, False, False, False]})
+    >>> train, test = fraud_time_split(CRMData(transactions=tx), "2024-01-01",
+    ...                                train_days=1, delay_days=2, test_days=1)
+    >>> train.tolist(), test.tolist()
+    ([True, True, False, False], [False, False, False, True])
+    """
+    from crmmodels.features import _end, _naive
+
+    for name, value in (("train_days", train_days), ("test_days", test_days)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidParameterError(f"{name} must be a positive whole number of days, "
+                                        f"got {value!r}")
+    if isinstance(delay_days, bool) or not isinstance(delay_days, int) or delay_days < 0:
+        raise InvalidParameterError(f"delay_days must be a whole number >= 0, got "
+                                    f"{delay_days!r}")
+    if not isinstance(data, CRMData) or data.transactions is None:
+        raise DataValidationError("fraud_time_split needs CRMData with transactions",
+                                  frame="transactions", rule="required_frame")
+    tx = data.transactions
+    if "is_fraud" not in tx.columns:
+        from crmmodels.errors import MissingColumnError
+
+        raise MissingColumnError("transactions", "is_fraud", list(tx.columns))
+    start = _end(train_start, data, "train_start").tz_localize(None).normalize()
+    day = ((_naive(tx["timestamp"]).astype("datetime64[D]")
+            - np.datetime64(start.date(), "D")).astype(np.int64))
+    train = (day >= 0) & (day < train_days)
+    first_test = train_days + delay_days
+    test = (day >= first_test) & (day < first_test + test_days)
+    if not train.any() or not test.any():
+        raise DataValidationError(
+            f"the split from {start.date()} has {int(train.sum())} training and "
+            f"{int(test.sum())} test transactions; both need some", rule="empty_split")
+    if drop_known_compromised:
+        fraud = tx["is_fraud"].fillna(False).astype(bool).to_numpy()
+        customer = tx["customer_id"].to_numpy()
+        frauds = pd.DataFrame({"customer": customer[fraud & (day >= 0)],
+                               "day": day[fraud & (day >= 0)]})
+        first_known = frauds.groupby("customer")["day"].min()
+        # Known on test day d: a fraud on a day before d - delay_days.
+        known_from = pd.Series(customer).map(first_known).to_numpy(dtype=np.float64)
+        known = ~np.isnan(known_from) & (known_from < day - delay_days)
+        test &= ~known
+    return train, test

@@ -1,26 +1,36 @@
-"""Fraud propensity on entity tables: supervised scores, anomaly scores, readable rules.
+"""Fraud propensity: supervised scores, anomaly scores, readable rules, cost-based alerts.
 
-:class:`FraudModel` scores claims, applications or transactions given as a table (one
-row per entity, a 0/1 label column, an id column or index, every other column a
-candidate feature):
+:class:`FraudModel` works in the two settings a CRM team meets:
+
+* **entity tables** (claims, applications): one row per entity, a 0/1 label column, an
+  id column or index, every other column a candidate feature;
+* **card-style transactions** (:class:`~crmmodels.data.CRMData`): the point-in-time
+  features of :func:`crmmodels.features.fraud_features` (the customer's recent count
+  and spend, time since the previous transaction, night and weekend flags, the
+  terminal's fraud rate over windows ending a label delay before the transaction),
+  scored per transaction or per customer.
+
+Modes:
 
 * **supervised** (labels known): the default classifier of the churn model (spline
   logistic regression and gradient boosting, stacked on shuffled out-of-fold
   probabilities, so the output is a calibrated probability) or any scikit-learn
   classifier; the alert threshold minimises the expected cost ``cost_fp x FP + cost_fn
-  x FN`` on out-of-fold predictions, or flags a fixed share (``alert_budget``);
-* **anomaly** (no labels): IsolationForest on the one-hot encoded table, the outlier
+  x FN`` on out-of-fold predictions, or meets a precision target, or flags a fixed
+  share (``alert_budget``);
+* **anomaly** (no labels): IsolationForest on the one-hot encoded features, the outlier
   score normalised to [0, 1];
 * readable IF-THEN **rules** from a shallow decision tree (``rules_``,
   :meth:`FraudModel.rules_table`), each with its support, precision and lift.
 
-Identifier-like columns (e.g. a policy number that is the row number) are detected and
-left out with a :class:`~crmmodels.errors.DataQualityWarning`.
+Identifier-like columns of an entity table (e.g. a policy number that is the row
+number) are detected and left out with a :class:`~crmmodels.errors.DataQualityWarning`.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import warnings
+from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import pandas as pd
@@ -35,19 +45,38 @@ from crmmodels._tabular import (
 )
 from crmmodels.base import CRMModel, ParamRule
 from crmmodels.data import CRMData
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.errors import (
+    DataQualityWarning,
+    DataValidationError,
+    InvalidParameterError,
+    MissingColumnError,
+)
 
 __all__ = ["FraudModel"]
 
 _N_FOLDS = 5
+_CHUNK = 200_000  # rows per predict call: bounds the spline basis' memory
 
 
 def _positive(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and v > 0
 
 
+def _whole(v: Any, low: int) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+class _Input(NamedTuple):
+    """Prepared rows: candidate features, labels, and the customer of each row."""
+
+    kind: str  # "table" or "transactions"
+    raw: pd.DataFrame
+    labels: pd.Series | None
+    customer: np.ndarray | None
+
+
 class FraudModel(CRMModel):
-    """Fraud scores, cost-optimal alerts and readable rules for an entity table.
+    """Fraud scores, cost-optimal alerts and readable rules.
 
     Parameters
     ----------
@@ -56,15 +85,30 @@ class FraudModel(CRMModel):
         ``category`` and float columns. Default:
         :func:`crmmodels.churn.default_estimator`.
     mode : {"auto", "supervised", "anomaly"}, default "auto"
-        "auto" is supervised when the ``label`` column exists, anomaly otherwise.
+        "auto" is supervised when labels exist, anomaly otherwise.
+    unit : {"transaction", "customer"}, default "transaction"
+        For transactions: score each transaction, or each customer (the highest score
+        among the customer's transactions scored).
     label : str, default "is_fraud"
-        Column holding 0/1 (or bool, yes/no) outcomes.
+        Column holding 0/1 (or bool, yes/no) outcomes: in the entity table, or in the
+        transactions frame (``Transaction.is_fraud``).
     id : str, optional
-        Column identifying the rows; default the frame's index.
+        Entity tables: the column identifying the rows; default the frame's index.
     cost_fp, cost_fn : float, default 1 and 10
         Cost of investigating a legitimate case and of missing a fraud.
     alert_budget : float, optional
         Share of rows to flag, in (0, 1), instead of the cost-optimal threshold.
+    target_precision : float, optional
+        Alert as many rows as possible while the out-of-fold precision stays at least
+        this, in (0, 1), instead of the cost-optimal threshold.
+    class_weight : {None, "balanced"}, default None
+        Class weights of the default classifier's members (computed inside each fold),
+        or set on ``estimator`` when it takes ``class_weight``.
+    delay_days : int, default 7
+        Transactions: days before a fraud label is known (terminal risk windows end
+        this long before each transaction).
+    windows : tuple of int, default (1, 7, 30)
+        Transactions: customer and terminal windows in days.
     random_state : int, optional
         Seed of the folds, the classifier and the isolation forest.
     rule_depth : int, default 3
@@ -76,6 +120,8 @@ class FraudModel(CRMModel):
     ----------
     estimator_ : classifier or IsolationForest
     mode_ : {"supervised", "anomaly"}
+    kind_ : {"table", "transactions"}
+        What the model was fitted on; ``score`` takes the same kind.
     feature_names_, categorical_, categories_, excluded_ : see ChurnModel
     threshold_ : float
         Alert threshold on ``fraud_score``.
@@ -86,6 +132,15 @@ class FraudModel(CRMModel):
     rules_ : DataFrame
         Rules (supervised): ``rule``, ``n``, ``frauds``, ``precision``, ``lift``,
         ``support``, best first.
+
+    Notes
+    -----
+    A DataFrame is read as a transactions frame when ``id`` is None and it has a
+    ``timestamp`` column (it is then validated like ``CRMData(transactions=frame)``);
+    any other DataFrame is an entity table. ``fit(data, rows=...)`` and
+    ``score(data, rows=...)`` take a boolean mask over the rows (input order) or a list
+    of ids: with transactions, the features still use every transaction in ``data`` as
+    history, so pass the whole log and select the period with ``rows``.
 
     Examples
     --------
@@ -102,6 +157,7 @@ class FraudModel(CRMModel):
                       "None or a scikit-learn classifier"),
         "mode": (lambda v: v in ("auto", "supervised", "anomaly"),
                  "'auto', 'supervised' or 'anomaly'"),
+        "unit": (lambda v: v in ("transaction", "customer"), "'transaction' or 'customer'"),
         "label": (lambda v: isinstance(v, str) and len(v) > 0, "a column name"),
         "id": (lambda v: v is None or (isinstance(v, str) and len(v) > 0),
                "None or a column name"),
@@ -109,55 +165,134 @@ class FraudModel(CRMModel):
         "cost_fn": (_positive, "a positive number"),
         "alert_budget": (lambda v: v is None or (isinstance(v, float) and 0 < v < 1),
                          "None or a share in (0, 1)"),
+        "target_precision": (lambda v: v is None or (isinstance(v, float) and 0 < v < 1),
+                             "None or a precision in (0, 1)"),
+        "class_weight": (lambda v: v in (None, "balanced"), "None or 'balanced'"),
+        "delay_days": (lambda v: _whole(v, 0), "a whole number of days >= 0"),
+        "windows": (lambda v: isinstance(v, tuple) and len(v) > 0
+                    and all(_whole(w, 1) for w in v), "a tuple of positive whole days"),
         "random_state": (lambda v: v is None or (isinstance(v, int) and not isinstance(
             v, bool)), "None or an int"),
-        "rule_depth": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                       "a positive integer"),
-        "min_rule_size": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                          "a positive integer"),
+        "rule_depth": (lambda v: _whole(v, 1), "a positive integer"),
+        "min_rule_size": (lambda v: _whole(v, 1), "a positive integer"),
     }
-    _score_index: ClassVar[str] = "id"
     _score_columns: ClassVar[tuple[str, ...]] = ("fraud_score", "is_alert", "reasons")
     _required_frames: ClassVar[tuple[str, ...]] = ()
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
-        {"mode": "magic"}, {"cost_fp": 0}, {"alert_budget": 1.5},
+        {"mode": "magic"}, {"cost_fp": 0}, {"alert_budget": 1.5}, {"unit": "card"},
+        {"windows": (0, 7)}, {"alert_budget": 0.1, "target_precision": 0.5},
     )
 
-    def __init__(self, estimator: Any = None, mode: str = "auto", label: str = "is_fraud",
-                 id: str | None = None, cost_fp: float = 1.0,
-                 cost_fn: float = 10.0, alert_budget: float | None = None,
-                 random_state: int | None = None, rule_depth: int = 3,
-                 min_rule_size: int = 50) -> None:
+    def __init__(self, estimator: Any = None, mode: str = "auto",
+                 unit: str = "transaction", label: str = "is_fraud", id: str | None = None,
+                 cost_fp: float = 1.0, cost_fn: float = 10.0,
+                 alert_budget: float | None = None, target_precision: float | None = None,
+                 class_weight: str | None = None, delay_days: int = 7,
+                 windows: tuple[int, ...] = (1, 7, 30), random_state: int | None = None,
+                 rule_depth: int = 3, min_rule_size: int = 50) -> None:
         self.estimator = estimator
         self.mode = mode
+        self.unit = unit
         self.label = label
         self.id = id
         self.cost_fp = cost_fp
         self.cost_fn = cost_fn
         self.alert_budget = alert_budget
+        self.target_precision = target_precision
+        self.class_weight = class_weight
+        self.delay_days = delay_days
+        self.windows = windows
         self.random_state = random_state
         self.rule_depth = rule_depth
         self.min_rule_size = min_rule_size
 
+    @property
+    def _score_index(self) -> str:  # type: ignore[override]
+        kind = getattr(self, "kind_", "table")
+        if kind == "table":
+            return "id"
+        return "customer_id" if self.unit == "customer" else "transaction_id"
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.alert_budget is not None and self.target_precision is not None:
+            raise InvalidParameterError("FraudModel: give alert_budget or target_precision, "
+                                        "not both")
+
+    # ------------------------------------------------------------------ protocol
+    def fit(self, data: CRMData | pd.DataFrame, /, *, rows: Any = None) -> Self:
+        """Learn fraud scores (or outlier scores), the alert threshold and the rules.
+
+        Parameters
+        ----------
+        data : CRMData or DataFrame
+            Card-style transactions (CRMData, or a frame with a ``timestamp`` column
+            and no ``id=``), or an entity table.
+        rows : array-like, optional
+            Rows to learn from: a boolean mask in the input order or a list of
+            ids (transaction ids, or the table's ids). Transactions outside ``rows``
+            still serve as history for the features.
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        prepared = self._prepare_rows(data, rows, supervised=self.mode != "anomaly")
+        self._reset()
+        self._fit(prepared)
+        return self
+
+    def score(self, data: CRMData | pd.DataFrame, /, *, rows: Any = None) -> pd.DataFrame:
+        """Fraud score, alert flag and the reasons for each alert.
+
+        Parameters
+        ----------
+        data : CRMData or DataFrame
+            The same kind of data the model was fitted on.
+        rows : array-like, optional
+            Rows to score (boolean mask in input order, or ids); default all.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``transaction_id`` (transactions), ``customer_id``
+            (``unit="customer"``: each customer's highest-scoring transaction) or
+            ``id`` (tables): ``fraud_score`` (calibrated probability when
+            supervised, outlier score in [0, 1] otherwise), ``is_alert`` (score at
+            or above ``threshold_``) and ``reasons`` (for alerts: the two features
+            that raise the score most, with their values).
+        """
+        self._check_fitted()
+        prepared = self._prepare_rows(data, rows, supervised=self.mode_ == "supervised")
+        if prepared.kind != self.kind_:
+            raise DataValidationError(
+                f"this FraudModel was fitted on {self.kind_}; score takes the same kind of "
+                f"data, got {prepared.kind}", rule="type")
+        return self._check_output(self._score(prepared))
+
     # ------------------------------------------------------------------ input
-    def _prepare(self, data: object) -> pd.DataFrame:
+    def _prepare(self, data: object) -> _Input:
+        return self._prepare_rows(data, None, supervised=True)
+
+    def _prepare_rows(self, data: object, rows: Any, *, supervised: bool) -> _Input:
+        if isinstance(data, pd.DataFrame) and self.id is None and "timestamp" in data.columns:
+            data = CRMData(transactions=data)
         if isinstance(data, CRMData):
-            if data.transactions is None:
-                raise DataValidationError("FraudModel needs a transactions frame",
-                                          frame="transactions", rule="required_frame")
-            frame = data.transactions
+            prepared = self._transactions(data, supervised)
         elif isinstance(data, pd.DataFrame):
-            frame = data
+            prepared = self._table(data)
         else:
             raise DataValidationError(
-                f"FraudModel takes a DataFrame or CRMData, got {type(data).__name__}",
+                f"FraudModel takes CRMData or a DataFrame, got {type(data).__name__}",
                 rule="type")
+        return prepared if rows is None else _take(prepared, rows)
+
+    def _table(self, frame: pd.DataFrame) -> _Input:
         if len(frame) == 0:
             raise DataValidationError("no rows to score or learn from", rule="empty")
         if self.id is not None:
             if self.id not in frame.columns:
-                from crmmodels.errors import MissingColumnError
-
                 raise MissingColumnError("table", self.id, list(frame.columns))
             ids = frame[self.id]
             if ids.isna().any() or ids.duplicated().any():
@@ -169,29 +304,68 @@ class FraudModel(CRMModel):
                                       rule="unique_id")
         out = frame.copy(deep=False)
         out.index = pd.Index(out.index, name="id")
-        return out
+        labels = out[self.label] if self.label in out.columns else None
+        raw = out.drop(columns=[self.label]) if labels is not None else out
+        return _Input("table", raw, labels, None)
 
-    def _features(self, frame: pd.DataFrame) -> pd.DataFrame:
-        drop = [c for c in (self.label,) if c in frame.columns]
-        return frame.drop(columns=drop)
+    def _transactions(self, data: CRMData, supervised: bool) -> _Input:
+        from crmmodels.features import fraud_features
+
+        if data.transactions is None:
+            raise DataValidationError("FraudModel needs a transactions frame",
+                                      frame="transactions", rule="required_frame")
+        tx = data.transactions
+        if "transaction_id" in tx.columns and tx["transaction_id"].duplicated().any():
+            repeated = tx["transaction_id"][tx["transaction_id"].duplicated()]
+            raise DataValidationError(
+                f"transaction_id has {len(repeated)} repeated values: FraudModel scores "
+                "each transaction once", frame="transactions", column="transaction_id",
+                rule="unique_id", rows=repeated.iloc[:5].tolist())
+        has_label = self.label in tx.columns and bool(tx[self.label].notna().any())
+        features = fraud_features(data, windows=self.windows, terminal_windows=self.windows,
+                                  delay_days=self.delay_days,
+                                  terminal_column="terminal_id" if supervised and has_label
+                                  else None,
+                                  label=self.label)
+        features.index.name = "transaction_id"
+        labels = (pd.Series(tx[self.label].to_numpy(), index=features.index)
+                  if has_label else None)
+        return _Input("transactions", features, labels, tx["customer_id"].to_numpy())
 
     # ------------------------------------------------------------------ fit
-    def _fit(self, frame: pd.DataFrame) -> None:
-        has_label = self.label in frame.columns
+    def _fit(self, data: _Input) -> None:
+        has_label = data.labels is not None
         if self.mode == "supervised" and not has_label:
             raise DataValidationError(f"mode='supervised' needs the label column "
                                       f"{self.label!r}", column=self.label,
                                       rule="required_column")
+        if self.unit == "customer" and data.kind != "transactions":
+            raise InvalidParameterError("unit='customer' needs transactions (CRMData)")
         self.mode_ = "supervised" if (self.mode == "supervised" or (
             self.mode == "auto" and has_label)) else "anomaly"
-        raw = self._features(frame)
-        self._select(raw)
+        self.kind_ = data.kind
+        raw = data.raw
+        if data.kind == "transactions":
+            # A canonical row order: the same transactions in any order give the same
+            # folds, hence the same model.
+            order = np.argsort(raw.index.to_numpy(dtype=object).astype(str), kind="stable")
+            raw = raw.iloc[order]
+            data = data._replace(labels=None if data.labels is None else
+                                 data.labels.iloc[order])
+        if self.mode_ == "supervised" and data.kind == "transactions" and not any(
+                str(c).startswith("terminal_") for c in raw.columns):
+            warnings.warn("FraudModel: the transactions have no terminal_id column, so "
+                          "there is no terminal risk feature", DataQualityWarning,
+                          stacklevel=3)
+        self._screen(raw, list(raw.columns) if data.kind == "table" else [])
         x = design(raw, self.feature_names_, self.categories_)
         self.reference_ = typical_values(x, self.categories_)
         if self.mode_ == "anomaly":
             self._fit_anomaly(x)
             return
-        y = binary_labels(frame[self.label], self.label, "table", "rows")
+        assert data.labels is not None
+        y = binary_labels(data.labels, self.label,
+                          "table" if data.kind == "table" else "transactions", "rows")
         if len(np.unique(y)) < 2:
             raise DataValidationError(
                 f"the label {self.label!r} has one class only: nothing to learn",
@@ -199,8 +373,8 @@ class FraudModel(CRMModel):
         self._fit_supervised(x, y)
         self.rules_ = self._rules(x, y)
 
-    def _select(self, raw: pd.DataFrame) -> None:
-        keep, excluded = screen_columns(raw, list(map(str, raw.columns)), "FraudModel")
+    def _screen(self, raw: pd.DataFrame, id_candidates: list[str]) -> None:
+        keep, excluded = screen_columns(raw, id_candidates, "FraudModel")
         if not keep:
             raise DataValidationError(
                 "no usable feature: every column is an identifier, a date or the same for "
@@ -210,18 +384,29 @@ class FraudModel(CRMModel):
         self.feature_names_ = keep
         self.categorical_ = [c for c in keep if c in self.categories_]
 
-    def _fit_supervised(self, x: pd.DataFrame, y: np.ndarray) -> None:
+    def _classifier(self, n_samples: int) -> Any:
         from sklearn.base import clone
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
         from crmmodels.churn import default_estimator
 
         if self.estimator is None:
             numeric = [c for c in self.feature_names_ if c not in self.categories_]
-            base = default_estimator(numeric, self.categorical_, self.random_state,
-                                     n_samples=int(len(y) * (1 - 1 / _N_FOLDS)))
-        else:
-            base = clone(self.estimator)
+            return default_estimator(numeric, self.categorical_, self.random_state,
+                                     n_samples=n_samples, class_weight=self.class_weight)
+        base = clone(self.estimator)
+        if self.class_weight is not None:
+            if "class_weight" not in base.get_params():
+                raise InvalidParameterError(
+                    f"class_weight={self.class_weight!r}: {type(base).__name__} takes no "
+                    "class_weight; weigh the classes in the estimator itself")
+            base.set_params(class_weight=self.class_weight)
+        return base
+
+    def _fit_supervised(self, x: pd.DataFrame, y: np.ndarray) -> None:
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        base = self._classifier(int(len(y) * (1 - 1 / _N_FOLDS)))
         minority = int(np.bincount(y).min())
         folds = StratifiedKFold(n_splits=max(2, min(_N_FOLDS, minority)), shuffle=True,
                                 random_state=self.random_state)
@@ -232,20 +417,22 @@ class FraudModel(CRMModel):
         self.threshold_ = self._threshold(self.oof_score_, y)
 
     def _threshold(self, p: np.ndarray, y: np.ndarray) -> float:
+        from crmmodels.evaluation import cost_curve
+
         if self.alert_budget is not None:
             return float(np.quantile(p, 1 - self.alert_budget))
-        order = np.argsort(-p, kind="stable")
-        ys = y[order]
-        # Alerting the top k: FP = k - TP(k), FN = positives - TP(k), for k = 0..n.
-        tp = np.r_[0, np.cumsum(ys)]
-        k = np.arange(len(ys) + 1)
-        cost = self.cost_fp * (k - tp) + self.cost_fn * (ys.sum() - tp)
-        # Only cut between distinct scores.
-        ps = p[order]
-        cuts = np.r_[True, ps[1:] != ps[:-1], True]
-        best = int(np.flatnonzero(cuts)[np.argmin(cost[cuts])])
-        self.expected_cost_ = float(cost[best])
-        return float(np.inf) if best == 0 else float(ps[best - 1])
+        curve = cost_curve(y, p, self.cost_fp, self.cost_fn)
+        if self.target_precision is None:
+            best = int(np.argmin(curve["cost"].to_numpy()))  # the fewest alerts on ties
+        else:
+            precise = np.flatnonzero(curve["precision"].to_numpy() >= self.target_precision)
+            if len(precise) == 0:
+                warnings.warn(f"FraudModel: no threshold reaches precision "
+                              f"{self.target_precision} on the out-of-fold scores; nothing "
+                              "is alerted", DataQualityWarning, stacklevel=4)
+            best = int(precise[-1]) if len(precise) else 0
+        self.expected_cost_ = float(curve["cost"].to_numpy()[best])
+        return float(curve["threshold"].to_numpy()[best])
 
     def _fit_anomaly(self, x: pd.DataFrame) -> None:
         from sklearn.compose import ColumnTransformer
@@ -277,9 +464,13 @@ class FraudModel(CRMModel):
         return out
 
     def _predict(self, x: pd.DataFrame) -> np.ndarray:
-        if self.mode_ == "anomaly":
-            return self._anomaly(x)
-        return np.asarray(self.estimator_.predict_proba(x)[:, 1], dtype=np.float64)
+        parts = []
+        for start in range(0, len(x), _CHUNK):
+            chunk = x.iloc[start:start + _CHUNK]
+            parts.append(self._anomaly(chunk) if self.mode_ == "anomaly" else
+                         np.asarray(self.estimator_.predict_proba(chunk)[:, 1],
+                                    dtype=np.float64))
+        return np.concatenate(parts) if parts else np.zeros(0)
 
     # ------------------------------------------------------------------ rules
     def _rules(self, x: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:
@@ -307,21 +498,21 @@ class FraudModel(CRMModel):
         t = tree.tree_
         rows = []
 
-        def walk(node: int, conds: list[str]) -> None:
+        def walk(node: int, conds: list[tuple[str, str, Any]]) -> None:
             if t.children_left[node] == -1:
                 leaf = tree.apply(matrix) == node
                 n, frauds = int(leaf.sum()), int(y[leaf].sum())
                 precision = frauds / n if n else 0.0
-                rows.append({"rule": " AND ".join(conds) or "(all)", "n": n,
+                rows.append({"rule": _rule_text(conds), "n": n,
                              "frauds": frauds, "precision": precision,
                              "lift": precision / self.base_rate_, "support": n / len(y)})
                 return
             column, level = names[t.feature[node]]
-            cut = float(t.threshold[node])
             if level is None:
-                left, right = f"{column} <= {cut:.4g}", f"{column} > {cut:.4g}"
+                cut = float(t.threshold[node])
+                left, right = (column, "<=", cut), (column, ">", cut)
             else:
-                left, right = f"{column} != {level}", f"{column} = {level}"
+                left, right = (column, "!=", level), (column, "=", level)
             walk(int(t.children_left[node]), [*conds, left])
             walk(int(t.children_right[node]), [*conds, right])
 
@@ -353,8 +544,15 @@ class FraudModel(CRMModel):
         return self.rules_[self.rules_["lift"] >= min_lift].reset_index(drop=True)
 
     # ------------------------------------------------------------------ score
-    def _score(self, frame: pd.DataFrame) -> pd.DataFrame:
-        x = design(self._features(frame), self.feature_names_, self.categories_)
+    def _score(self, data: _Input) -> pd.DataFrame:
+        x = design(data.raw, self.feature_names_, self.categories_)
+        if self.kind_ == "transactions" and self.mode_ == "supervised" and any(
+                c.startswith("terminal_risk") for c in self.feature_names_) and (
+                data.labels is None):
+            raise DataValidationError(
+                f"the terminal risk features need the past labels: the transactions have "
+                f"no {self.label!r} values (leave the recent, unknown ones missing)",
+                frame="transactions", column=self.label, rule="required_column")
         p = self._predict(x)
         alert = p >= self.threshold_
         reasons = np.full(len(p), "", dtype=object)
@@ -364,9 +562,67 @@ class FraudModel(CRMModel):
             top = np.argsort(-contribution, axis=0, kind="stable")[:2]
             texts = []
             for i in range(len(flagged)):
-                parts = [f"{self.feature_names_[j]}={flagged.iat[i, j]!s}"
+                parts = [f"{self.feature_names_[j]}={_text(flagged.iat[i, j])}"
                          for j in top[:, i] if contribution[j, i] > 0]
                 texts.append("; ".join(parts))
             reasons[alert] = texts
-        return pd.DataFrame({"fraud_score": p, "is_alert": alert, "reasons": reasons},
-                            index=x.index)
+        out = pd.DataFrame({"fraud_score": p, "is_alert": alert, "reasons": reasons},
+                           index=pd.Index(x.index, name=self._score_index))
+        if self.kind_ == "transactions" and self.unit == "customer":
+            assert data.customer is not None
+            # Each customer's highest-scoring transaction (ties: the first in input order).
+            out = out.reset_index(drop=True)
+            out.insert(0, "customer_id", data.customer)
+            top_rows = out.sort_values("fraud_score", ascending=False, kind="stable"
+                                       ).drop_duplicates("customer_id")
+            out = top_rows.set_index("customer_id").sort_index()
+        return out
+
+
+def _rule_text(conds: list[tuple[str, str, Any]]) -> str:
+    """Join a path's conditions, keeping only the tightest bound per column and side."""
+    bounds: dict[tuple[str, str], float] = {}
+    parts: list[tuple[str, str, Any]] = []
+    for column, op, value in conds:
+        if op in ("<=", ">"):
+            key = (column, op)
+            if key not in bounds:
+                parts.append((column, op, None))
+            tighter = min if op == "<=" else max
+            bounds[key] = tighter(bounds.get(key, value), value)
+        elif (column, op, value) not in parts:
+            parts.append((column, op, value))
+    text = [f"{c} {op} {bounds[(c, op)]:.4g}" if v is None else f"{c} {op} {v}"
+            for c, op, v in parts]
+    return " AND ".join(text) or "(all)"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.4g}"
+    return str(value)
+
+
+def _take(data: _Input, rows: Any) -> _Input:
+    """Keep the rows selected by a boolean mask (input order) or by their ids."""
+    index = data.raw.index
+    values = np.asarray(rows)
+    if values.dtype == bool:
+        if values.ndim != 1 or len(values) != len(index):
+            raise DataValidationError(f"rows: a boolean mask needs one value per row "
+                                      f"({len(index)}), got shape {values.shape}",
+                                      rule="rows")
+        mask = values
+    else:
+        wanted = pd.Index(values.ravel())
+        unknown = wanted.difference(index)
+        if len(unknown):
+            raise DataValidationError(f"rows: {len(unknown)} ids are not in the data, e.g. "
+                                      f"{unknown[:3].tolist()}", rule="rows",
+                                      rows=unknown[:5].tolist())
+        mask = index.isin(wanted)
+    if not mask.any():
+        raise DataValidationError("rows selects no row", rule="rows")
+    return _Input(data.kind, data.raw[mask],
+                  None if data.labels is None else data.labels[mask],
+                  None if data.customer is None else data.customer[mask])
