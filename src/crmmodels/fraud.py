@@ -370,6 +370,14 @@ class FraudModel(CRMModel):
             raise DataValidationError(
                 f"the label {self.label!r} has one class only: nothing to learn",
                 column=self.label, rule="one_class")
+        # Out-of-fold scores need each class in every fold; the default classifier
+        # stacks with 5 inner folds of its own.
+        fewest = 10 if self.estimator is None else 2
+        if int(np.bincount(y).min()) < fewest:
+            raise DataValidationError(
+                f"the label {self.label!r} has {int(np.bincount(y).min())} rows of its "
+                f"rarer class; {fewest} at least are needed to learn and set the "
+                "threshold out of fold", column=self.label, rule="too_few_cases")
         self._fit_supervised(x, y)
         self.rules_ = self._rules(x, y)
 
