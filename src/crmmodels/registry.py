@@ -44,6 +44,7 @@ _BUILTIN: Final[dict[str, str]] = {
     "segmentation": "crmmodels._clustering:SegmentationModel",
     "association_rules": "crmmodels.association:AssociationRulesModel",
     "churn": "crmmodels.churn:ChurnModel",
+    "fraud": "crmmodels.fraud:FraudModel",
 }
 _RUNTIME: dict[str, type] = {}
 

@@ -40,8 +40,21 @@ def _churn_data() -> CRMData:
                    observation_end=data.observation_end)
 
 
+def _card_data() -> CRMData:
+    from crmmodels.datasets import load_card_transactions
+
+    tx = load_card_transactions(subset="sample").transactions
+    assert tx is not None
+    # 40 defrauded card holders and 80 others over 14 days (3,566 transactions, 52 frauds).
+    defrauded = tx.groupby("customer_id")["is_fraud"].any()
+    chosen = [*defrauded[defrauded].index.sort_values()[:40],
+              *defrauded[~defrauded].index.sort_values()[:80]]
+    return CRMData(transactions=tx[tx["customer_id"].isin(chosen)])
+
+
 # Models whose input is not a plain transaction log get their own data.
-_DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": _churn_data}
+_DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": _churn_data,
+         "fraud": _card_data}
 
 
 @pytest.mark.parametrize("name", list_models())
