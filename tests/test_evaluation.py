@@ -180,3 +180,31 @@ def test_propensity_plots() -> None:
     ax = plot_calibration(y, p, n_bins=4)
     assert len(ax.lines[0].get_xdata()) == 4
     plt.close("all")
+
+
+def test_fraud_plots_draw_the_evaluation_tables() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmmodels.evaluation import card_precision_at_k, cost_curve
+    from crmmodels.plotting import plot_card_precision, plot_cost_curve
+
+    rng = np.random.default_rng(4)
+    n = 2000
+    y = (rng.random(n) < 0.05).astype(int)
+    p = rng.random(n) + 0.4 * y
+    curve = cost_curve(y, p, cost_fp=1, cost_fn=20)
+    ax = plot_cost_curve(y, p, cost_fp=1, cost_fn=20, threshold=0.9)
+    assert ax.lines[0].get_ydata().tolist() == curve["cost"].tolist()
+    assert ax.lines[1].get_ydata()[0] == curve["cost"].min()
+    assert ax.lines[2].get_xdata()[0] == (p >= 0.9).sum()  # alerts at threshold 0.9
+    card, day = rng.integers(0, 200, n), rng.integers(0, 5, n)
+    ax = plot_card_precision(y, p, card, day, ks=(5, 50))
+    assert ax.lines[0].get_xdata().tolist() == [5, 50]
+    assert ax.lines[0].get_ydata().tolist() == pytest.approx(
+        [card_precision_at_k(y, p, card, day, k=k)["card_precision"].mean() for k in (5, 50)])
+    with pytest.raises(InvalidParameterError, match="ks"):
+        plot_card_precision(y, p, card, day, ks=())
+    plt.close("all")

@@ -15,7 +15,10 @@ draws on ``ax`` when given, otherwise on a new figure, and returns the
 * :func:`plot_survival`: the survivor curve of the shifted-beta-geometric model
   (Fader & Hardie 2007), with optional actual survivor shares;
 * :func:`top_rules` (a table) and :func:`plot_rule_network` (a network chart): the
-  best rules of :class:`crmmodels.association.AssociationRulesModel`.
+  best rules of :class:`crmmodels.association.AssociationRulesModel`;
+* :func:`plot_gains`, :func:`plot_lift` and :func:`plot_calibration`: propensity scores
+  (churn, fraud);
+* :func:`plot_cost_curve` and :func:`plot_card_precision`: fraud alerts.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "plot_calibration",
+    "plot_card_precision",
+    "plot_cost_curve",
     "plot_frequency_recency_matrix",
     "plot_gains",
     "plot_holdout_by_frequency",
@@ -1317,4 +1322,97 @@ def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
     ax.set_ylabel("observed rate")
     ax.set_title("Calibration")
     ax.legend()
+    return ax
+
+
+def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float = 1.0, cost_fn: float = 10.0,
+                    threshold: float | None = None, ax: Axes | None = None) -> Axes:
+    """Expected cost of alerting against the number of alerts, lowest point marked.
+
+    Parameters
+    ----------
+    y_true : array-like of 0/1 or bool
+        Outcomes (fraud or not).
+    y_score : array-like of float
+        Scores, higher = more suspicious.
+    cost_fp, cost_fn : float, default 1 and 10
+        Cost of a false alert and of a missed fraud
+        (:func:`crmmodels.evaluation.cost_curve`).
+    threshold : float, optional
+        A threshold to mark, e.g. a fitted model's ``threshold_``.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.lines[0]`` is the cost at each number of alerts, ``ax.lines[1]`` the
+        cheapest point, ``ax.lines[2]`` (with ``threshold``) the cost at that threshold.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = plot_cost_curve([0, 1, 1, 0], [0.1, 0.9, 0.3, 0.5])
+    >>> ax.lines[0].get_ydata().tolist(), ax.lines[1].get_xdata().tolist()
+    ([20.0, 10.0, 11.0, 1.0, 2.0], [3.0])
+    """
+    from crmmodels.evaluation import cost_curve
+
+    curve = cost_curve(y_true, y_score, cost_fp, cost_fn)
+    ax = _new_axes(ax)
+    alerts, cost = curve["alerts"].to_numpy(), curve["cost"].to_numpy()
+    ax.plot(alerts, cost, label="expected cost")
+    best = int(np.argmin(cost))
+    ax.plot([alerts[best]], [cost[best]], marker="o", linestyle="none",
+            label=f"lowest: {alerts[best]:.0f} alerts")
+    if threshold is not None:
+        at = int(np.flatnonzero(curve["threshold"].to_numpy() >= threshold)[-1])
+        ax.plot([alerts[at]], [cost[at]], marker="x", linestyle="none", markersize=10,
+                label=f"threshold {threshold:.3g}: {alerts[at]:.0f} alerts")
+    ax.set_xlabel("alerts (highest scores first)")
+    ax.set_ylabel(f"cost = {cost_fp:g} x FP + {cost_fn:g} x FN")
+    ax.set_title("Cost curve")
+    ax.legend()
+    return ax
+
+
+def plot_card_precision(y_true: Any, y_score: Any, customer_id: Any, day: Any,
+                        ks: Any = (10, 25, 50, 100, 150, 200),
+                        ax: Axes | None = None) -> Axes:
+    """Card-precision curve: mean daily card precision at ``k`` for several ``k``.
+
+    Parameters
+    ----------
+    y_true, y_score, customer_id, day : array-like
+        Per transaction, as :func:`crmmodels.evaluation.card_precision_at_k` takes them.
+    ks : sequence of int, default (10, 25, 50, 100, 150, 200)
+        Cards investigated per day.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.lines[0]``: ``k`` against the mean card precision at ``k``.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = plot_card_precision([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1],
+    ...                          ["a", "b", "a", "c"], [1, 1, 2, 2], ks=(1, 2))
+    >>> ax.lines[0].get_ydata().tolist()
+    [0.5, 0.25]
+    """
+    from crmmodels.evaluation import card_precision_at_k
+
+    values = [int(k) for k in ks]
+    if not values:
+        raise InvalidParameterError("ks must name at least one k")
+    means = [float(card_precision_at_k(y_true, y_score, customer_id, day, k=k)
+                   ["card_precision"].mean()) for k in values]
+    ax = _new_axes(ax)
+    ax.plot(values, means, marker="o")
+    ax.set_xlabel("cards investigated per day (k)")
+    ax.set_ylabel("mean card precision at k")
+    ax.set_title("Card precision")
     return ax
