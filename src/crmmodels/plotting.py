@@ -1327,7 +1327,7 @@ def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
 
 def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float = 1.0, cost_fn: float = 10.0,
                     threshold: float | None = None, ax: Axes | None = None) -> Axes:
-    """Expected cost of alerting against the number of alerts, lowest point marked.
+    """Plot the expected cost of alerting against the number of alerts, lowest marked.
 
     Parameters
     ----------
