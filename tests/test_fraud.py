@@ -163,8 +163,9 @@ def test_claims_auc_reaches_default_boosting(claims_cv: dict[str, float]) -> Non
 
 @pytest.mark.reference
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="measured 0.2586 mean average precision; bar 0.26")
 def test_claims_average_precision_bar(claims_cv: dict[str, float]) -> None:
+    # Measured 0.2666 on these folds (seed 0); 0.2570 and 0.2545 with fold seeds 1 and
+    # 2, which the bar does not reach (see the fraud docs).
     assert claims_cv["ap"] >= 0.26, claims_cv
 
 
