@@ -110,6 +110,10 @@ class FraudModel(CRMModel):
         this long before each transaction).
     windows : tuple of int, default (1, 7, 30)
         Transactions: customer and terminal windows in days.
+    attributes : tuple of str, default ()
+        Transactions: further columns of the transactions frame to use as features
+        as they are (e.g. ``("channel", "merchant_category")``). Named explicitly, so
+        that columns such as a fraud scenario code never leak in.
     random_state : int, optional
         Seed of the folds, the classifier and the isolation forest.
     rule_depth : int, default 3
@@ -172,6 +176,8 @@ class FraudModel(CRMModel):
         "delay_days": (lambda v: _whole(v, 0), "a whole number of days >= 0"),
         "windows": (lambda v: isinstance(v, tuple) and len(v) > 0
                     and all(_whole(w, 1) for w in v), "a tuple of positive whole days"),
+        "attributes": (lambda v: isinstance(v, tuple) and all(
+            isinstance(c, str) and c for c in v), "a tuple of column names"),
         "random_state": (lambda v: v is None or (isinstance(v, int) and not isinstance(
             v, bool)), "None or an int"),
         "rule_depth": (lambda v: _whole(v, 1), "a positive integer"),
@@ -189,8 +195,9 @@ class FraudModel(CRMModel):
                  cost_fp: float = 1.0, cost_fn: float = 10.0,
                  alert_budget: float | None = None, target_precision: float | None = None,
                  class_weight: str | None = None, delay_days: int = 7,
-                 windows: tuple[int, ...] = (1, 7, 30), random_state: int | None = None,
-                 rule_depth: int = 3, min_rule_size: int = 50) -> None:
+                 windows: tuple[int, ...] = (1, 7, 30), attributes: tuple[str, ...] = (),
+                 random_state: int | None = None, rule_depth: int = 3,
+                 min_rule_size: int = 50) -> None:
         self.estimator = estimator
         self.mode = mode
         self.unit = unit
@@ -203,6 +210,7 @@ class FraudModel(CRMModel):
         self.class_weight = class_weight
         self.delay_days = delay_days
         self.windows = windows
+        self.attributes = attributes
         self.random_state = random_state
         self.rule_depth = rule_depth
         self.min_rule_size = min_rule_size
@@ -329,6 +337,13 @@ class FraudModel(CRMModel):
                                   else None,
                                   label=self.label)
         features.index.name = "transaction_id"
+        for column in self.attributes:
+            if column not in tx.columns:
+                raise MissingColumnError("transactions", column, list(tx.columns))
+            if column in features.columns or column == self.label:
+                raise InvalidParameterError(f"attributes: {column!r} is a built-in "
+                                            "feature or the label")
+            features[column] = tx[column].to_numpy()
         labels = (pd.Series(tx[self.label].to_numpy(), index=features.index)
                   if has_label else None)
         return _Input("transactions", features, labels, tx["customer_id"].to_numpy())
@@ -358,7 +373,8 @@ class FraudModel(CRMModel):
             warnings.warn("FraudModel: the transactions have no terminal_id column, so "
                           "there is no terminal risk feature", DataQualityWarning,
                           stacklevel=3)
-        self._screen(raw, list(raw.columns) if data.kind == "table" else [])
+        self._screen(raw, list(raw.columns) if data.kind == "table" else
+                     list(self.attributes))
         x = design(raw, self.feature_names_, self.categories_)
         self.reference_ = typical_values(x, self.categories_)
         if self.mode_ == "anomaly":
