@@ -207,4 +207,8 @@ def test_fraud_plots_draw_the_evaluation_tables() -> None:
         [card_precision_at_k(y, p, card, day, k=k)["card_precision"].mean() for k in (5, 50)])
     with pytest.raises(InvalidParameterError, match="ks"):
         plot_card_precision(y, p, card, day, ks=())
+    with pytest.raises(InvalidParameterError, match="ks"):
+        plot_card_precision(y, p, card, day, ks=(2.5,))
+    with pytest.raises(InvalidParameterError, match="threshold"):
+        plot_cost_curve(y, p, threshold=float("nan"))
     plt.close("all")

@@ -232,3 +232,25 @@ def test_terminal_risk_ignores_labels_inside_the_delay() -> None:
     pd.testing.assert_frame_equal(base, after)
     with pytest.raises(InvalidParameterError, match="windows"):
         fraud_features(tx, windows=(0,))
+
+
+def test_terminal_risk_without_delay_excludes_the_transaction_itself() -> None:
+    from crmmodels.features import fraud_features
+
+    tx = _cards(3)
+    ours = fraud_features(tx, windows=(1,), terminal_windows=(2,), delay_days=0)
+    for _, row in tx.iterrows():
+        t = row["timestamp"]
+        # Strictly before the transaction's second: its own label is not known yet.
+        term = tx[(tx["terminal_id"] == row["terminal_id"])
+                  & (tx["timestamp"] > t - pd.Timedelta(days=2)) & (tx["timestamp"] < t)]
+        got = ours.loc[row["transaction_id"]]
+        assert got["terminal_tx_2d"] == len(term)
+        assert got["terminal_risk_2d"] == pytest.approx(
+            term["is_fraud"].mean() if len(term) else 0.0)
+    # A label column of yes/no words is read as labels (not silently as all 0).
+    words = tx.drop(columns="is_fraud").assign(flag=np.where(tx["is_fraud"], "yes", "no"))
+    pd.testing.assert_frame_equal(fraud_features(words, delay_days=0, label="flag"),
+                                  fraud_features(tx, delay_days=0))
+    with pytest.raises(DataValidationError, match="0/1"):
+        fraud_features(words.assign(flag="maybe"), label="flag")

@@ -133,6 +133,11 @@ def test_fraud_time_split_follows_the_handbook_loop(seed: int) -> None:
     assert everyone.sum() > test.sum()
     with pytest.raises(DataValidationError, match="both need some"):
         fraud_time_split(data, "2030-01-01")
+    # Every test customer already known to be compromised: nothing left to test.
+    everyone_bad = CRMData(transactions=tx.assign(is_fraud=tx["timestamp"] < "2024-01-17"))
+    with pytest.raises(DataValidationError, match="both need some"):
+        fraud_time_split(everyone_bad, "2024-01-10", train_days=7, delay_days=5,
+                         test_days=9)
     with pytest.raises(InvalidParameterError, match="test_days"):
         fraud_time_split(data, "2024-01-10", test_days=0)
 
@@ -158,9 +163,16 @@ def test_transactions_rows_units_and_no_look_ahead(sample: CRMData) -> None:
     scores = model.score(sample, rows=test)
     assert scores.index.name == "transaction_id"
     assert scores.index.equals(pd.Index(tx.loc[test, "transaction_id"]))
-    # Rows given as ids select the same rows as the mask.
+    # Rows given as ids select the same rows as the mask; so does the mask as a pandas
+    # Series, even shuffled (it is aligned on the row labels).
     by_id = model.score(sample, rows=tx.loc[test, "transaction_id"].tolist())
     pd.testing.assert_frame_equal(by_id, scores)
+    shuffled_mask = pd.Series(test, index=tx.index).sample(frac=1.0, random_state=0)
+    pd.testing.assert_frame_equal(model.score(sample, rows=shuffled_mask), scores)
+    with pytest.raises(DataValidationError, match="look like a mask"):
+        model.score(sample, rows=test.astype(int))
+    with pytest.raises(DataValidationError, match="does not match"):
+        model.score(sample, rows=pd.Series(test, index=tx.index + 1))
     # Flipping every label of the test days moves no test score: the terminal risk only
     # uses labels at least 7 days old, and the test period is 4 days long.
     flipped = tx.assign(is_fraud=np.where(test, ~tx["is_fraud"], tx["is_fraud"]))
@@ -207,6 +219,8 @@ def test_transactions_bad_input(sample: CRMData) -> None:
                    id="PolicyNumber").fit(pd.DataFrame(
                        {"PolicyNumber": range(40), "x": np.arange(40.0) % 7,
                         "FraudFound_P": np.arange(40) % 3 == 0}))
+    with pytest.raises(InvalidParameterError, match="needs labels"):
+        FraudModel(mode="anomaly", target_precision=0.5).fit(small)
     with pytest.raises(InvalidParameterError, match="not both"):
         FraudModel(alert_budget=0.1, target_precision=0.5).fit(small)
     with pytest.raises(InvalidParameterError, match="takes no class_weight"):
@@ -222,9 +236,8 @@ def test_target_precision_threshold_is_the_widest_precise_cut(sample: CRMData) -
     model = FraudModel(estimator=FAST, class_weight="balanced", target_precision=0.5,
                        random_state=0).fit(small)
     assert model.estimator_.get_params()["class_weight"] == "balanced"
-    y = small.sort_values("transaction_id", key=lambda s: s.astype(str),
-                          kind="stable")["is_fraud"].to_numpy().astype(int)
-    p = model.oof_score_
+    y = small["is_fraud"].to_numpy().astype(int)
+    p = model.oof_score_  # in the order the rows were given
     # Among all cuts with out-of-fold precision >= 0.5, the one alerting the most rows.
     best = max((t for t in np.unique(p) if y[p >= t].mean() >= 0.5),
                key=lambda t: (p >= t).sum())
@@ -341,7 +354,7 @@ def test_named_transaction_attributes_become_features() -> None:
     tx["channel"] = rng.choice(["web", "store", "phone"], len(tx), p=[0.5, 0.45, 0.05])
     tx["is_fraud"] = np.where(tx["channel"] == "phone", rng.random(len(tx)) < 0.5,
                               rng.random(len(tx)) < 0.01)
-    y = tx.sort_values("transaction_id")["is_fraud"].to_numpy().astype(int)
+    y = tx["is_fraud"].to_numpy().astype(int)
     plain = FraudModel(estimator=FAST, random_state=0).fit(tx)
     with_channel = FraudModel(estimator=FAST, attributes=("channel",), random_state=0).fit(tx)
     assert "channel" not in plain.feature_names_

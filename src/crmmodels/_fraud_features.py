@@ -59,7 +59,8 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     delay_days : int, default 7
         Fraud labels are known only after investigation: the terminal risk of a
         transaction at time ``t`` uses the transactions in ``(t - delay - w, t -
-        delay]`` (as the Fraud Detection Handbook does).
+        delay]`` (as the Fraud Detection Handbook does); with ``delay_days=0``,
+        ``(t - w, t)``, without the transaction's own second.
     terminal_column : str or None, default "terminal_id"
         Column naming the terminal or merchant; None leaves the terminal features out.
     label : str, default "is_fraud"
@@ -149,11 +150,16 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     if with_terminal:
         assert terminal_column is not None
         terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
-        fraud = pd.to_numeric(tx[label], errors="coerce").astype("float64").fillna(0.0
-                                                                             ).to_numpy()
+        from crmmodels._tabular import binary_or_missing
+
+        # Unknown (missing) labels count as not fraudulent.
+        fraud = np.nan_to_num(binary_or_missing(tx[label], label, "transactions"), nan=0.0)
         t_order, t_key = _sorted_keys(terminal, seconds, (delay_days + max(t_wins)) * _DAY)
         cum_fraud = np.r_[0.0, np.cumsum(fraud[t_order])]
-        end = np.searchsorted(t_key, t_key - delay_days * _DAY, side="right")
+        # With no delay the window stops just before the transaction's own second: its
+        # label (and any at that very second) is not known yet when it is scored.
+        end = np.searchsorted(t_key, t_key - delay_days * _DAY,
+                              side="left" if delay_days == 0 else "right")
         for w in t_wins:
             start = np.searchsorted(t_key, t_key - (delay_days + w) * _DAY, side="right")
             n = end - start

@@ -4,7 +4,8 @@
 * :func:`learn_categories` / :func:`design`: a typed design matrix (categoricals as
   pandas ``category`` with the training levels, numerics as float) that new data is
   mapped onto exactly as the training data was;
-* :func:`binary_labels`: 0/1 labels from bool, 0/1 or yes/no columns, with clear errors;
+* :func:`binary_labels` / :func:`binary_or_missing`: 0/1 labels from bool, 0/1 or yes/no
+  columns, with clear errors;
 * :func:`typical_values` / :func:`occlusion`: per-row attribution by setting one
   feature at a time to its typical value.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 
 from crmmodels.errors import DataQualityWarning, DataValidationError
 
-__all__ = ["binary_labels", "design", "identifier_columns", "learn_categories",
+__all__ = ["binary_labels", "binary_or_missing", "design", "identifier_columns", "learn_categories",
            "occlusion", "screen_columns", "typical_values"]
 
 # Categorical levels kept per column (gradient boosting bins at most 255 values);
@@ -172,6 +173,32 @@ def design(frame: pd.DataFrame, names: Sequence[str],
     return pd.DataFrame(out, index=frame.index)
 
 
+def binary_or_missing(labels: pd.Series, column: str, frame: str) -> np.ndarray:
+    """0/1 labels as floats, NaN where missing; a clear error for any other value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> binary_or_missing(pd.Series(["Yes", None, 0]), "fraud", "transactions").tolist()
+    [1.0, nan, 0.0]
+    """
+    missing = labels.isna().to_numpy()
+    if pd.api.types.is_bool_dtype(labels.dtype):
+        return labels.to_numpy(dtype=np.float64)
+    text = labels.astype(str).str.strip().str.lower()
+    mapping = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
+               "1.0": 1.0, "0.0": 0.0}
+    mapped = np.array(text.map(mapping), dtype=np.float64)
+    bad = np.isnan(mapped) & ~missing
+    if bad.any():
+        raise DataValidationError(
+            f"label {column!r} must be 0/1, True/False or Yes/No; found "
+            f"{sorted(set(text[bad]))[:5]}", frame=frame, column=column,
+            rule="binary_label", rows=labels.index[bad][:5].tolist())
+    mapped[missing] = np.nan
+    return mapped
+
+
 def binary_labels(labels: pd.Series, column: str, frame: str, unit: str) -> np.ndarray:
     """0/1 labels from bool, 0/1, true/false or yes/no values; clear errors otherwise.
 
@@ -186,18 +213,7 @@ def binary_labels(labels: pd.Series, column: str, frame: str, unit: str) -> np.n
         raise DataValidationError(
             f"label {column!r} is missing for {int(labels.isna().sum())} {unit}",
             frame=frame, column=column, rule="missing_label", rows=bad)
-    if pd.api.types.is_bool_dtype(labels.dtype):
-        return labels.to_numpy(dtype=np.int64)
-    text = labels.astype(str).str.strip().str.lower()
-    mapping = {"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0, "1.0": 1, "0.0": 0}
-    mapped = text.map(mapping)
-    if mapped.isna().any():
-        bad = labels.index[mapped.isna().to_numpy()][:5].tolist()
-        raise DataValidationError(
-            f"label {column!r} must be 0/1, True/False or Yes/No; found "
-            f"{sorted(set(text[mapped.isna()]))[:5]}", frame=frame, column=column,
-            rule="binary_label", rows=bad)
-    return mapped.to_numpy(dtype=np.int64)
+    return binary_or_missing(labels, column, frame).astype(np.int64)
 
 
 def typical_values(x: pd.DataFrame, categories: dict[str, list[str]]) -> dict[str, Any]:

@@ -469,7 +469,11 @@ def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
 
 # ---------------------------------------------------------------- fraud models
 def precision_at_k(y_true: Any, y_score: Any, k: int) -> float:
-    """Share of frauds among the ``k`` highest scores (ties broken by input order).
+    """Frauds among the ``k`` highest scores, divided by ``k`` (ties: input order first).
+
+    With fewer than ``k`` rows the count is still divided by ``k``, as the Fraud
+    Detection Handbook's precision top-k does (a day with few transactions cannot
+    score well).
 
     Examples
     --------
@@ -563,9 +567,10 @@ def card_precision_at_k(y_true: Any, y_score: Any, customer_id: Any, day: Any,
     Returns
     -------
     DataFrame
-        Indexed by ``day``: ``cards`` (cards with a transaction that day),
-        ``compromised`` (cards with a fraud that day), ``detected`` (compromised cards
-        in the top ``k``) and ``card_precision`` (``detected / k``).
+        Indexed by ``day``: ``cards`` (cards with a transaction that day, not yet
+        detected), ``compromised`` (those of them with a fraud that day),
+        ``detected`` (compromised cards in the top ``k``) and ``card_precision``
+        (``detected / k``).
 
     Examples
     --------
@@ -660,18 +665,17 @@ def fraud_time_split(data: CRMData, train_start: Any, train_days: int = 7,
         from crmmodels.errors import MissingColumnError
 
         raise MissingColumnError("transactions", "is_fraud", list(tx.columns))
+    from crmmodels._tabular import binary_or_missing
+
     start = _end(train_start, data, "train_start").tz_localize(None).normalize()
     day = ((_naive(tx["timestamp"]).astype("datetime64[D]")
             - np.datetime64(start.date(), "D")).astype(np.int64))
     train = (day >= 0) & (day < train_days)
     first_test = train_days + delay_days
     test = (day >= first_test) & (day < first_test + test_days)
-    if not train.any() or not test.any():
-        raise DataValidationError(
-            f"the split from {start.date()} has {int(train.sum())} training and "
-            f"{int(test.sum())} test transactions; both need some", rule="empty_split")
     if drop_known_compromised:
-        fraud = tx["is_fraud"].fillna(False).astype(bool).to_numpy()
+        # Missing labels count as not known to be fraud.
+        fraud = binary_or_missing(tx["is_fraud"], "is_fraud", "transactions") == 1
         customer = tx["customer_id"].to_numpy()
         frauds = pd.DataFrame({"customer": customer[fraud & (day >= 0)],
                                "day": day[fraud & (day >= 0)]})
@@ -680,4 +684,8 @@ def fraud_time_split(data: CRMData, train_start: Any, train_days: int = 7,
         known_from = pd.Series(customer).map(first_known).to_numpy(dtype=np.float64)
         known = ~np.isnan(known_from) & (known_from < day - delay_days)
         test &= ~known
+    if not train.any() or not test.any():
+        raise DataValidationError(
+            f"the split from {start.date()} has {int(train.sum())} training and "
+            f"{int(test.sum())} test transactions; both need some", rule="empty_split")
     return train, test

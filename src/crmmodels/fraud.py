@@ -73,6 +73,7 @@ class _Input(NamedTuple):
     raw: pd.DataFrame
     labels: pd.Series | None
     customer: np.ndarray | None
+    source: pd.Index  # the caller's row labels, for masks given as a pandas Series
 
 
 class FraudModel(CRMModel):
@@ -133,7 +134,8 @@ class FraudModel(CRMModel):
     base_rate_ : float
         Share of fraud in training (supervised).
     oof_score_ : ndarray
-        Out-of-fold training scores (supervised), from which the threshold is chosen.
+        Out-of-fold training scores (supervised) of the training rows in the order
+        given, from which the threshold is chosen.
     rules_ : DataFrame
         Rules (supervised): ``rule``, ``n``, ``frauds``, ``precision``, ``lift``,
         ``support``, best first.
@@ -184,6 +186,7 @@ class FraudModel(CRMModel):
         "min_rule_size": (lambda v: _whole(v, 1), "a positive integer"),
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("fraud_score", "is_alert", "reasons")
+    oof_score_: np.ndarray
     _required_frames: ClassVar[tuple[str, ...]] = ()
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
         {"mode": "magic"}, {"cost_fp": 0}, {"alert_budget": 1.5}, {"unit": "card"},
@@ -307,15 +310,17 @@ class FraudModel(CRMModel):
             if ids.isna().any() or ids.duplicated().any():
                 raise DataValidationError(f"id column {self.id!r} has missing or repeated "
                                           "values", column=self.id, rule="unique_id")
-            frame = frame.set_index(self.id, drop=True)
         elif frame.index.has_duplicates:
             raise DataValidationError("the index has repeated values; give id=",
                                       rule="unique_id")
+        source = frame.index
         out = frame.copy(deep=False)
+        if self.id is not None:
+            out = out.set_index(self.id, drop=True)
         out.index = pd.Index(out.index, name="id")
         labels = out[self.label] if self.label in out.columns else None
         raw = out.drop(columns=[self.label]) if labels is not None else out
-        return _Input("table", raw, labels, None)
+        return _Input("table", raw, labels, None, source)
 
     def _transactions(self, data: CRMData, supervised: bool) -> _Input:
         from crmmodels.features import fraud_features
@@ -346,7 +351,8 @@ class FraudModel(CRMModel):
             features[column] = tx[column].to_numpy()
         labels = (pd.Series(tx[self.label].to_numpy(), index=features.index)
                   if has_label else None)
-        return _Input("transactions", features, labels, tx["customer_id"].to_numpy())
+        return _Input("transactions", features, labels, tx["customer_id"].to_numpy(),
+                      tx.index)
 
     # ------------------------------------------------------------------ fit
     def _fit(self, data: _Input) -> None:
@@ -359,6 +365,9 @@ class FraudModel(CRMModel):
             raise InvalidParameterError("unit='customer' needs transactions (CRMData)")
         self.mode_ = "supervised" if (self.mode == "supervised" or (
             self.mode == "auto" and has_label)) else "anomaly"
+        if self.mode_ == "anomaly" and self.target_precision is not None:
+            raise InvalidParameterError("target_precision needs labels; in anomaly mode "
+                                        "give alert_budget")
         self.kind_ = data.kind
         raw = data.raw
         if data.kind == "transactions":
@@ -397,6 +406,11 @@ class FraudModel(CRMModel):
                 "threshold out of fold", column=self.label, rule="too_few_cases")
         self._fit_supervised(x, y)
         self.rules_ = self._rules(x, y)
+        if data.kind == "transactions":
+            # Report the out-of-fold scores in the order the rows were given.
+            back = np.empty_like(order)
+            back[order] = np.arange(len(order))
+            self.oof_score_ = self.oof_score_[back]
 
     def _screen(self, raw: pd.DataFrame, id_candidates: list[str]) -> None:
         keep, excluded = screen_columns(raw, id_candidates, "FraudModel")
@@ -633,8 +647,19 @@ def _text(value: Any) -> str:
 
 
 def _take(data: _Input, rows: Any) -> _Input:
-    """Keep the rows selected by a boolean mask (input order) or by their ids."""
+    """Keep the rows selected by a boolean mask (input order) or by their ids.
+
+    A boolean pandas Series is aligned on the caller's row labels; a 0/1 integer array
+    with one value per row is refused as ambiguous (mask or ids?).
+    """
     index = data.raw.index
+    if isinstance(rows, pd.Series) and pd.api.types.is_bool_dtype(rows.dtype):
+        if not rows.index.equals(data.source):
+            if rows.index.has_duplicates or not rows.index.sort_values().equals(
+                    data.source.sort_values()):
+                raise DataValidationError("rows: the boolean Series' index does not match "
+                                          "the rows of the data", rule="rows")
+            rows = rows.reindex(data.source)
     values = np.asarray(rows)
     if values.dtype == bool:
         if values.ndim != 1 or len(values) != len(index):
@@ -643,6 +668,11 @@ def _take(data: _Input, rows: Any) -> _Input:
                                       rule="rows")
         mask = values
     else:
+        if (values.ndim == 1 and len(values) == len(index) and len(index) > 2
+                and np.issubdtype(values.dtype, np.integer) and np.isin(values, (0, 1)).all()):
+            raise DataValidationError("rows: 0/1 integers, one per row, look like a mask; "
+                                      "pass a boolean mask (or the ids themselves)",
+                                      rule="rows")
         wanted = pd.Index(values.ravel())
         unknown = wanted.difference(index)
         if len(unknown):
@@ -654,4 +684,5 @@ def _take(data: _Input, rows: Any) -> _Input:
         raise DataValidationError("rows selects no row", rule="rows")
     return _Input(data.kind, data.raw[mask],
                   None if data.labels is None else data.labels[mask],
-                  None if data.customer is None else data.customer[mask])
+                  None if data.customer is None else data.customer[mask],
+                  data.source[mask])

@@ -1358,6 +1358,8 @@ def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float = 1.0, cost_fn: fl
     """
     from crmmodels.evaluation import cost_curve
 
+    if threshold is not None and not _is_number(threshold):
+        raise InvalidParameterError(f"threshold must be a finite number, got {threshold!r}")
     curve = cost_curve(y_true, y_score, cost_fp, cost_fn)
     ax = _new_axes(ax)
     alerts, cost = curve["alerts"].to_numpy(), curve["cost"].to_numpy()
@@ -1405,9 +1407,9 @@ def plot_card_precision(y_true: Any, y_score: Any, customer_id: Any, day: Any,
     """
     from crmmodels.evaluation import card_precision_at_k
 
-    values = [int(k) for k in ks]
-    if not values:
-        raise InvalidParameterError("ks must name at least one k")
+    values = [_check_count(k, "ks") for k in ks]
+    if not values or min(values) < 1:
+        raise InvalidParameterError(f"ks must be positive whole numbers, got {ks!r}")
     means = [float(card_precision_at_k(y_true, y_score, customer_id, day, k=k)
                    ["card_precision"].mean()) for k in values]
     ax = _new_axes(ax)
