@@ -21,8 +21,9 @@ import pandas as pd
 
 from crmmodels.errors import DataQualityWarning, DataValidationError
 
-__all__ = ["binary_labels", "binary_or_missing", "design", "identifier_columns", "learn_categories",
-           "occlusion", "screen_columns", "typical_values"]
+__all__ = ["binary_labels", "binary_or_missing", "clipped_logit", "design",
+           "identifier_columns", "learn_categories", "occlusion", "screen_columns",
+           "typical_values"]
 
 # Categorical levels kept per column (gradient boosting bins at most 255 values);
 # rarer levels are pooled into one.
@@ -214,6 +215,19 @@ def binary_labels(labels: pd.Series, column: str, frame: str, unit: str) -> np.n
             f"label {column!r} is missing for {int(labels.isna().sum())} {unit}",
             frame=frame, column=column, rule="missing_label", rows=bad)
     return binary_or_missing(labels, column, frame).astype(np.int64)
+
+
+def clipped_logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds of probabilities clipped to [1e-6, 1 - 1e-6] (finite for 0 and 1).
+
+    Examples
+    --------
+    >>> clipped_logit(np.array([0.5, 0.0])).round(3).tolist()
+    [0.0, -13.816]
+    """
+    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    out: np.ndarray = np.log(q / (1 - q))
+    return out
 
 
 def typical_values(x: pd.DataFrame, categories: dict[str, list[str]]) -> dict[str, Any]:
