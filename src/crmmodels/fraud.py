@@ -243,9 +243,10 @@ class FraudModel(CRMModel):
             Card-style transactions (CRMData, or a frame with a ``timestamp`` column
             and no ``id=``), or an entity table.
         rows : array-like, optional
-            Rows to learn from: a boolean mask in the input order or a list of
-            ids (transaction ids, or the table's ids). Transactions outside ``rows``
-            still serve as history for the features.
+            Rows to learn from: a boolean mask in the input order (a boolean pandas
+            Series is aligned on the rows' labels) or a list of ids (transaction ids,
+            or the table's ids). Transactions outside ``rows`` still serve as history
+            for the features.
 
         Returns
         -------
@@ -265,7 +266,7 @@ class FraudModel(CRMModel):
         data : CRMData or DataFrame
             The same kind of data the model was fitted on.
         rows : array-like, optional
-            Rows to score (boolean mask in input order, or ids); default all.
+            Rows to score, given as for :meth:`fit`; default all.
 
         Returns
         -------
