@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crmmodels._validation import whole_number
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -93,9 +94,7 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     """
     wins = _windows(windows, "windows")
     t_wins = _windows(terminal_windows, "terminal_windows")
-    if isinstance(delay_days, bool) or not isinstance(delay_days, int) or delay_days < 0:
-        raise InvalidParameterError(f"delay_days must be a whole number >= 0, got "
-                                    f"{delay_days!r}")
+    whole_number(delay_days, "delay_days", low=0)
     if isinstance(data, pd.DataFrame):
         data = CRMData(transactions=data)
     if not isinstance(data, CRMData) or data.transactions is None:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from crmmodels.errors import DataValidationError, MissingColumnError
+from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
 from crmmodels.schemas import SCHEMAS, Channel, InteractionKind, field_kinds, required_fields
 
 OnInvalid = Literal["raise", "drop"]
@@ -728,3 +728,22 @@ def align_timestamp(value: object, tz: object, name: str) -> pd.Timestamp:
             "date, or make the timestamps timezone-aware"
         )
     return ts
+
+
+def whole_number(value: object, name: str, low: int = 1) -> int:
+    """Return ``value`` as an int when it is a whole number >= ``low`` (not a bool).
+
+    Raises
+    ------
+    InvalidParameterError
+        Otherwise, naming the parameter.
+
+    Examples
+    --------
+    >>> whole_number(3, "k")
+    3
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer) or (
+            value < low):
+        raise InvalidParameterError(f"{name} must be a whole number >= {low}, got {value!r}")
+    return int(value)

@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from crmmodels._validation import whole_number
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -338,8 +339,7 @@ def calibration_table(y_true: Any, y_prob: Any, n_bins: int = 10,
     y, p = _binary_pair(y_true, y_prob)
     if not ((p >= 0) & (p <= 1)).all():
         raise DataValidationError("y_prob must lie in [0, 1]", rule="range")
-    if not isinstance(n_bins, int) or isinstance(n_bins, bool) or n_bins < 1:
-        raise InvalidParameterError(f"n_bins must be a positive integer, got {n_bins!r}")
+    whole_number(n_bins, "n_bins")
     if strategy == "quantile":
         edges = np.quantile(p, np.linspace(0, 1, n_bins + 1)[1:-1])
     elif strategy == "uniform":
@@ -388,8 +388,7 @@ def gains_table(y_true: Any, y_score: Any, n_groups: int = 10) -> pd.DataFrame:
     {'positives': [1, 1], 'lift': [2.5, 2.5], 'cumulative_gain': [0.5, 1.0]}
     """
     y, s = _binary_pair(y_true, y_score)
-    if not isinstance(n_groups, int) or isinstance(n_groups, bool) or n_groups < 1:
-        raise InvalidParameterError(f"n_groups must be a positive integer, got {n_groups!r}")
+    whole_number(n_groups, "n_groups")
     total = int(y.sum())
     if total == 0:
         raise DataValidationError("no positive outcome: lift is undefined", rule="one_class")
@@ -481,8 +480,7 @@ def precision_at_k(y_true: Any, y_score: Any, k: int) -> float:
     0.5
     """
     y, s = _binary_pair(y_true, y_score)
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InvalidParameterError(f"k must be a positive integer, got {k!r}")
+    k = whole_number(k, "k")
     top = np.argsort(-s, kind="stable")[:k]
     return float(y[top].sum() / k)
 
@@ -585,8 +583,7 @@ def card_precision_at_k(y_true: Any, y_score: Any, customer_id: Any, day: Any,
     if cards.shape != y.shape or days.shape != y.shape:
         raise DataValidationError("customer_id and day need one value per transaction",
                                   rule="shape")
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise InvalidParameterError(f"k must be a positive integer, got {k!r}")
+    k = whole_number(k, "k")
     frame = pd.DataFrame({"day": days, "card": cards, "score": s, "fraud": y})
     per_card = frame.groupby(["day", "card"], sort=True).agg(
         score=("score", "max"), fraud=("fraud", "max")).reset_index()
@@ -650,13 +647,9 @@ def fraud_time_split(data: CRMData, train_start: Any, train_days: int = 7,
     """
     from crmmodels.features import _end, _naive
 
-    for name, value in (("train_days", train_days), ("test_days", test_days)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidParameterError(f"{name} must be a positive whole number of days, "
-                                        f"got {value!r}")
-    if isinstance(delay_days, bool) or not isinstance(delay_days, int) or delay_days < 0:
-        raise InvalidParameterError(f"delay_days must be a whole number >= 0, got "
-                                    f"{delay_days!r}")
+    whole_number(train_days, "train_days")
+    whole_number(test_days, "test_days")
+    whole_number(delay_days, "delay_days", low=0)
     if not isinstance(data, CRMData) or data.transactions is None:
         raise DataValidationError("fraud_time_split needs CRMData with transactions",
                                   frame="transactions", rule="required_frame")

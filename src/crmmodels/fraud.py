@@ -549,11 +549,12 @@ class FraudModel(CRMModel):
                                       class_weight="balanced", random_state=self.random_state)
         tree.fit(matrix, y)
         t = tree.tree_
+        leaf_of = tree.apply(matrix)
         rows = []
 
         def walk(node: int, conds: list[tuple[str, str, Any]]) -> None:
             if t.children_left[node] == -1:
-                leaf = tree.apply(matrix) == node
+                leaf = leaf_of == node
                 n, frauds = int(leaf.sum()), int(y[leaf].sum())
                 precision = frauds / n if n else 0.0
                 rows.append({"rule": _rule_text(conds), "n": n,
