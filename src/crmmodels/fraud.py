@@ -287,9 +287,6 @@ class FraudModel(CRMModel):
         return self._check_output(self._score(prepared))
 
     # ------------------------------------------------------------------ input
-    def _prepare(self, data: object) -> _Input:
-        return self._prepare_rows(data, None, supervised=True)
-
     def _prepare_rows(self, data: object, rows: Any, *, supervised: bool) -> _Input:
         if isinstance(data, pd.DataFrame) and self.id is None and "timestamp" in data.columns:
             data = CRMData(transactions=data)
