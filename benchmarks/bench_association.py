@@ -10,7 +10,7 @@ built once with :func:`crmmodels.association.encode_baskets` from the long
 Steps timed (best of ``--repeat``; peak memory from ``tracemalloc`` in a separate run, and
 the rise of the peak resident set size during the first timed run):
 
-(a) ``crmmodels._miner.mine_itemsets(matrix, min_support)``: the bitset Eclat miner;
+(a) ``crmmodels.association._miner.mine_itemsets(matrix, min_support)``: the bitset Eclat miner;
 (b) ``AssociationRulesModel(min_support, min_confidence=0.5).fit(long_frame)``: end to
     end (encoding, mining, rules);
 (c) mlxtend ``fpgrowth(pd.DataFrame.sparse.from_spmatrix(csr, columns=...))``: what
@@ -45,8 +45,8 @@ import pandas as pd
 import scipy.sparse as sp
 from bench_customer_summary import _reset_peak_rss, _status_kb
 
-from crmmodels._miner import mine_itemsets
 from crmmodels.association import AssociationRulesModel, encode_baskets
+from crmmodels.association._miner import mine_itemsets
 
 # Planted bundles: (item ranks, share of baskets holding the whole bundle).
 PATTERNS: tuple[tuple[tuple[int, ...], float], ...] = (
@@ -337,7 +337,7 @@ def main() -> None:
 
     a_s, a_res, a_rss = timed(lambda: ours_counts(matrix, ms), args.repeat)
     a_mb = float("nan") if args.no_memory else peak_mb(lambda: mine_itemsets(matrix, ms))
-    rows.append(("(a) crmmodels._miner.mine_itemsets(matrix)", a_s, a_mb, a_rss,
+    rows.append(("(a) crmmodels.association._miner.mine_itemsets(matrix)", a_s, a_mb, a_rss,
                  len(a_res)))
     sizes = np.bincount([len(s) for s in a_res])
     print("itemsets by length (ours): "

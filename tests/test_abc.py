@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from crmmodels import CRMData
-from crmmodels._abc import ABCModel, gini
 from crmmodels.datasets import load_cdnow_sample, load_online_retail
 from crmmodels.errors import DataValidationError, InvalidParameterError, NotFittedError
+from crmmodels.segments import ABCModel, gini
 from crmmodels.testing import check_model
 
 

@@ -230,7 +230,7 @@ def test_miner_paths_equal_brute_force(pair_check_words: int, baskets: list[set[
 
     import scipy.sparse as sp
 
-    from crmmodels import _miner
+    from crmmodels.association import _miner
 
     rows = np.repeat(np.arange(len(baskets)), [len(b) for b in baskets])
     cols = np.fromiter((i for b in baskets for i in sorted(b)), dtype=np.int64)
@@ -247,7 +247,7 @@ def test_miner_paths_equal_brute_force(pair_check_words: int, baskets: list[set[
 def test_miner_budget_is_a_clear_error() -> None:
     import scipy.sparse as sp
 
-    from crmmodels._miner import TooManyItemsetsError, mine_itemsets
+    from crmmodels.association._miner import TooManyItemsetsError, mine_itemsets
 
     # One basket of 12 items: all 4,095 subsets are frequent.
     matrix = sp.csc_matrix(np.ones((1, 12), dtype=bool))

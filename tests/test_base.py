@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from crmmodels import CRMData, CRMModel, Model, NaiveRateModel
-from crmmodels.base import ParamRule
+from crmmodels.core import ParamRule, register, unregister
 from crmmodels.errors import (
     DataValidationError,
     InvalidParameterError,
@@ -135,6 +135,14 @@ def test_single_customer_gets_a_clear_error(tx: pd.DataFrame) -> None:
     assert info.value.rule == "min_customers"
 
 
+@pytest.fixture
+def _registered() -> Any:
+    register("test_rich_state", _RichStateModel)
+    yield
+    unregister("test_rich_state")
+
+
+@pytest.mark.usefixtures("_registered")
 def test_save_load_round_trip_is_exact(tx: pd.DataFrame, tmp_path: Path) -> None:
     model = _RichStateModel(k=3, weights={"a": 0.5}).fit(tx)
     path = tmp_path / "rich.zip"
@@ -161,12 +169,17 @@ def test_save_load_round_trip_is_exact(tx: pd.DataFrame, tmp_path: Path) -> None
         manifest = json.loads(zf.read("manifest.json"))
         names = set(zf.namelist())
     assert manifest["format"] == "crmmodels-model"
-    assert manifest["class"].endswith(":_RichStateModel")
+    # the registry name, never a module path
+    assert manifest["model"] == "test_rich_state"
+    assert manifest["format_version"] == 2
+    assert "class" not in manifest
+    assert "_RichStateModel" not in json.dumps(manifest)
     assert {"crmmodels", "numpy", "pandas", "scikit-learn"} <= set(manifest["versions"])
-    # joblib only for the scikit-learn sub-model
-    assert [n for n in names if n.endswith(".joblib")] == ["b0.joblib"]
+    # skops only for the scikit-learn sub-model, no pickle
+    assert sorted(n for n in names if n not in ("manifest.json", "arrays.npz")) == ["b0.skops"]
 
 
+@pytest.mark.usefixtures("_registered")
 def test_load_refuses_other_classes_and_files(tx: pd.DataFrame, tmp_path: Path) -> None:
     path = tmp_path / "m.zip"
     NaiveRateModel().fit(tx).save(path)
@@ -194,7 +207,7 @@ def test_load_refuses_other_classes_and_files(tx: pd.DataFrame, tmp_path: Path) 
     damaged = tmp_path / "damaged.zip"
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
         manifest = json.loads(src.read("manifest.json"))
-        del manifest["class"]
+        del manifest["model"]
         dst.writestr("manifest.json", json.dumps(manifest))
         dst.writestr("arrays.npz", src.read("arrays.npz"))
     with pytest.raises(ModelFormatError, match="damaged"):
@@ -206,6 +219,11 @@ def test_unsaveable_state_is_refused(tx: pd.DataFrame, tmp_path: Path) -> None:
     model.callback_ = lambda x: x
     with pytest.raises(ModelFormatError, match="function"):
         model.save(tmp_path / "x.zip")
+
+
+def test_unregistered_model_cannot_be_saved(tx: pd.DataFrame, tmp_path: Path) -> None:
+    with pytest.raises(ModelFormatError, match="not a registered model"):
+        _RichStateModel().fit(tx).save(tmp_path / "x.zip")
 
 
 def test_pickle_round_trip(tx: pd.DataFrame) -> None:

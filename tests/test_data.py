@@ -420,7 +420,7 @@ def test_drop_mixed_timezones_leaves_a_datetime_column() -> None:
 
 
 def test_fast_duplicate_detection_equals_pandas() -> None:
-    from crmmodels._validation import _duplicated
+    from crmmodels.data._validation import _duplicated
 
     rng = np.random.default_rng(0)
     n = 80_000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmmodels.registry import _BUILTIN, get_model
+from crmmodels.core.registry import _BUILTIN, get_model
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from crmmodels import CRMData
-from crmmodels._lifecycle import STAGES, LifecycleModel
 from crmmodels.datasets import load_cdnow_sample
 from crmmodels.errors import DataValidationError, InvalidParameterError, NotFittedError
+from crmmodels.segments import STAGES, LifecycleModel
 from crmmodels.testing import check_model
 
 AT = "2024-12-31"

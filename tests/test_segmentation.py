@@ -10,9 +10,9 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from crmmodels import CRMData
-from crmmodels._clustering import SegmentationModel
 from crmmodels.datasets import load_cdnow_sample, load_online_retail
 from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.segments import SegmentationModel
 from crmmodels.testing import check_model
 
 END = pd.Timestamp("2024-12-31")

@@ -16,12 +16,15 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
-from crmmodels._validation import ReportEntry, ValidationReport
-from crmmodels.base import CRMModel, Model
-from crmmodels.baseline import NaiveRateModel
-from crmmodels.data import CRMData
-from crmmodels.features import calibration_holdout, customer_summary
-from crmmodels.registry import get_model, list_models
+from crmmodels.cltv import NaiveRateModel
+from crmmodels.core import CRMModel, Model, get_model, list_models
+from crmmodels.data import (
+    CRMData,
+    ReportEntry,
+    ValidationReport,
+    calibration_holdout,
+    customer_summary,
+)
 
 try:
     __version__ = version("crmmodels")

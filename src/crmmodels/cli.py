@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list_models() -> int:
-    from crmmodels.registry import get_model, list_models
+    from crmmodels.core import get_model, list_models
 
     for name in list_models():
         try:
@@ -58,9 +58,9 @@ def _list_models() -> int:
 
 
 def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
-    from crmmodels.baseline import NaiveRateModel
+    from crmmodels.cltv import NaiveRateModel
+    from crmmodels.data import customer_summary
     from crmmodels.datasets import load_cdnow, load_cdnow_sample, load_online_retail
-    from crmmodels.features import customer_summary
 
     t0 = time.perf_counter()
     if source == "online-retail":
@@ -92,8 +92,7 @@ def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
 
 
 def _demo_rules(data: CRMData) -> None:
-    from crmmodels.association import AssociationRulesModel
-    from crmmodels.plotting import top_rules
+    from crmmodels.association import AssociationRulesModel, top_rules
 
     tx = data.transactions
     if tx is None or "product_id" not in tx or "transaction_id" not in tx:
@@ -116,7 +115,7 @@ def _demo_rules(data: CRMData) -> None:
 
 
 def _demo_segments(data: CRMData) -> None:
-    from crmmodels.rfm import RFMModel
+    from crmmodels.segments import RFMModel
 
     scores = RFMModel().fit(data).score(data)
     table = scores.groupby("segment").agg(customers=("monetary", "size"),
@@ -153,7 +152,7 @@ def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> pd.Series:
 
 
 def _demo_churn(data: CRMData, clv: pd.Series) -> None:
-    from crmmodels.churn import ChurnModel
+    from crmmodels.propensity import ChurnModel
 
     t0 = time.perf_counter()
     model = ChurnModel(horizon="90D", random_state=0).fit(data)

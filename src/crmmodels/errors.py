@@ -36,7 +36,9 @@ __all__ = [
     "InvalidParameterError",
     "MissingColumnError",
     "ModelFormatError",
+    "ModelFormatWarning",
     "NotFittedError",
+    "closest_name",
 ]
 
 MAX_LABELS = 5
@@ -188,6 +190,16 @@ class DataQualityWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """An optimiser stopped early but the result is still returned."""
+
+
+class ModelFormatWarning(UserWarning):
+    """A model file loads, but from an older format or another library version.
+
+    Examples
+    --------
+    >>> issubclass(ModelFormatWarning, UserWarning)
+    True
+    """
 
 
 class DatasetError(CRMModelsError, OSError):

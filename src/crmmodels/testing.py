@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from crmmodels.base import CRMModel, Model
+from crmmodels.core import CRMModel, Model
 from crmmodels.data import CRMData
 from crmmodels.errors import (
     DataValidationError,
@@ -202,7 +202,7 @@ def _check_save_load(model: CRMModel, data: CRMData) -> None:
         any_model = CRMModel.load(path)
         assert type(any_model) is type(m)
         # A file of another class or format is refused.
-        from crmmodels.baseline import NaiveRateModel
+        from crmmodels.cltv import NaiveRateModel
 
         other_cls: type[CRMModel] = NaiveRateModel if type(m) is not NaiveRateModel \
             else _OtherModel
@@ -320,7 +320,7 @@ def check_model(model: CRMModel, data: CRMData, *, checks: list[str] | None = No
 
     Examples
     --------
-    >>> from crmmodels.baseline import NaiveRateModel
+    >>> from crmmodels.cltv import NaiveRateModel
     >>> from crmmodels.datasets import load_cdnow_sample
     >>> check_model(NaiveRateModel(), load_cdnow_sample())[:3]
     ['protocol', 'clone', 'not_fitted']

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from crmmodels import CRMData, CRMModel, list_models
-from crmmodels.base import ParamRule
+from crmmodels.core import ParamRule
 from crmmodels.registry import get_model
 from crmmodels.testing import CHECKS, check_model
 
@@ -130,6 +130,22 @@ class _StatefulConstructorModel(_GoodModel):
     def __init__(self, factor: float = 1.0) -> None:
         self.factor = factor
         self.cache_ = {"x": 1.0}
+
+
+_TEST_MODELS = (_GoodModel, _MutatingModel, _ScoreChangesStateModel, _OrderDependentModel,
+                _LambdaModel, _NoParamChecksModel, _LaxModel, _StatefulConstructorModel)
+
+
+@pytest.fixture(autouse=True)
+def _registered() -> Any:
+    """Register this module's test models (saved files name models by registry name)."""
+    from crmmodels.core import register, unregister
+
+    for klass in _TEST_MODELS:
+        register(f"test_{klass.__name__.lower()}", klass)
+    yield
+    for klass in _TEST_MODELS:
+        unregister(f"test_{klass.__name__.lower()}")
 
 
 def test_good_model_passes(cdnow_sample: CRMData) -> None:

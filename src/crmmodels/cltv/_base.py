@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmmodels.base import CRMModel, ParamRule
 from crmmodels.cltv._likelihood import FitResult, compress, fit_mle, summary_table, wsum
+from crmmodels.core import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -85,7 +85,7 @@ class TransactionModel(MaximumLikelihoodModel):
 
     # ------------------------------------------------------------------ data
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import as_summary
+        from crmmodels.data import as_summary
 
         return as_summary(data, self.freq)
 

@@ -35,10 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
-from crmmodels.base import ParamRule
 from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv._likelihood import compress, wsum
 from crmmodels.cltv.modified_beta_geo import _NEAR_ONE, _near_one
+from crmmodels.core import ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, MissingColumnError
 
@@ -254,7 +254,7 @@ class BetaGeoBetaBinomModel(TransactionModel):
         return super()._prepare(data)
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import customer_summary
+        from crmmodels.data import customer_summary
 
         if isinstance(data, CRMData):
             s = customer_summary(data, freq=self.freq)

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from crmmodels.base import CRMModel, ParamRule
 from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv.gamma_gamma import GammaGammaModel
+from crmmodels.core import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import InvalidParameterError
 
@@ -161,7 +161,7 @@ class CLVModel(CRMModel):
         self.step = step
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import as_summary
+        from crmmodels.data import as_summary
 
         return as_summary(data, self.freq)
 

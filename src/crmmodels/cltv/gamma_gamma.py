@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from crmmodels.base import ParamRule
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import compress, fit_mle, wsum
+from crmmodels.core import ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -79,7 +79,7 @@ class GammaGammaModel(MaximumLikelihoodModel):
         self.freq = freq
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        from crmmodels.features import as_summary
+        from crmmodels.data import as_summary
 
         return as_summary(data, self.freq)
 

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, logsumexp
 
-from crmmodels.base import ParamRule
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import compress, fit_mle
+from crmmodels.core import ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
 

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crmmodels._validation import whole_number
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, whole_number
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["fraud_features"]
@@ -101,9 +100,9 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
         raise DataValidationError("fraud_features needs a transactions frame",
                                   frame="transactions", rule="required_frame")
     tx = data.transactions
-    from crmmodels.features import _naive
+    from crmmodels.data import wall_clock
 
-    ts = _naive(tx["timestamp"]).astype("datetime64[s]")
+    ts = wall_clock(tx["timestamp"]).astype("datetime64[s]")
     seconds = ts.astype(np.int64)
     amount = tx["amount"].to_numpy(dtype=np.float64)
     codes, _ = data.customer_codes("transactions")
@@ -149,7 +148,7 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     if with_terminal:
         assert terminal_column is not None
         terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
-        from crmmodels._tabular import binary_or_missing
+        from crmmodels.propensity._tabular import binary_or_missing
 
         # Unknown (missing) labels count as not fraudulent.
         fraud = np.nan_to_num(binary_or_missing(tx[label], label, "transactions"), nan=0.0)

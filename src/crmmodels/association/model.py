@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crmmodels.base import CRMModel, ParamRule
+from crmmodels.core import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -347,7 +347,7 @@ class AssociationRulesModel(CRMModel):
             sets = [tuple(sorted(int(i) for i in s)) for s in found["itemsets"]]
             counts = np.round(found["support"].to_numpy() * n).astype(np.int64)
         else:
-            from crmmodels._miner import TooManyItemsetsError, mine_itemsets
+            from crmmodels.association._miner import TooManyItemsetsError, mine_itemsets
 
             try:
                 sets, counts = mine_itemsets(matrix, self.min_support, self.max_len)

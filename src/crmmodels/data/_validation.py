@@ -17,8 +17,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from crmmodels.data.schemas import SCHEMAS, Channel, InteractionKind, field_kinds, required_fields
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
-from crmmodels.schemas import SCHEMAS, Channel, InteractionKind, field_kinds, required_fields
 
 OnInvalid = Literal["raise", "drop"]
 OnDuplicate = Literal["keep", "drop", "raise"]

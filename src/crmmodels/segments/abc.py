@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmmodels.base import CRMModel, ParamRule
+from crmmodels.core import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, MissingColumnError
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from crmmodels._validation import (
+from crmmodels.data._validation import (
     FrameResult,
     OnDuplicate,
     OnInvalid,
@@ -18,8 +18,8 @@ from crmmodels._validation import (
     align_timestamp,
     validate_frame,
 )
+from crmmodels.data.schemas import SCHEMAS, Customer, Interaction, Transaction
 from crmmodels.errors import DataValidationError, InvalidParameterError
-from crmmodels.schemas import SCHEMAS, Customer, Interaction, Transaction
 
 __all__ = ["CRMData", "ValidationReport"]
 
@@ -238,7 +238,7 @@ class CRMData:
 
         Examples
         --------
-        >>> from crmmodels.schemas import Transaction
+        >>> from crmmodels.data.schemas import Transaction
         >>> data = CRMData.from_records([
         ...     Transaction(customer_id="a", timestamp="2024-05-01", amount=10),
         ...     {"customer_id": "a", "timestamp": "2024-05-03", "amount": 4.5},

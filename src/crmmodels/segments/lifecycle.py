@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmmodels.base import CRMModel, ParamRule
+from crmmodels.core import CRMModel, ParamRule
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -263,7 +263,7 @@ class LifecycleModel(CRMModel):
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _at(data: CRMData, value: object, name: str) -> pd.Timestamp:
-        from crmmodels._validation import align_timestamp
+        from crmmodels.data import align_timestamp
 
         if value is None:
             return pd.Timestamp(data.observation_end)

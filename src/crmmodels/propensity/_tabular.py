@@ -230,6 +230,11 @@ def clipped_logit(p: np.ndarray) -> np.ndarray:
     return out
 
 
+# Fitted combiners hold this function, and their saved files name it by module: the
+# public surface keeps that name stable wherever the function's code lives.
+clipped_logit.__module__ = "crmmodels.propensity"
+
+
 def typical_values(x: pd.DataFrame, categories: dict[str, list[str]]) -> dict[str, Any]:
     """Median of each numeric column and most frequent level of each categorical one.
 

@@ -57,18 +57,18 @@ def _as_data(data: object) -> CRMData:
 
 def _cutoff(data: CRMData, cutoff: object) -> tuple[pd.Timestamp, np.datetime64]:
     """Return the cut-off in the data's timezone and as a naive ``datetime64[ns]``."""
-    from crmmodels.features import _end
+    from crmmodels.data import data_time
 
-    cut = data.observation_end if cutoff is None else _end(cutoff, data, "cutoff")
+    cut = data.observation_end if cutoff is None else data_time(cutoff, data, "cutoff")
     naive = cut.tz_localize(None) if cut.tzinfo is not None else cut
     return cut, np.datetime64(naive.as_unit("ns"))
 
 
 def _age_days(frame: pd.DataFrame, cut: np.datetime64) -> np.ndarray:
     """Days from each row's timestamp to the cut-off (negative after it)."""
-    from crmmodels.features import _naive
+    from crmmodels.data import wall_clock
 
-    ts = _naive(frame["timestamp"]).astype("datetime64[ns]")
+    ts = wall_clock(frame["timestamp"]).astype("datetime64[ns]")
     return (cut - ts).astype(np.int64) / _DAY_NS
 
 

@@ -1,0 +1,115 @@
+"""A naive purchase-rate baseline: pooled Gamma-Poisson rates, no dropout.
+
+Each customer buys at a constant rate ``lambda`` (Poisson); rates vary across
+customers as ``Gamma(r, alpha)``. Unlike BG/NBD or Pareto/NBD nobody ever leaves,
+which is exactly what makes it a useful yardstick: a buy-till-you-die model must
+beat it on holdout purchases. ``r`` and ``alpha`` come from the method of moments
+with unequal exposure times:
+
+* pooled mean rate ``m = sum(x) / sum(T)``;
+* rate variance ``v = (sum((x - m T)^2) - sum(m T)) / sum(T^2)`` (floored at a tiny
+  positive number when counts are not over-dispersed);
+* ``r = m^2 / v``, ``alpha = m / v``;
+* posterior mean rate of a customer with ``x`` repeat purchases in ``T``:
+  ``(r + x) / (alpha + T)``.
+
+It is also the reference model on which the model contract
+(:func:`crmmodels.testing.check_model`) is exercised.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.core import CRMModel, ParamRule
+from crmmodels.data import CRMData
+from crmmodels.errors import DataValidationError
+
+__all__ = ["NaiveRateModel"]
+
+
+def _positive(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v)) \
+        and v > 0
+
+
+class NaiveRateModel(CRMModel):
+    """Pooled Gamma-Poisson purchase rates (no dropout): a baseline for CLV models.
+
+    Parameters
+    ----------
+    horizon : float, default 52
+        Length of the prediction window, in periods of ``freq``.
+    freq : {"D", "W", "M", "h"}, default "W"
+        Time unit used to summarise transactions (ignored for a summary frame,
+        which is already in its own unit).
+
+    Attributes
+    ----------
+    params_ : Series
+        ``r`` (shape) and ``alpha`` (rate) of the Gamma distribution of rates.
+    n_customers_ : int
+        Customers used in the fit.
+
+    Examples
+    --------
+    >>> from crmmodels.datasets import load_cdnow_sample
+    >>> data = load_cdnow_sample()
+    >>> model = NaiveRateModel(horizon=39, freq="W").fit(data)
+    >>> model.params_.index.tolist()
+    ['r', 'alpha']
+    >>> scores = model.score(data)
+    >>> bool((scores["expected_purchases"] > 0).all())
+    True
+    """
+
+    _param_rules: ClassVar[dict[str, ParamRule]] = {
+        "horizon": (_positive, "a positive number of periods"),
+        "freq": (lambda v: v in ("D", "W", "M", "h"), "one of 'D', 'W', 'M', 'h'"),
+    }
+    _score_columns: ClassVar[tuple[str, ...]] = ("expected_purchases", "purchase_rate")
+    _accepts_summary: ClassVar[bool] = True
+    _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"horizon": 0}, {"horizon": -3.0}, {"horizon": "52"}, {"freq": "fortnight"},
+    )
+
+    def __init__(self, horizon: float = 52, freq: str = "W") -> None:
+        self.horizon = horizon
+        self.freq = freq
+
+    def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
+        from crmmodels.data import as_summary
+
+        return as_summary(data, self.freq)
+
+    def _fit(self, data: CRMData | pd.DataFrame) -> None:
+        s = self._summary(data)
+        if len(s) < 2:
+            raise DataValidationError(
+                f"NaiveRateModel needs at least 2 customers to estimate how purchase rates "
+                f"vary, got {len(s)}", frame="summary", rule="min_customers",
+            )
+        x = s["frequency"].to_numpy(dtype=float)
+        t = s["T"].to_numpy(dtype=float)
+        if t.sum() <= 0 or x.sum() <= 0:
+            raise DataValidationError(
+                "NaiveRateModel needs some repeat purchases and positive observation time",
+                frame="summary", rule="min_repeat_purchases",
+            )
+        m = x.sum() / t.sum()
+        v = (np.sum((x - m * t) ** 2) - np.sum(m * t)) / np.sum(t**2)
+        v = max(v, m**2 * 1e-9)
+        self.params_ = pd.Series({"r": m**2 / v, "alpha": m / v}, name="value")
+        self.n_customers_ = len(s)
+
+    def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
+        s = self._summary(data)
+        r, alpha = float(self.params_["r"]), float(self.params_["alpha"])
+        rate = (r + s["frequency"].to_numpy(float)) / (alpha + s["T"].to_numpy(float))
+        return pd.DataFrame(
+            {"expected_purchases": rate * float(self.horizon), "purchase_rate": rate},
+            index=pd.Index(s.index, name="customer_id"),
+        )

@@ -1,0 +1,63 @@
+"""The core: base class and protocol, registry, model files, shared figure helpers.
+
+* :class:`CRMModel` is the base every model derives from; :class:`Model` is the
+  protocol (``get_params``, ``set_params``, ``fit``, ``score``, ``save``, ``load``);
+* :func:`get_model`, :func:`list_models`, :func:`register` name models by string
+  (built-ins, entry-point plug-ins, runtime registrations), importing them lazily;
+* :mod:`crmmodels.core.persistence` writes and reads model files (format 2: registry
+  name, no module path, skops for scikit-learn sub-models);
+* :func:`new_axes` and the argument checks every figure shares.
+
+Examples
+--------
+>>> from crmmodels.core import get_model
+>>> get_model("rfm").__name__
+'RFMModel'
+"""
+
+from crmmodels.core.base import CRMModel, ParamRule
+from crmmodels.core.figures import (
+    check_column_name,
+    check_count,
+    check_frame,
+    check_positive,
+    is_number,
+    new_axes,
+    numeric_column,
+    require_columns,
+)
+from crmmodels.core.persistence import FORMAT_VERSION, TRUSTED_TYPES, Trusted, learned_state
+from crmmodels.core.protocol import Model, is_model_class
+from crmmodels.core.registry import (
+    ENTRY_POINT_GROUP,
+    get_model,
+    list_models,
+    name_of,
+    register,
+    unregister,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FORMAT_VERSION",
+    "TRUSTED_TYPES",
+    "CRMModel",
+    "Model",
+    "ParamRule",
+    "Trusted",
+    "check_column_name",
+    "check_count",
+    "check_frame",
+    "check_positive",
+    "get_model",
+    "is_model_class",
+    "is_number",
+    "learned_state",
+    "list_models",
+    "name_of",
+    "new_axes",
+    "numeric_column",
+    "register",
+    "require_columns",
+    "unregister",
+]

@@ -1,0 +1,65 @@
+"""The data layer: record schemas, the validated container, per-customer summaries.
+
+* :class:`CRMData` holds up to three validated pandas frames (transactions,
+  customers, interactions); :class:`ValidationReport` counts what validation coerced
+  or dropped;
+* :class:`Customer`, :class:`Transaction` and :class:`Interaction` are the pydantic
+  record models behind the column names and rules;
+* :func:`customer_summary` and :func:`calibration_holdout` build the repeat-purchase
+  summary (frequency, recency, T, monetary value) every transaction model uses.
+
+Examples
+--------
+>>> from crmmodels.data import customer_summary
+>>> from crmmodels.datasets import load_cdnow_sample
+>>> customer_summary(load_cdnow_sample(), freq="W").columns.tolist()
+['frequency', 'recency', 'T', 'monetary_value']
+"""
+
+from crmmodels.data._validation import (
+    ReportEntry,
+    ValidationReport,
+    align_timestamp,
+    whole_number,
+)
+from crmmodels.data.container import CRMData
+from crmmodels.data.schemas import (
+    SCHEMAS,
+    Channel,
+    Customer,
+    Interaction,
+    InteractionKind,
+    Transaction,
+)
+from crmmodels.data.summary import (
+    SUMMARY_COLUMNS,
+    as_summary,
+    calibration_holdout,
+    customer_summary,
+    data_time,
+    period_numbers,
+    validate_summary,
+    wall_clock,
+)
+
+__all__ = [
+    "SCHEMAS",
+    "SUMMARY_COLUMNS",
+    "CRMData",
+    "Channel",
+    "Customer",
+    "Interaction",
+    "InteractionKind",
+    "ReportEntry",
+    "Transaction",
+    "ValidationReport",
+    "align_timestamp",
+    "as_summary",
+    "calibration_holdout",
+    "customer_summary",
+    "data_time",
+    "period_numbers",
+    "validate_summary",
+    "wall_clock",
+    "whole_number",
+]

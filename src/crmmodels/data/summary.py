@@ -1,0 +1,478 @@
+"""Per-customer features computed once and shared by every model.
+
+The repeat-purchase summary follows lifetimes' definitions exactly:
+
+* timestamps are floored to the start of their period (day, week starting Monday,
+  month, hour) and purchases in the same period are merged into one (their amounts
+  summed);
+* ``frequency`` is the number of periods with a purchase after the first one;
+* ``recency`` is the time from the first to the last purchase period;
+* ``T`` is the time from the first purchase period to the period of
+  ``observation_end``;
+* ``monetary_value`` is the mean amount of the repeat periods (0 when there are
+  none).
+
+Times are counted in periods of ``freq`` divided by ``freq_multiplier`` (e.g.
+``freq="h", freq_multiplier=24`` gives days with hour resolution). For ``freq="M"``
+the unit is the calendar month (the difference of month numbers), which lifetimes
+cannot compute on pandas 3.
+
+Everything is vectorised with integer period numbers and ``numpy.bincount`` over the
+customer codes that :class:`~crmmodels.CRMData` computed during validation.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.data._validation import align_timestamp
+from crmmodels.data.container import CRMData
+from crmmodels.errors import DataValidationError, InvalidParameterError
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "as_summary",
+    "calibration_holdout",
+    "customer_summary",
+    "data_time",
+    "period_numbers",
+    "validate_summary",
+    "wall_clock",
+]
+
+SUMMARY_COLUMNS: Final = ("frequency", "recency", "T", "monetary_value")
+_FREQS: Final = ("D", "W", "M", "h")
+
+
+@dataclass(frozen=True)
+class _TxArrays:
+    codes: np.ndarray  # customer code per row
+    ids: pd.Index  # customer id per code
+    periods: np.ndarray  # int64 period number per row
+    amount: np.ndarray  # float64
+    ts: np.ndarray  # datetime64 (naive wall time) per row
+
+
+def _as_data(data: CRMData | pd.DataFrame) -> CRMData:
+    if isinstance(data, CRMData):
+        return data
+    if isinstance(data, pd.DataFrame):
+        return CRMData(transactions=data)
+    raise DataValidationError(
+        f"expected CRMData or a transactions DataFrame, got {type(data).__name__}",
+        frame="transactions", rule="type",
+    )
+
+
+def _check_freq(freq: str, freq_multiplier: float) -> None:
+    if freq not in _FREQS:
+        raise InvalidParameterError(f"freq must be one of {list(_FREQS)}, got {freq!r}")
+    if isinstance(freq_multiplier, bool | np.bool_) or not (
+            isinstance(freq_multiplier, numbers.Real) and np.isfinite(freq_multiplier)
+            and freq_multiplier > 0):
+        raise InvalidParameterError(
+            f"freq_multiplier must be a positive number, got {freq_multiplier!r}"
+        )
+
+
+def wall_clock(values: pd.Series) -> np.ndarray:
+    """Return wall-clock datetime64 values in the column's own unit (no overflow to ns).
+
+    Timezone-aware timestamps lose their zone and keep their local time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ts = pd.Series(pd.to_datetime(["2024-01-01 09:00"]).tz_localize("Europe/Paris"))
+    >>> str(wall_clock(ts)[0])
+    '2024-01-01T09:00:00.000000'
+    """
+    if getattr(values.dtype, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    return values.to_numpy()
+
+
+def data_time(value: object, data: CRMData, name: str) -> pd.Timestamp:
+    """Return the date ``value`` expressed in the timezone of ``data``.
+
+    Parameters
+    ----------
+    value : str or Timestamp
+        A cut-off date given by the caller.
+    data : CRMData
+        The data it applies to.
+    name : str
+        The parameter's name, for the error message.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmmodels import CRMData
+    >>> tx = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-05"], "amount": [1.0]})
+    >>> data_time("2024-01-31", CRMData(transactions=tx), "cutoff")
+    Timestamp('2024-01-31 00:00:00')
+    """
+    return align_timestamp(value, data.timezone, name)
+
+
+def period_numbers(ts: np.ndarray, freq: str) -> np.ndarray:
+    """Integer period number of each (naive) timestamp.
+
+    Days, hours and months count from the Unix epoch; weeks start on Monday, as
+    pandas' ``W`` (``W-SUN``) periods do.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ts = np.array(["2024-01-07", "2024-01-08"], dtype="datetime64[ns]")  # Sun, Mon
+    >>> np.diff(period_numbers(ts, "W")).tolist()
+    [1]
+    """
+    if freq == "D":
+        return ts.astype("datetime64[D]").astype(np.int64)
+    if freq == "h":
+        return ts.astype("datetime64[h]").astype(np.int64)
+    if freq == "M":
+        return ts.astype("datetime64[M]").astype(np.int64)
+    if freq == "W":
+        days = ts.astype("datetime64[D]").astype(np.int64)
+        return (days + 3) // 7  # 1970-01-01 is a Thursday; weeks start on Monday
+    raise InvalidParameterError(f"freq must be one of {list(_FREQS)}, got {freq!r}")
+
+
+def _period_of(ts: pd.Timestamp, freq: str) -> int:
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return int(period_numbers(np.array([ts.to_datetime64()]), freq)[0])
+
+
+def _tx_arrays(data: CRMData, freq: str) -> _TxArrays:
+    data.require("transactions")
+    assert data.transactions is not None
+    codes, ids = data.customer_codes("transactions")
+    ts = wall_clock(data.transactions["timestamp"])
+    return _TxArrays(
+        codes=codes,
+        ids=ids,
+        periods=period_numbers(ts, freq),
+        amount=data.transactions["amount"].to_numpy(dtype=np.float64),
+        ts=ts,
+    )
+
+
+def _distinct_pairs(codes: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
+    """Distinct ``code * span + offset`` keys (one per customer and period), sorted."""
+    key = np.sort(codes.astype(np.int64) * span + offsets)
+    if len(key) == 0:
+        return key
+    keep = np.empty(len(key), dtype=bool)
+    keep[0] = True
+    np.not_equal(key[1:], key[:-1], out=keep[1:])
+    return key[keep]
+
+
+def _summarise(
+    codes: np.ndarray,
+    periods: np.ndarray,
+    amount: np.ndarray,
+    n_codes: int,
+    end_period: int,
+    freq_multiplier: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return present mask, frequency, recency, T and monetary value per code."""
+    n_rows = np.bincount(codes, minlength=n_codes)
+    present = n_rows > 0
+    big = np.iinfo(np.int64).max
+    first = np.full(n_codes, big, dtype=np.int64)
+    last = np.full(n_codes, -big, dtype=np.int64)
+    np.minimum.at(first, codes, periods)
+    np.maximum.at(last, codes, periods)
+    # Distinct (customer, period) pairs.
+    p0 = int(periods.min()) if len(periods) else 0
+    span = int(periods.max()) - p0 + 1 if len(periods) else 1
+    n_periods = np.bincount(_distinct_pairs(codes, periods - p0, span) // span,
+                            minlength=n_codes)
+    frequency = np.where(present, n_periods - 1, 0).astype(np.float64)
+    is_first = periods == first[codes]
+    repeat_sum = np.bincount(codes, weights=np.where(is_first, 0.0, amount), minlength=n_codes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
+    recency = np.where(present, (last - first), 0).astype(np.float64) / freq_multiplier
+    t = np.where(present, (end_period - first), 0).astype(np.float64) / freq_multiplier
+    return present, frequency, recency, t, monetary
+
+
+def customer_summary(
+    data: CRMData | pd.DataFrame,
+    freq: str = "D",
+    observation_end: str | pd.Timestamp | None = None,
+    *,
+    freq_multiplier: float = 1,
+) -> pd.DataFrame:
+    """Per-customer repeat-purchase summary (lifetimes' definitions).
+
+    Parameters
+    ----------
+    data : CRMData or DataFrame
+        Validated data, or a transactions frame (validated on the way in).
+    freq : {"D", "W", "M", "h"}, default "D"
+        Period: day, week (starting Monday), calendar month, hour.
+    observation_end : str or Timestamp, optional
+        End of the observation window; transactions in later *periods* are ignored
+        (a transaction later in the same period still counts, as in lifetimes).
+        Defaults to ``data.observation_end``.
+    freq_multiplier : float, default 1
+        Divide every duration by this number (``freq="h", freq_multiplier=24``:
+        days at hour resolution).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (sorted), columns ``frequency, recency, T,
+        monetary_value`` (float64). Customers whose first purchase is after
+        ``observation_end`` are absent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmmodels import CRMData
+    >>> tx = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-01-11",
+    ...                                  "2024-01-05"]),
+    ...     "amount": [10.0, 5.0, 30.0, 8.0],
+    ... })
+    >>> customer_summary(CRMData(transactions=tx), observation_end="2024-01-31")
+                 frequency  recency     T  monetary_value
+    customer_id
+    a                  1.0     10.0  30.0            30.0
+    b                  0.0      0.0  26.0             0.0
+    """
+    _check_freq(freq, freq_multiplier)
+    data = _as_data(data)
+    arr = _tx_arrays(data, freq)
+    end = data_time(observation_end, data, "observation_end") if observation_end is not None \
+        else data.observation_end
+    end_p = _period_of(end, freq)
+    codes, periods, amount = arr.codes, arr.periods, arr.amount
+    if observation_end is not None:
+        keep = periods <= end_p
+        if not keep.all():
+            codes, periods, amount = codes[keep], periods[keep], amount[keep]
+    if len(codes) == 0:
+        raise DataValidationError(
+            f"no transaction on or before observation_end {end}", frame="transactions",
+            column="timestamp", rule="non_empty",
+        )
+    present, f, r, t, m = _summarise(codes, periods, amount, len(arr.ids), end_p,
+                                     freq_multiplier)
+    return _frame(arr.ids, present, {"frequency": f, "recency": r, "T": t,
+                                     "monetary_value": m})
+
+
+def _frame(ids: pd.Index, present: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    # CRMData keeps the distinct ids sorted, so the result is in customer_id order.
+    idx = pd.Index(ids[present], name="customer_id", dtype="str")
+    return pd.DataFrame({k: v[present] for k, v in cols.items()}, index=idx)
+
+
+def calibration_holdout(
+    data: CRMData | pd.DataFrame,
+    calibration_end: str | pd.Timestamp,
+    observation_end: str | pd.Timestamp | None = None,
+    freq: str = "D",
+    *,
+    freq_multiplier: float = 1,
+) -> pd.DataFrame:
+    """Summary over a calibration period plus what happened in the holdout period.
+
+    The calibration summary uses the transactions stamped on or before
+    ``calibration_end`` (with ``calibration_end`` as its observation end); the
+    holdout covers transactions stamped in ``(calibration_end, observation_end]``.
+
+    Parameters
+    ----------
+    data : CRMData or DataFrame
+        Validated data or a transactions frame.
+    calibration_end : str or Timestamp
+        Last moment of the calibration period (inclusive).
+    observation_end : str or Timestamp, optional
+        Last moment of the holdout period (inclusive); defaults to
+        ``data.observation_end``.
+    freq : {"D", "W", "M", "h"}, default "D"
+        Period, as in :func:`customer_summary`.
+    freq_multiplier : float, default 1
+        Divide every duration by this number.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (customers with a purchase in the calibration
+        period), columns ``frequency, recency, T, monetary_value`` (calibration),
+        ``frequency_holdout`` (number of holdout periods with a purchase),
+        ``monetary_value_holdout`` (mean amount per holdout purchase period; 0 when
+        none; lifetimes averages individual transactions instead) and
+        ``duration_holdout`` (periods from ``calibration_end`` to
+        ``observation_end``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-09",
+    ...                                                 "2024-02-03", "2024-01-20"]),
+    ...                    "amount": [10.0, 20.0, 40.0, 5.0]})
+    >>> calibration_holdout(tx, "2024-01-31", "2024-02-29")[
+    ...     ["frequency", "T", "frequency_holdout", "duration_holdout"]]
+                 frequency     T  frequency_holdout  duration_holdout
+    customer_id
+    a                  1.0  30.0                1.0              29.0
+    b                  0.0  11.0                0.0              29.0
+    """
+    _check_freq(freq, freq_multiplier)
+    data = _as_data(data)
+    cal_end = data_time(calibration_end, data, "calibration_end")
+    obs_end = data_time(observation_end, data, "observation_end") if observation_end is not None \
+        else data.observation_end
+    if cal_end >= obs_end:
+        raise InvalidParameterError(
+            f"calibration_end {cal_end} must be before observation_end {obs_end}"
+        )
+    arr = _tx_arrays(data, freq)
+    unit = np.datetime_data(arr.ts.dtype)[0]
+    cal_np = _naive_ts(cal_end, unit)
+    obs_np = _naive_ts(obs_end, unit)
+    in_cal = arr.ts <= cal_np[0]
+    if not in_cal.any():
+        raise DataValidationError(
+            f"no transaction on or before calibration_end {cal_end}", frame="transactions",
+            column="timestamp", rule="non_empty",
+        )
+    n = len(arr.ids)
+    cal_p = _period_of(cal_end, freq)
+    present, f, r, t, m = _summarise(arr.codes[in_cal], arr.periods[in_cal],
+                                     arr.amount[in_cal], n, cal_p, freq_multiplier)
+    in_hold = (~in_cal) & (arr.ts <= obs_np[0])
+    hc, hp, ha = arr.codes[in_hold], arr.periods[in_hold], arr.amount[in_hold]
+    if len(hc):
+        p0 = int(hp.min())
+        span = int(hp.max()) - p0 + 1
+        f_hold: np.ndarray = np.bincount(_distinct_pairs(hc, hp - p0, span) // span,
+                                         minlength=n).astype(np.float64)
+        s_hold: np.ndarray = np.bincount(hc, weights=ha, minlength=n)
+    else:
+        f_hold = np.zeros(n)
+        s_hold = np.zeros(n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_hold = np.where(f_hold > 0, s_hold / np.maximum(f_hold, 1), 0.0)
+    duration = float(_period_of(obs_end, freq) - cal_p) / freq_multiplier
+    return _frame(arr.ids, present, {
+        "frequency": f, "recency": r, "T": t, "monetary_value": m,
+        "frequency_holdout": f_hold, "monetary_value_holdout": m_hold,
+        "duration_holdout": np.full(n, duration),
+    })
+
+
+def _naive_ts(ts: pd.Timestamp, unit: str) -> np.ndarray:
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    as_unit: Literal["s", "ms", "us", "ns"] = unit if unit in ("s", "ms", "us") else "ns"  # type: ignore[assignment]
+    return np.array([ts.as_unit(as_unit).asm8])
+
+
+def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Return the per-customer summary of ``data`` (already a summary frame: as is).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"frequency": [1.0], "recency": [2.0], "T": [3.0]})
+    >>> as_summary(s, "W") is s
+    True
+    """
+    if isinstance(data, CRMData):
+        return customer_summary(data, freq=freq)
+    return data
+
+
+def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.DataFrame:
+    """Check a per-customer summary frame (``frequency, recency, T[, monetary_value]``).
+
+    Rules: the columns exist and are finite numbers, ``frequency`` is a
+    non-negative whole number, ``0 <= recency <= T``, ``recency == 0`` when
+    ``frequency == 0``, ``monetary_value >= 0`` (if present), ids unique. A
+    ``customer_id`` column becomes the index.
+
+    Returns
+    -------
+    DataFrame
+        A new float64 frame indexed by ``customer_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> validate_summary(pd.DataFrame({"frequency": [2], "recency": [5.0], "T": [3.0]}))
+    Traceback (most recent call last):
+    ...
+    crmmodels.errors.DataValidationError: [frame='summary', ...] recency must not exceed T...
+    """
+    from crmmodels.errors import MissingColumnError
+
+    if not isinstance(summary, pd.DataFrame):
+        raise DataValidationError(
+            f"summary must be a DataFrame, got {type(summary).__name__}", frame="summary",
+            rule="type",
+        )
+    df = summary.copy(deep=False)
+    if "customer_id" in df.columns:
+        df = df.set_index("customer_id")
+    cols = ["frequency", "recency", "T"] + (["monetary_value"] if require_monetary else [])
+    if "monetary_value" in df.columns and "monetary_value" not in cols:
+        cols.append("monetary_value")
+    for c in cols:
+        if c not in df.columns:
+            raise MissingColumnError("summary", c, list(df.columns))
+    if len(df) == 0:
+        raise DataValidationError("summary is empty", frame="summary", rule="non_empty")
+    # Integer ids (and the default RangeIndex) are kept as they are: turning a million
+    # of them into text would cost more than the fit; other ids become text.
+    if pd.api.types.is_integer_dtype(df.index.dtype) or df.index.dtype == "str":
+        ids = df.index.rename("customer_id")
+    else:
+        ids = pd.Index(df.index.astype("str"), name="customer_id")
+    out = pd.DataFrame(index=ids)
+    for c in cols:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+            raise DataValidationError(f"{c} must be numeric, got {s.dtype}", frame="summary",
+                                      column=c, rule="numeric")
+        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = ~np.isfinite(v)
+        _raise_if(bad, df.index, c, "finite", f"{c} must be a finite number")
+        _raise_if(v < 0, df.index, c, "non_negative", f"{c} must not be negative")
+        out[c] = v
+    f, r, t = out["frequency"].to_numpy(), out["recency"].to_numpy(), out["T"].to_numpy()
+    _raise_if(f != np.round(f), df.index, "frequency", "integer",
+              "frequency counts repeat purchase periods and must be a whole number")
+    _raise_if(r > t * (1 + 1e-12), df.index, "recency", "recency_le_T",
+              "recency must not exceed T")
+    _raise_if((f == 0) & (r != 0), df.index, "recency", "recency_zero_without_repeat",
+              "recency must be 0 when frequency is 0")
+    if out.index.has_duplicates:
+        dup = out.index.duplicated()
+        _raise_if(dup, df.index, "customer_id", "unique", "customer ids must be unique")
+    return out
+
+
+def _raise_if(mask: np.ndarray, index: pd.Index, column: str, rule: str, msg: str) -> None:
+    if mask.any():
+        raise DataValidationError(msg, frame="summary", column=column, rule=rule,
+                                  rows=list(index[np.flatnonzero(mask)[:5]]),
+                                  n_rows=int(mask.sum()))
+
+

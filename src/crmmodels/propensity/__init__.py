@@ -1,0 +1,68 @@
+"""Propensity models: churn and fraud, their point-in-time features and evaluation.
+
+* :class:`ChurnModel` - probability of defection at a cut-off, drivers, defection
+  cost, retention priority; :func:`churn_features`, :func:`churn_labels`;
+* :class:`FraudModel` - fraud scores for card transactions and entity tables
+  (claims), cost-optimal alerts, readable rules, anomaly mode;
+  :func:`fraud_features`;
+* :func:`default_estimator` - the stacked classifier both use;
+* evaluation: :func:`classification_metrics`, :func:`calibration_table`,
+  :func:`gains_table`, :func:`backtest`, :func:`precision_at_k`, :func:`cost_curve`,
+  :func:`card_precision_at_k`, :func:`fraud_time_split`;
+* figures: :func:`plot_gains`, :func:`plot_lift`, :func:`plot_calibration`,
+  :func:`plot_cost_curve`, :func:`plot_card_precision`.
+
+Examples
+--------
+>>> from crmmodels.propensity import gains_table
+>>> gains_table([1, 0, 1, 0], [0.9, 0.1, 0.8, 0.3], n_groups=2)["lift"].tolist()
+[2.0, 0.0]
+"""
+
+from crmmodels.propensity._tabular import clipped_logit, identifier_columns
+from crmmodels.propensity.churn import ChurnModel, default_estimator
+from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
+from crmmodels.propensity.evaluation import (
+    backtest,
+    calibration_table,
+    card_precision_at_k,
+    classification_metrics,
+    cost_curve,
+    fraud_time_split,
+    gains_table,
+    precision_at_k,
+)
+from crmmodels.propensity.fraud import FraudModel
+from crmmodels.propensity.fraud_features import fraud_features
+from crmmodels.propensity.plotting import (
+    plot_calibration,
+    plot_card_precision,
+    plot_cost_curve,
+    plot_gains,
+    plot_lift,
+)
+
+__all__ = [
+    "ChurnModel",
+    "FraudModel",
+    "backtest",
+    "calibration_table",
+    "card_precision_at_k",
+    "churn_features",
+    "churn_labels",
+    "classification_metrics",
+    "clipped_logit",
+    "cost_curve",
+    "default_estimator",
+    "fraud_features",
+    "fraud_time_split",
+    "gains_table",
+    "identifier_columns",
+    "parse_horizon",
+    "plot_calibration",
+    "plot_card_precision",
+    "plot_cost_curve",
+    "plot_gains",
+    "plot_lift",
+    "precision_at_k",
+]

@@ -1,0 +1,586 @@
+"""Churn propensity: who is likely to leave, and what losing them would cost.
+
+:class:`ChurnModel` learns the probability that a customer defects from
+
+* behavioural features known at a cut-off date
+  (:func:`crmmodels.features.churn_features`: recency, spend and frequency trends,
+  inter-purchase gaps, product breadth, complaints and contacts), and
+* the customer attributes of a customers frame (contract, tenure, plan ... ),
+  categoricals kept as categories, identifier-like columns left out with a
+  :class:`~crmmodels.errors.DataQualityWarning`.
+
+Two settings share one API:
+
+* **non-contractual** (transactions only): the label of a customer active at the
+  cut-off is "no purchase in ``(cutoff, cutoff + horizon]``" and the features use only
+  the rows up to the cut-off. Several cut-offs can be stacked (rolling origin) for more
+  training rows;
+* **contractual** (a customers frame holding the ``label`` column, such as telecom or
+  bank data): the label is that column.
+
+Any scikit-learn classifier or pipeline can be plugged in; the default stacks a
+spline logistic regression and a regularised gradient-boosting model (see
+:func:`default_estimator`), whose combining layer calibrates the probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.core import CRMModel, ParamRule
+from crmmodels.data import CRMData
+from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.propensity._tabular import (
+    binary_labels,
+    design,
+    identifier_columns,
+    learn_categories,
+    occlusion,
+    screen_columns,
+    typical_values,
+)
+from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
+
+__all__ = ["ChurnModel", "default_estimator", "identifier_columns"]
+
+# Columns of a customers frame that are never features.
+_NOT_FEATURES = ("customer_id", "churned", "signup_date")
+
+
+def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
+                      random_state: int | None = None, n_samples: int | None = None,
+                      class_weight: str | None = None) -> Any:
+    """Build the default churn classifier: spline logistic regression and boosting, stacked.
+
+    Two members see the same columns and a logistic regression combines their
+    out-of-fold probabilities (5 shuffled, stratified folds):
+
+    * a logistic regression on one-hot categoricals and, for each numeric column, a
+      cubic spline basis of its quantile-transformed value (median-imputed, plus a
+      missing-value indicator): smooth, additive, non-linear effects;
+    * scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier` with
+      native categoricals, learning rate 0.05, 15-leaf trees with at least 50 rows per
+      leaf, L2 penalty 1 and early stopping: interactions.
+
+    The combining logistic regression is fitted on out-of-fold predictions, so its
+    output is already a Platt-calibrated probability. Chosen on two public data sets
+    with a generic protocol (5-fold stratified CV, three seeds; see the churn docs):
+    on Telco churn it beats one-hot logistic regression on 15 of 15 folds and default
+    gradient boosting on 15 of 15; on bank marketing it ties the latter.
+
+    Parameters
+    ----------
+    numeric, categorical : sequence of str
+        Column names of the two kinds (categoricals have pandas ``category`` dtype).
+    random_state : int, optional
+        Seed of the folds, the quantile transform and the boosted trees.
+    n_samples : int, optional
+        Training rows, when known: the quantile transform then uses at most as many
+        quantiles as the smallest inner fold has rows (200 at most).
+    class_weight : {None, "balanced"}, default None
+        Class weights of both members. ``"balanced"`` weighs each class by the inverse
+        of its frequency in the rows each member is fitted on (so inside every fold);
+        the combining layer still sees unweighted rows and keeps the probabilities
+        calibrated.
+
+    Returns
+    -------
+    sklearn.ensemble.StackingClassifier
+
+    Examples
+    --------
+    >>> est = default_estimator(["tenure"], ["contract"], random_state=0)
+    >>> [name for name, _ in est.estimators]
+    ['logistic', 'boosting']
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
+    from sklearn.impute import MissingIndicator, SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer
+
+    quantiles = 200 if n_samples is None else int(min(200, max(2, 0.75 * n_samples)))
+    parts: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        splines = make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            QuantileTransformer(n_quantiles=quantiles, random_state=random_state),
+            SplineTransformer(n_knots=5, degree=3, knots="uniform"))
+        parts.append(("numeric", make_union(
+            splines, MissingIndicator(features="all", error_on_new=False)), list(numeric)))
+    if categorical:
+        parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"),
+                      list(categorical)))
+    logistic = make_pipeline(ColumnTransformer(parts), LogisticRegression(
+        max_iter=2000, class_weight=class_weight))
+    boosting = HistGradientBoostingClassifier(
+        learning_rate=0.05, max_iter=500, max_leaf_nodes=15, min_samples_leaf=50,
+        l2_regularization=1.0, early_stopping=True, validation_fraction=0.1,
+        n_iter_no_change=20, categorical_features="from_dtype", class_weight=class_weight,
+        random_state=random_state)
+    return StackingClassifier(
+        [("logistic", logistic), ("boosting", boosting)],
+        final_estimator=LogisticRegression(), stack_method="predict_proba",
+        cv=StratifiedKFold(5, shuffle=True, random_state=random_state))
+
+
+def _valid_cutoff(v: Any) -> bool:
+    if v is None:
+        return True
+    items = v if isinstance(v, list | tuple) else [v]
+    if not items:
+        return False
+    try:
+        return all(not pd.isna(pd.Timestamp(x)) for x in items)
+    except (TypeError, ValueError):
+        return False
+
+
+def _valid_horizon(v: Any) -> bool:
+    try:
+        parse_horizon(v)
+    except InvalidParameterError:
+        return False
+    return True
+
+
+def _valid_features(v: Any) -> bool:
+    return v == "auto" or (isinstance(v, list | tuple) and len(v) > 0
+                           and all(isinstance(c, str) for c in v))
+
+
+def _valid_windows(v: Any) -> bool:
+    return (isinstance(v, list | tuple) and len(v) > 0
+            and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in v))
+
+
+class ChurnModel(CRMModel):
+    """Churn propensity with point-in-time features and any scikit-learn classifier.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier, optional
+        Any classifier or pipeline with ``predict_proba``; it receives a DataFrame whose
+        categorical columns have pandas ``category`` dtype (missing as a level of its
+        own) and whose numeric columns are floats (NaN where unknown). Default:
+        :func:`default_estimator`.
+    horizon : str, Timedelta or number of days, default "90D"
+        Non-contractual label window: churned = no purchase in ``(cutoff, cutoff +
+        horizon]``.
+    cutoff : date or list of dates, optional
+        Training cut-off(s). Non-contractual default: ``observation_end - horizon``
+        (the latest cut-off whose label is fully observed); several dates stack one
+        training row per customer and cut-off (rolling origin). Contractual default:
+        ``observation_end``.
+    label : str, default "churned"
+        Customers column holding the label (0/1 or bool); its presence makes the
+        setting contractual.
+    calibrate : bool, default True
+        Calibrate the probabilities of a given ``estimator`` (Platt scaling over 5
+        shuffled, stratified folds, averaging the 5 calibrated models). The default
+        estimator is calibrated by construction (its combining logistic regression is
+        fitted on out-of-fold predictions), so the flag changes nothing for it.
+    features : "auto" or list of str, default "auto"
+        Feature columns: "auto" takes every behavioural feature and every customers
+        attribute except ids, the label, ``churned`` and ``signup_date``; a list
+        restricts to those columns.
+    random_state : int, optional
+        Seed of the default estimator and of the calibration folds.
+    value : str, optional
+        Column (of the customers frame or of the features, e.g. ``"spend_365d"`` or
+        ``"MonthlyCharges"``) giving each customer's value for ``defection_cost``; a
+        CLV Series or fitted CLV model can also be passed to :meth:`score`.
+    windows : sequence of int, default (30, 90, 180)
+        Windows (days) of the behavioural features.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted (calibrated) classifier.
+    feature_names_ : list of str
+        Columns the classifier sees, in order.
+    categorical_ : list of str
+        The categorical ones.
+    categories_ : dict
+        Levels of each categorical column learned in training.
+    excluded_ : dict
+        Columns left out and why (``"identifier"``, ``"constant"``, ``"all missing"``,
+        ``"datetime"``).
+    setting_ : {"contractual", "non-contractual"}
+    cutoffs_ : list of Timestamp
+        Training cut-offs.
+    n_train_ : int
+        Training rows.
+    churn_rate_ : float
+        Share of churners among them.
+    reference_ : dict
+        Typical value of each feature (median, or most frequent level) used by
+        :meth:`drivers`.
+
+    Examples
+    --------
+    >>> from crmmodels.datasets import load_cdnow_sample
+    >>> data = load_cdnow_sample()
+    >>> model = ChurnModel(random_state=0).fit(data)
+    >>> scores = model.score(data)
+    >>> scores.columns.tolist()
+    ['churn_probability', 'risk_decile', 'defection_cost', 'retention_priority']
+    >>> bool(scores["churn_probability"].between(0, 1).all())
+    True
+    """
+
+    _param_rules: ClassVar[dict[str, ParamRule]] = {
+        "estimator": (lambda v: v is None or hasattr(v, "fit"),
+                      "None or a scikit-learn classifier"),
+        "horizon": (_valid_horizon, "a positive time span such as '90D' or days"),
+        "cutoff": (_valid_cutoff, "None, a date or a non-empty list of dates"),
+        "label": (lambda v: isinstance(v, str) and len(v) > 0, "a column name"),
+        "calibrate": (lambda v: isinstance(v, bool), "True or False"),
+        "features": (_valid_features, "'auto' or a list of column names"),
+        "random_state": (lambda v: v is None or (isinstance(v, int) and not isinstance(
+            v, bool)), "None or an int"),
+        "value": (lambda v: v is None or (isinstance(v, str) and len(v) > 0),
+                  "None or a column name"),
+        "windows": (_valid_windows, "a non-empty list of positive whole days"),
+    }
+    _score_columns: ClassVar[tuple[str, ...]] = (
+        "churn_probability", "risk_decile", "defection_cost", "retention_priority")
+    _required_frames: ClassVar[tuple[str, ...]] = ()
+    _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"horizon": "0D"}, {"horizon": "soon"}, {"calibrate": "yes"}, {"cutoff": "not a date"},
+    )
+
+    def __init__(self, estimator: Any = None, horizon: str | float | pd.Timedelta = "90D",
+                 cutoff: Any = None, label: str = "churned", calibrate: bool = True,
+                 features: str | Sequence[str] = "auto", random_state: int | None = None,
+                 value: str | None = None, windows: Sequence[int] = (30, 90, 180)) -> None:
+        self.estimator = estimator
+        self.horizon = horizon
+        self.cutoff = cutoff
+        self.label = label
+        self.calibrate = calibrate
+        self.features = features
+        self.random_state = random_state
+        self.value = value
+        self.windows = windows
+
+    # ------------------------------------------------------------------ input
+    def _prepare(self, data: object) -> CRMData:
+        if isinstance(data, CRMData):
+            return data
+        if isinstance(data, pd.DataFrame):
+            if "timestamp" in data.columns:
+                return CRMData(transactions=data)
+            frame = data
+            if "customer_id" not in frame.columns:
+                frame = frame.rename_axis("customer_id").reset_index()
+            return CRMData(customers=frame)
+        raise DataValidationError(
+            f"ChurnModel takes CRMData or a DataFrame, got {type(data).__name__}", rule="type")
+
+    def _contractual(self, data: CRMData) -> bool:
+        return data.customers is not None and self.label in data.customers.columns
+
+    def _has_history(self, data: CRMData) -> bool:
+        return data.transactions is not None or data.interactions is not None
+
+    # ------------------------------------------------------------------ features
+    def _raw_features(self, data: CRMData, at: pd.Timestamp | None) -> pd.DataFrame:
+        """Behavioural features at ``at`` joined with the customer attributes."""
+        parts: list[pd.DataFrame] = []
+        if self._has_history(data):
+            parts.append(churn_features(data, at, windows=tuple(self.windows)))
+        if data.customers is not None:
+            attrs = data.customers.drop_duplicates("customer_id").set_index("customer_id")
+            drop = [c for c in (*_NOT_FEATURES, self.label) if c in attrs.columns]
+            attrs = attrs.drop(columns=drop)
+            attrs.index = attrs.index.astype(str)
+            if parts:
+                attrs = attrs.reindex(parts[0].index)
+                clash = [c for c in attrs.columns if c in parts[0].columns]
+                attrs = attrs.rename(columns={c: f"attr_{c}" for c in clash})
+            parts.append(attrs)
+        if not parts:
+            raise DataValidationError("no transactions, interactions or customer attributes "
+                                      "to build churn features from", rule="required_frame")
+        out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
+        out.index.name = "customer_id"
+        return out if out.index.is_monotonic_increasing else out.sort_index()
+
+    @staticmethod
+    def _attribute_columns(data: CRMData, raw: pd.DataFrame) -> set[str]:
+        """Columns of ``raw`` that come from the customers frame (not behavioural)."""
+        if data.customers is None:
+            return set()
+        given = set(map(str, data.customers.columns))
+        return {str(c) for c in raw.columns
+                if str(c) in given or (str(c).startswith("attr_") and str(c)[5:] in given)}
+
+    def _select(self, raw: pd.DataFrame, attributes: set[str]) -> pd.DataFrame:
+        """Choose and type the training columns; record the exclusions.
+
+        Identifier detection and the all-missing error apply to the customer
+        attributes; behavioural features are computed, never identifiers, and one that
+        is missing for everyone (e.g. no customer with three purchase days yet) is
+        dropped.
+        """
+        if self.features != "auto":
+            missing = [c for c in self.features if c not in raw.columns]
+            if missing:
+                from crmmodels.errors import MissingColumnError
+
+                raise MissingColumnError("features", missing[0], list(raw.columns))
+            raw = raw[list(self.features)]
+        keep, excluded = screen_columns(raw, sorted(attributes), "ChurnModel")
+        all_missing = [c for c, why in excluded.items() if why == "all missing"
+                       and (self.features != "auto" or c in attributes)]
+        if all_missing:
+            raise DataValidationError(
+                f"feature columns {all_missing} are missing (NaN) for every customer; drop "
+                "them or fill them", frame="customers", column=all_missing[0],
+                rule="all_missing")
+        if not keep:
+            raise DataValidationError("no usable feature column (all identifiers, constant "
+                                      "or missing)", frame="customers", rule="no_features")
+        self.excluded_ = excluded
+        return raw[keep]
+
+    def _design(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Typed design matrix in the training layout (unknown levels -> missing)."""
+        return design(raw, self.feature_names_, self.categories_)
+
+    def _learn_layout(self, raw: pd.DataFrame) -> None:
+        self.categories_ = learn_categories(raw)
+        self.feature_names_ = [str(c) for c in raw.columns]
+        self.categorical_ = [c for c in self.feature_names_ if c in self.categories_]
+
+    # ------------------------------------------------------------------ fit
+    def _training_rows(self, data: CRMData) -> tuple[pd.DataFrame, np.ndarray]:
+        if self._contractual(data):
+            assert data.customers is not None
+            self.setting_ = "contractual"
+            at = None if self.cutoff is None else self._cutoffs(data)[0]
+            raw = self._raw_features(data, at if self._has_history(data) else None)
+            labels = data.customers.drop_duplicates("customer_id").set_index("customer_id")[
+                self.label]
+            labels.index = labels.index.astype(str)
+            y = self._binary(labels.reindex(raw.index))
+            self.cutoffs_ = [data.observation_end if at is None else at]
+            return raw, y
+        if data.transactions is None:
+            raise DataValidationError(
+                f"no label column {self.label!r} in the customers frame and no transactions "
+                "to derive labels from", frame="customers", column=self.label,
+                rule="required_column")
+        self.setting_ = "non-contractual"
+        frames, ys = [], []
+        self.cutoffs_ = self._cutoffs(data)
+        for cut in self.cutoffs_:
+            labels = churn_labels(data, cut, self.horizon)
+            raw = self._raw_features(data, cut).reindex(labels.index)
+            frames.append(raw)
+            ys.append(labels.to_numpy(dtype=np.int64))
+        return pd.concat(frames), np.concatenate(ys)
+
+    def _cutoffs(self, data: CRMData) -> list[pd.Timestamp]:
+        from crmmodels.data import data_time
+
+        if self.cutoff is None:
+            return [data.observation_end - parse_horizon(self.horizon)]
+        items = self.cutoff if isinstance(self.cutoff, list | tuple) else [self.cutoff]
+        return [data_time(c, data, "cutoff") for c in items]
+
+    def _binary(self, labels: pd.Series) -> np.ndarray:
+        return binary_labels(labels, self.label, "customers", "customers")
+
+    def _fit(self, data: CRMData) -> None:
+        from sklearn.base import clone
+
+        raw, y = self._training_rows(data)
+        if len(y) == 0:
+            raise DataValidationError("no customers to train on at the cut-off",
+                                      rule="empty")
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise DataValidationError(
+                f"the label has one class only ({'churned' if classes[0] else 'retained'} "
+                f"for all {len(y)} customers): nothing to learn", column=self.label,
+                rule="one_class")
+        selected = self._select(raw, self._attribute_columns(data, raw))
+        self._learn_layout(selected)
+        x = self._design(selected)
+        if self.estimator is None:
+            numeric = [c for c in self.feature_names_ if c not in self.categories_]
+            base = default_estimator(numeric, self.categorical_, self.random_state,
+                                     n_samples=len(y))
+        else:
+            base = clone(self.estimator)
+        minority = int(min(np.bincount(y)))
+        # The default stack's combining layer is a logistic regression on out-of-fold
+        # probabilities, i.e. already a Platt calibration: no second loop of folds.
+        if self.calibrate and self.estimator is not None and minority >= 5:
+            from sklearn.calibration import CalibratedClassifierCV
+            from sklearn.model_selection import StratifiedKFold
+
+            folds = StratifiedKFold(n_splits=min(5, minority), shuffle=True,
+                                    random_state=self.random_state)
+            model = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
+        else:
+            model = base
+        model.fit(x, y)
+        self.estimator_ = model
+        self.n_train_ = len(y)
+        self.churn_rate_ = float(y.mean())
+        self.reference_ = typical_values(x, self.categories_)
+
+    # ------------------------------------------------------------------ score
+    def score(self, data: CRMData | pd.DataFrame, /, *, at: Any = None,
+              value: Any = None) -> pd.DataFrame:
+        """Churn probability, risk decile, defection cost and retention priority.
+
+        Parameters
+        ----------
+        data : CRMData or DataFrame
+            Customers to score (transactions and/or a customers frame).
+        at : date, optional
+            Point in time of the features; default ``data.observation_end``.
+        value : Series or fitted CLV model, optional
+            Each customer's value (e.g. CLV): a Series indexed by ``customer_id`` or a
+            model whose ``score(data)`` has a ``clv`` column. Default: the ``value``
+            column given at construction, if any.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``customer_id``: ``churn_probability`` (calibrated),
+            ``risk_decile`` (1 = the 10% most at risk among the customers scored,
+            10 = the 10% least),
+            ``defection_cost`` = ``churn_probability x value`` (the expected lost value;
+            NaN without a value) and ``retention_priority`` (1 = contact first: by
+            defection cost, or by probability without a value).
+        """
+        self._check_fitted()
+        prepared = self._prepare(data)
+        return self._check_output(self._score_at(prepared, at, value))
+
+    def _score(self, data: CRMData) -> pd.DataFrame:
+        return self._score_at(data, None, None)
+
+    def _features_at(self, data: CRMData, at: Any) -> pd.DataFrame:
+        from crmmodels.data import data_time
+
+        cut = None if at is None else data_time(at, data, "at")
+        raw = self._raw_features(data, cut if self._has_history(data) else None)
+        return self._design(raw)
+
+    def _score_at(self, data: CRMData, at: Any, value: Any) -> pd.DataFrame:
+        x = self._features_at(data, at)
+        p = self.estimator_.predict_proba(x)[:, 1] if len(x) else np.zeros(0)
+        # Rank 0 = highest probability (ties by customer id); deciles of the ranks.
+        rank = np.empty(len(p), dtype=np.int64)
+        rank[np.lexsort((x.index.to_numpy(dtype=object).astype(str), -p))] = np.arange(len(p))
+        decile = rank * 10 // max(len(p), 1) + 1
+        worth = self._value(data, x, value)
+        cost = p * worth
+        key = np.where(np.isnan(cost), -np.inf, cost) if not np.isnan(cost).all() else p
+        order = np.lexsort((x.index.to_numpy(dtype=object).astype(str), -key))
+        priority = np.empty(len(p), dtype=np.int64)
+        priority[order] = np.arange(1, len(p) + 1)
+        self._last_features = x
+        return pd.DataFrame({"churn_probability": p, "risk_decile": decile.astype(np.int64),
+                             "defection_cost": cost, "retention_priority": priority},
+                            index=pd.Index(x.index, name="customer_id"))
+
+    def _value(self, data: CRMData, x: pd.DataFrame, value: Any) -> np.ndarray:
+        if value is None and self.value is None:
+            return np.full(len(x), np.nan)
+        if value is None:
+            column = self.value
+            assert column is not None
+            found: pd.Series | None
+            if data.customers is not None and column in data.customers.columns:
+                found = data.customers.drop_duplicates("customer_id").set_index(
+                    "customer_id")[column]
+            elif self._has_history(data) and column not in x.columns:
+                found = churn_features(data, None, windows=tuple(self.windows)).get(column)
+            else:
+                found = x.get(column)
+            if found is None:
+                from crmmodels.errors import MissingColumnError
+
+                raise MissingColumnError("customers", column, list(x.columns))
+            s = found
+        elif isinstance(value, pd.Series):
+            s = value
+        elif hasattr(value, "score"):
+            s = value.score(data)["clv"]
+        else:
+            raise InvalidParameterError(
+                "value must be a Series indexed by customer_id or a fitted CLV model")
+        s = pd.Series(s)
+        s.index = s.index.astype(str)
+        out = pd.to_numeric(s, errors="coerce").reindex(x.index).to_numpy(dtype=np.float64)
+        return out
+
+    # ------------------------------------------------------------------ drivers
+    def drivers(self, customer_ids: Sequence[Any] | None = None, data: CRMData | None = None,
+                *, at: Any = None, n: int = 3) -> pd.DataFrame:
+        """Each customer's top features pushing the churn probability up.
+
+        Local attribution by occlusion: feature ``j``'s contribution for a customer is
+        ``p(x) - p(x with x_j set to its typical value)`` (the training median, or most
+        frequent level). It needs no extra library and is exact for what it says; it
+        ignores interactions between features, like a one-at-a-time sensitivity.
+
+        Parameters
+        ----------
+        customer_ids : sequence, optional
+            Customers to explain; default all scored customers.
+        data : CRMData, optional
+            Data to build the features from; default those of the last :meth:`score`.
+        at : date, optional
+            Point in time of the features when ``data`` is given.
+        n : int, default 3
+            Features per customer.
+
+        Returns
+        -------
+        DataFrame
+            One row per customer and rank: ``customer_id``, ``rank`` (1 = strongest),
+            ``feature``, ``value`` (the customer's, as text) and ``contribution``
+            (probability points; positive raises the risk).
+        """
+        self._check_fitted()
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise InvalidParameterError(f"n must be a positive integer, got {n!r}")
+        if data is not None:
+            x = self._features_at(self._prepare(data), at)
+        elif getattr(self, "_last_features", None) is not None:
+            x = self._last_features
+        else:
+            raise InvalidParameterError("call score(data) first or pass data=")
+        if customer_ids is not None:
+            wanted = pd.Index([str(c) for c in customer_ids])
+            unknown = wanted[~wanted.isin(x.index)]
+            if len(unknown):
+                raise DataValidationError(f"unknown customers {unknown[:5].tolist()}",
+                                          column="customer_id", rule="unknown_id")
+            x = x.loc[wanted]
+        names = self.feature_names_
+        contribution = occlusion(lambda m: self.estimator_.predict_proba(m)[:, 1], x,
+                                 self.reference_)
+        top = np.argsort(-contribution, axis=0, kind="stable")[:min(n, len(names))]
+        rows_out = []
+        for i, cid in enumerate(x.index):
+            for r in range(top.shape[0]):
+                j = int(top[r, i])
+                rows_out.append((cid, r + 1, names[j], str(x.iat[i, j]),
+                                 float(contribution[j, i])))
+        return pd.DataFrame(rows_out, columns=["customer_id", "rank", "feature", "value",
+                                               "contribution"])
