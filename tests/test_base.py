@@ -94,7 +94,8 @@ def test_model_protocol_and_sklearn_conventions(tx: pd.DataFrame) -> None:
 
 
 def test_invalid_parameters_raise_at_fit(tx: pd.DataFrame) -> None:
-    with pytest.raises(InvalidParameterError, match="horizon=-1"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"NaiveRateModel: horizon must be a number in \(0, inf\), got -1"):
         NaiveRateModel(horizon=-1).fit(tx)
     with pytest.raises(InvalidParameterError, match="freq"):
         NaiveRateModel(freq="Q").fit(tx)

@@ -184,7 +184,8 @@ def test_bad_cutoffs_and_horizons() -> None:
         churn_labels(data, "2024-01-01", "0D")
     with pytest.raises(InvalidParameterError, match="censored"):
         churn_labels(data, "2024-12-01", "90D")
-    with pytest.raises(InvalidParameterError, match="horizon=0"):
+    with pytest.raises(InvalidParameterError,
+                       match=r"ChurnModel: horizon must be a positive time span.*got 0"):
         ChurnModel(horizon=0).fit(data)
     with pytest.raises(InvalidParameterError, match="windows"):
         churn_features(data, "2024-01-01", windows=(0,))

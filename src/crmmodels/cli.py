@@ -133,7 +133,8 @@ def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> pd.Series:
 
     per_year = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}[freq]
     horizon = round(per_year)
-    clv = CLVModel(BetaGeoModel(freq=freq), GammaGammaModel(freq=freq), horizon=horizon,
+    clv = CLVModel(transaction_model=BetaGeoModel(freq=freq),
+                   spend_model=GammaGammaModel(freq=freq), horizon=horizon,
                    discount_rate=period_discount_rate(0.10, freq), margin=0.3,
                    freq=freq).fit(summary)
     print("\nBG/NBD: " + ", ".join(

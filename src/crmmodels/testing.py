@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import math
 import os
 import pickle
 import tempfile
+import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from crmmodels.core import CRMModel, Model
+from crmmodels.core import CRMModel, Model, check_params, invalid_values, name_of
 from crmmodels.data import CRMData
 from crmmodels.errors import (
     DataValidationError,
@@ -115,6 +117,14 @@ def _check_protocol(model: CRMModel, data: CRMData) -> None:
     assert type(model).__name__.endswith("Model"), "class name must end in 'Model'"
 
 
+def _check_keyword_only(model: CRMModel, data: CRMData) -> None:
+    params = inspect.signature(type(model).__init__).parameters
+    positional = [n for n, p in params.items() if n != "self" and p.kind in (
+        p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]
+    assert not positional, (f"constructor takes {positional} positionally; declare "
+                            "def __init__(self, *, ...)")
+
+
 def _check_clone(model: CRMModel, data: CRMData) -> None:
     c = clone(model)
     _assert_same(c.get_params(deep=False), model.get_params(deep=False), "params")
@@ -194,6 +204,11 @@ def _check_save_load(model: CRMModel, data: CRMData) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.zip")
         m.save(path)
+        with zipfile.ZipFile(path) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+        assert manifest.get("model") == name_of(type(m)), (
+            f"the file names the model {manifest.get('model')!r}, not its registry name")
+        assert type(m).__module__ not in json.dumps(manifest), "the file records a module path"
         loaded = type(m).load(path)
         assert type(loaded) is type(m)
         _assert_same(loaded.get_params(deep=False), m.get_params(deep=False), "loaded params")
@@ -266,15 +281,61 @@ def _check_bad_data(model: CRMModel, data: CRMData) -> None:
 
 
 def _check_bad_params(model: CRMModel, data: CRMData) -> None:
-    bad = type(model)._bad_params
-    assert bad, f"{type(model).__name__}._bad_params lists no invalid settings to test"
-    for params in bad:
+    klass = type(model)
+    declared = klass._parameter_constraints
+    # (settings, whether the message must follow the contract's shape)
+    bad: list[tuple[dict[str, Any], bool]] = [(p, False) for p in klass._bad_params]
+    for name, constraints in declared.items():
+        bad.extend(({name: value}, True) for value in invalid_values(constraints))
+    assert bad, f"{klass.__name__} declares no parameter constraints to test"
+    for params, strict in bad:
         m = clone(model).set_params(**params)
         try:
             m.fit(data)
-        except InvalidParameterError:
-            continue
-        raise AssertionError(f"fit with {params} did not raise InvalidParameterError")
+        except InvalidParameterError as exc:
+            name = next(iter(params))
+            message = str(exc)
+        else:
+            raise AssertionError(f"fit with {params} did not raise InvalidParameterError")
+        if strict and not message.startswith(f"{klass.__name__}: {name} must be "):
+            raise AssertionError(
+                f"message for {params} does not follow the parameter contract: {message}")
+    # numpy scalars are accepted wherever the Python type is.
+    current = model.get_params(deep=False)
+    as_numpy = {n: (np.int64(v) if isinstance(v, int) else np.float64(v))
+                for n, v in current.items() if n in declared
+                and isinstance(v, int | float) and not isinstance(v, bool)}
+    try:
+        check_params(klass.__name__, as_numpy, declared)
+    except InvalidParameterError as exc:
+        raise AssertionError(f"numpy scalars refused: {exc}") from exc
+
+
+def _check_atomic_fit(model: CRMModel, data: CRMData) -> None:
+    m = clone(model).fit(data)
+    state = copy.deepcopy(_state(m))
+    expected = m.score(data)
+
+    def failing(prepared: Any) -> None:
+        m.half_learned_ = 1.0
+        raise RuntimeError("planted failure inside _fit")
+
+    m._fit = failing
+    try:
+        m.fit(data)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the planted failure inside _fit did not propagate")
+    finally:
+        del m._fit
+    _assert_same(_state(m), state, "state after a fit that failed inside _fit")
+    try:
+        m.fit([1, 2, 3])
+    except DataValidationError:
+        pass
+    _assert_same(_state(m), state, "state after a fit that failed in validation")
+    pd.testing.assert_frame_equal(m.score(data), expected, obj="score after failed fits")
 
 
 class _OtherModel(CRMModel):
@@ -283,6 +344,7 @@ class _OtherModel(CRMModel):
 
 CHECKS: dict[str, Callable[[CRMModel, CRMData], None]] = {
     "protocol": _check_protocol,
+    "keyword_only": _check_keyword_only,
     "clone": _check_clone,
     "not_fitted": _check_not_fitted,
     "fit_no_mutation": _check_fit_no_mutation,
@@ -293,6 +355,7 @@ CHECKS: dict[str, Callable[[CRMModel, CRMData], None]] = {
     "row_order": _check_row_order,
     "bad_data": _check_bad_data,
     "bad_params": _check_bad_params,
+    "atomic_fit": _check_atomic_fit,
 }
 
 
@@ -323,7 +386,7 @@ def check_model(model: CRMModel, data: CRMData, *, checks: list[str] | None = No
     >>> from crmmodels.cltv import NaiveRateModel
     >>> from crmmodels.datasets import load_cdnow_sample
     >>> check_model(NaiveRateModel(), load_cdnow_sample())[:3]
-    ['protocol', 'clone', 'not_fitted']
+    ['protocol', 'keyword_only', 'clone']
     """
     names = list(CHECKS) if checks is None else checks
     passed = []

@@ -18,7 +18,7 @@ from crmmodels.errors import (
     MissingColumnError,
     NotFittedError,
 )
-from crmmodels.testing import check_model
+from crmmodels.testing import CHECKS, check_model
 
 # Fader & Hardie (2007), customers still active at the end of years 0..12 of a cohort of
 # 1,000 ("regular" and "high end" subscribers). Years 1-7 calibrate, 8-12 are holdout.
@@ -421,7 +421,7 @@ def test_caller_frame_is_not_modified() -> None:
 
 def test_contract() -> None:
     customers = simulate_sbg(3000, 8, 0.7, 1.2, random_state=5).reset_index()
-    assert check_model(ShiftedBetaGeoModel(), CRMData(customers=customers))[-1] == "bad_params"
+    assert check_model(ShiftedBetaGeoModel(), CRMData(customers=customers)) == list(CHECKS)
     assert check_model(ShiftedBetaGeoModel(horizon=3), CRMData(customers=customers))
 
 

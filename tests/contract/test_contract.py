@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from numbers import Real
+from typing import Any, ClassVar, Self
 
 import pandas as pd
 import pytest
 
 from crmmodels import CRMData, CRMModel, list_models
-from crmmodels.core import ParamRule
+from crmmodels.core import Constraint, Interval, ParamRule
+from crmmodels.errors import InvalidParameterError
 from crmmodels.registry import get_model
 from crmmodels.testing import CHECKS, check_model
 
@@ -70,10 +72,11 @@ class _GoodModel(CRMModel):
     """Spend per customer times a factor: satisfies the contract."""
 
     _score_columns: ClassVar[tuple[str, ...]] = ("spend",)
-    _param_rules: ClassVar[dict[str, ParamRule]] = {"factor": (lambda v: v > 0, "positive")}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "factor": [Interval(Real, 0, None, closed="neither")]}
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = ({"factor": 0},)
 
-    def __init__(self, factor: float = 1.0) -> None:
+    def __init__(self, *, factor: float = 1.0) -> None:
         self.factor = factor
 
     def _fit(self, data: CRMData) -> None:
@@ -112,7 +115,38 @@ class _LambdaModel(_GoodModel):
 
 
 class _NoParamChecksModel(_GoodModel):
-    _param_rules: ClassVar[dict[str, ParamRule]] = {}
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {}
+
+
+class _OwnMessageModel(_GoodModel):
+    """Checks its parameter by hand, with a message of its own."""
+
+    def _check_params(self) -> None:
+        if not (isinstance(self.factor, int | float) and self.factor > 0):
+            raise InvalidParameterError("bad factor")
+
+
+class _PositionalModel(_GoodModel):
+    def __init__(self, factor: float = 1.0) -> None:
+        self.factor = factor
+
+
+class _NonAtomicModel(_GoodModel):
+    """Forgets its fitted state before it knows the new fit will succeed."""
+
+    def fit(self, data: Any, /) -> Self:
+        self._check_params()
+        prepared = self._prepare(data)
+        self._reset()
+        self._fit(prepared)
+        return self
+
+
+class _LegacyRulesModel(_GoodModel):
+    """Declares its rule in the older predicate form plug-ins may still use."""
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {}
+    _param_rules: ClassVar[dict[str, ParamRule]] = {"factor": (lambda v: v > 0, "positive")}
 
 
 class _LaxModel(_GoodModel):
@@ -127,13 +161,14 @@ class _LaxModel(_GoodModel):
 
 
 class _StatefulConstructorModel(_GoodModel):
-    def __init__(self, factor: float = 1.0) -> None:
+    def __init__(self, *, factor: float = 1.0) -> None:
         self.factor = factor
         self.cache_ = {"x": 1.0}
 
 
 _TEST_MODELS = (_GoodModel, _MutatingModel, _ScoreChangesStateModel, _OrderDependentModel,
-                _LambdaModel, _NoParamChecksModel, _LaxModel, _StatefulConstructorModel)
+                _LambdaModel, _NoParamChecksModel, _LaxModel, _StatefulConstructorModel,
+                _OwnMessageModel, _PositionalModel, _NonAtomicModel, _LegacyRulesModel)
 
 
 @pytest.fixture(autouse=True)
@@ -162,6 +197,9 @@ def test_good_model_passes(cdnow_sample: CRMData) -> None:
         (_NoParamChecksModel(), "bad_params"),
         (_StatefulConstructorModel(), "clone"),
         (_LaxModel(), "bad_data"),
+        (_OwnMessageModel(), "bad_params"),
+        (_PositionalModel(), "keyword_only"),
+        (_NonAtomicModel(), "atomic_fit"),
     ],
 )
 def test_broken_models_fail_the_right_check(model: CRMModel, check: str) -> None:
@@ -172,8 +210,13 @@ def test_broken_models_fail_the_right_check(model: CRMModel, check: str) -> None
         check_model(model, data)
 
 
-def test_unknown_check_name(cdnow_sample: CRMData) -> None:
-    from crmmodels.errors import InvalidParameterError
+def test_legacy_rules_use_the_same_checker(cdnow_sample: CRMData) -> None:
+    with pytest.raises(InvalidParameterError,
+                       match=r"^_LegacyRulesModel: factor must be positive, got 0$"):
+        _LegacyRulesModel(factor=0).fit(cdnow_sample)
+    assert check_model(_LegacyRulesModel(), cdnow_sample) == list(CHECKS)
 
+
+def test_unknown_check_name(cdnow_sample: CRMData) -> None:
     with pytest.raises(InvalidParameterError):
         check_model(_GoodModel(), cdnow_sample, checks=["nope"])

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from itertools import combinations
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import ColumnName, Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -254,20 +255,16 @@ class AssociationRulesModel(CRMModel):
     ['milk']
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "min_support": (_fraction, "a share of baskets in (0, 1]"),
-        "min_confidence": (_fraction, "a confidence in (0, 1]"),
-        "min_lift": (lambda v: v is None or (isinstance(v, int | float) and v >= 0),
-                     "None or a non-negative number"),
-        "max_len": (_optional_positive_int, "None or a positive integer"),
-        "max_consequent_len": (_optional_positive_int, "None or a positive integer"),
-        "engine": (lambda v: v in ("auto", "eclat", "mlxtend"), "'auto', 'eclat' or 'mlxtend'"),
-        "basket": (lambda v: v in ("transaction_id", "customer_id"),
-                   "'transaction_id' or 'customer_id'"),
-        "top_k": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                  "a positive integer"),
-        "segment_column": (lambda v: v is None or (isinstance(v, str) and len(v) > 0),
-                           "None or a customers column name"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "min_support": [Interval(Real, 0, 1, closed="right")],
+        "min_confidence": [Interval(Real, 0, 1, closed="right")],
+        "min_lift": [None, Interval(Real, 0, None)],
+        "max_len": [None, Interval(Integral, 1, None)],
+        "max_consequent_len": [None, Interval(Integral, 1, None)],
+        "engine": [Options({"auto", "eclat", "mlxtend"})],
+        "basket": [Options({"transaction_id", "customer_id"})],
+        "top_k": [Interval(Integral, 1, None)],
+        "segment_column": [None, ColumnName()],
     }
     _score_index: ClassVar[str] = "basket_id"
     _score_columns: ClassVar[tuple[str, ...]] = ("item", "confidence", "lift", "rule", "items")
@@ -276,7 +273,7 @@ class AssociationRulesModel(CRMModel):
         {"min_support": 0}, {"min_support": 1.5}, {"min_confidence": 0}, {"engine": "apriori"},
     )
 
-    def __init__(self, min_support: float = 0.01, min_confidence: float = 0.5,
+    def __init__(self, *, min_support: float = 0.01, min_confidence: float = 0.5,
                  min_lift: float | None = None, max_len: int | None = None,
                  max_consequent_len: int | None = None, engine: str = "auto",
                  basket: str = "transaction_id", top_k: int = 3,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from crmmodels.cltv._likelihood import FitResult, compress, fit_mle, summary_table, wsum
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -70,9 +71,9 @@ class TransactionModel(MaximumLikelihoodModel):
     #: steps must be whole numbers.
     _discrete_time: ClassVar[bool] = False
     _boundary_notes: ClassVar[dict[str, str]] = {}
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "horizon": (_positive, "a positive number of periods"),
-        "freq": (lambda v: v in ("D", "W", "M", "h"), "one of 'D', 'W', 'M', 'h'"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "horizon": [Interval(Real, 0, None, closed="neither")],
+        "freq": [Options({"D", "W", "M", "h"})],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("p_alive", "expected_purchases")
     _accepts_summary: ClassVar[bool] = True

@@ -19,12 +19,13 @@ It is also the reference model on which the model contract
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -66,9 +67,9 @@ class NaiveRateModel(CRMModel):
     True
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "horizon": (_positive, "a positive number of periods"),
-        "freq": (lambda v: v in ("D", "W", "M", "h"), "one of 'D', 'W', 'M', 'h'"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "horizon": [Interval(Real, 0, None, closed="neither")],
+        "freq": [Options({"D", "W", "M", "h"})],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("expected_purchases", "purchase_rate")
     _accepts_summary: ClassVar[bool] = True
@@ -76,7 +77,7 @@ class NaiveRateModel(CRMModel):
         {"horizon": 0}, {"horizon": -3.0}, {"horizon": "52"}, {"freq": "fortnight"},
     )
 
-    def __init__(self, horizon: float = 52, freq: str = "W") -> None:
+    def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:
         self.horizon = horizon
         self.freq = freq
 

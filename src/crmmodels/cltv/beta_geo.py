@@ -119,7 +119,7 @@ class BetaGeoModel(TransactionModel):
         "r": "r -> 0 means most customers have a purchase rate near 0",
     }
 
-    def __init__(self, horizon: float = 52, freq: str = "W") -> None:
+    def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:
         self.horizon = horizon
         self.freq = freq
 

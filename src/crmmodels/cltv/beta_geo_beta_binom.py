@@ -29,6 +29,7 @@ row, so a million customers cost about as much as the number of distinct pattern
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -38,7 +39,7 @@ from scipy.special import betaln, digamma, gammaln
 from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv._likelihood import compress, wsum
 from crmmodels.cltv.modified_beta_geo import _NEAR_ONE, _near_one
-from crmmodels.core import ParamRule
+from crmmodels.core import Constraint, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, MissingColumnError
 
@@ -235,15 +236,15 @@ class BetaGeoBetaBinomModel(TransactionModel):
         "gamma": "gamma -> 0 means dropout is essentially never observed",
         "delta": "delta -> 0 means nearly every customer drops out at the first opportunity",
     }
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "horizon": (_positive_whole, "a positive whole number of transaction opportunities"),
-        "freq": (lambda v: v in ("D", "W", "M", "h"), "one of 'D', 'W', 'M', 'h'"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "horizon": [Interval(Integral, 1, None)],
+        "freq": [Options({"D", "W", "M", "h"})],
     }
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
         {"horizon": 0}, {"horizon": -1}, {"horizon": 2.5}, {"horizon": "52"}, {"freq": "Y"},
     )
 
-    def __init__(self, horizon: int = 52, freq: str = "W") -> None:
+    def __init__(self, *, horizon: int = 52, freq: str = "W") -> None:
         self.horizon = horizon
         self.freq = freq
 

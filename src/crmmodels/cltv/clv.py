@@ -12,6 +12,7 @@ rate converts to a per-period rate with :func:`period_discount_rate`.
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,7 +21,7 @@ from sklearn.base import clone
 
 from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv.gamma_gamma import GammaGammaModel
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import Constraint, CRMModel, Interval, Options, Predicate
 from crmmodels.data import CRMData
 from crmmodels.errors import InvalidParameterError
 
@@ -121,16 +122,17 @@ class CLVModel(CRMModel):
     True
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "horizon": (lambda v: _number(v) and v > 0, "a positive number of periods"),
-        "discount_rate": (lambda v: _number(v) and v > -1, "a number > -1 (rate per step)"),
-        "margin": (lambda v: _number(v) and v >= 0, "a non-negative share of spend"),
-        "freq": (lambda v: v in ("D", "W", "M", "h"), "one of 'D', 'W', 'M', 'h'"),
-        "step": (lambda v: _number(v) and v > 0, "a positive number of periods"),
-        "transaction_model": (lambda v: v is None or isinstance(v, TransactionModel),
-                              "a crmmodels transaction model (e.g. BetaGeoModel())"),
-        "spend_model": (lambda v: v is None or isinstance(v, GammaGammaModel),
-                        "a GammaGammaModel"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "horizon": [Interval(Real, 0, None, closed="neither")],
+        "discount_rate": [Interval(Real, -1, None, closed="neither")],
+        "margin": [Interval(Real, 0, None, closed="left")],
+        "freq": [Options({"D", "W", "M", "h"})],
+        "step": [Interval(Real, 0, None, closed="neither")],
+        "transaction_model": [None, Predicate(lambda v: isinstance(v, TransactionModel),
+                                              "a crmmodels transaction model (e.g. "
+                                              "BetaGeoModel())")],
+        "spend_model": [None, Predicate(lambda v: isinstance(v, GammaGammaModel),
+                                        "a GammaGammaModel")],
     }
     _score_columns: ClassVar[tuple[str, ...]] = (
         "p_alive", "expected_purchases", "expected_spend", "clv",
@@ -144,6 +146,7 @@ class CLVModel(CRMModel):
 
     def __init__(
         self,
+        *,
         transaction_model: TransactionModel | None = None,
         spend_model: GammaGammaModel | None = None,
         horizon: float = 52,

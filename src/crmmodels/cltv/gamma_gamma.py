@@ -21,7 +21,7 @@ from scipy.special import digamma, gammaln
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import compress, fit_mle, wsum
-from crmmodels.core import ParamRule
+from crmmodels.core import Constraint, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -67,15 +67,15 @@ class GammaGammaModel(MaximumLikelihoodModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "freq": (lambda v: v in ("D", "W", "M", "h"), "one of 'D', 'W', 'M', 'h'"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "freq": [Options({"D", "W", "M", "h"})],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("expected_spend",)
     _accepts_summary: ClassVar[bool] = True
     _summary_needs_monetary: ClassVar[bool] = True
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = ({"freq": "fortnight"}, {"freq": 7})
 
-    def __init__(self, freq: str = "W") -> None:
+    def __init__(self, *, freq: str = "W") -> None:
         self.freq = freq
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:

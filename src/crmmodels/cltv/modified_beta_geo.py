@@ -260,7 +260,7 @@ class ModifiedBetaGeoModel(TransactionModel):
                  "(e.g. no customer made a repeat purchase)",
     }
 
-    def __init__(self, horizon: float = 52, freq: str = "W") -> None:
+    def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:
         self.horizon = horizon
         self.freq = freq
 

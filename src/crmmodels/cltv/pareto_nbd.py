@@ -450,7 +450,7 @@ class ParetoNBDModel(TransactionModel):
         "alpha": "alpha -> infinity means purchase rates far below one per period",
     }
 
-    def __init__(self, horizon: float = 52, freq: str = "W") -> None:
+    def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:
         self.horizon = horizon
         self.freq = freq
 

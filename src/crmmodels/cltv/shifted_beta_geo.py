@@ -29,6 +29,7 @@ Heterogeneity", *Marketing Science* 29(1), 85-93.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,7 +38,7 @@ from scipy.special import betaln, digamma, logsumexp
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import compress, fit_mle
-from crmmodels.core import ParamRule
+from crmmodels.core import Constraint, Interval
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
 
@@ -366,8 +367,8 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         "beta": "beta -> infinity with alpha means no heterogeneity: every customer has "
                 "the same churn probability (constant retention rates)",
     }
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "horizon": (_positive_int, "a positive whole number of renewal periods"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "horizon": [Interval(Integral, 1, None)],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("p_alive", "expected_purchases")
     _required_frames: ClassVar[tuple[str, ...]] = ("customers",)
@@ -378,7 +379,7 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
 
     horizon: int
 
-    def __init__(self, horizon: int = 12) -> None:
+    def __init__(self, *, horizon: int = 12) -> None:
         self.horizon = horizon
 
     # ------------------------------------------------------------------ data

@@ -18,12 +18,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from crmmodels.core.params import Constraint, Predicate, check_params
 from crmmodels.core.persistence import Trusted, learned_state, read_model, write_model
 from crmmodels.core.protocol import Model
 from crmmodels.data import CRMData, validate_summary
 from crmmodels.errors import (
     DataValidationError,
-    InvalidParameterError,
     ModelFormatError,
     NotFittedError,
 )
@@ -38,10 +38,14 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
 
     Class attributes a subclass sets:
 
+    ``_parameter_constraints``
+        ``{name: [constraint, ...]}`` from :mod:`crmmodels.core.params` (``None`` in
+        the list admits ``None``); checked at every ``fit`` by
+        :func:`~crmmodels.core.params.check_params`, which raises
+        :class:`~crmmodels.errors.InvalidParameterError` with one message shape.
     ``_param_rules``
-        ``{name: predicate}`` or ``{name: (predicate, "what is expected")}``;
-        checked at every ``fit``; a failing one raises
-        :class:`~crmmodels.errors.InvalidParameterError`.
+        Older form for plug-ins: ``{name: predicate}`` or ``{name: (predicate, "what
+        is expected")}``; checked by the same function.
     ``_score_index``
         Name of the index of :meth:`score`'s result (``"customer_id"``).
     ``_score_columns``
@@ -63,6 +67,7 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
     ['expected_purchases', 'purchase_rate']
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {}
     _param_rules: ClassVar[dict[str, ParamRule]] = {}
     _score_index: ClassVar[str] = "customer_id"
     _score_columns: ClassVar[tuple[str, ...]] = ()
@@ -87,16 +92,7 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
         """
         self._check_params()
         prepared = self._prepare(data)
-        previous = learned_state(self)
-        self._reset()
-        try:
-            self._fit(prepared)
-        except BaseException:
-            # Atomic: a fit that fails leaves the model as it was.
-            self._reset()
-            for k, v in previous.items():
-                setattr(self, k, v)
-            raise
+        self._learn(prepared)
         return self
 
     def score(self, data: CRMData | pd.DataFrame, /) -> pd.DataFrame:
@@ -179,23 +175,28 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
         raise NotImplementedError
 
     # ------------------------------------------------------------------ helpers
+    def _learn(self, prepared: Any) -> None:
+        """Run ``_fit`` atomically: when it raises, the model keeps its previous state."""
+        previous = learned_state(self)
+        self._reset()
+        try:
+            self._fit(prepared)
+        except BaseException:
+            self._reset()
+            for k, v in previous.items():
+                setattr(self, k, v)
+            raise
+
     def _reset(self) -> None:
         for k in [k for k in vars(self) if k.endswith("_") and not k.startswith("__")]:
             delattr(self, k)
 
     def _check_params(self) -> None:
-        params = self.get_params(deep=False)
+        constraints = dict(self._parameter_constraints)
         for name, rule in self._param_rules.items():
             check, expected = rule if isinstance(rule, tuple) else (rule, "a valid value")
-            value = params.get(name)
-            try:
-                ok = bool(check(value))
-            except (TypeError, ValueError):
-                ok = False
-            if not ok:
-                raise InvalidParameterError(
-                    f"{type(self).__name__}: {name}={value!r} is invalid; expected {expected}"
-                )
+            constraints[name] = [Predicate(check, expected)]
+        check_params(type(self).__name__, self.get_params(deep=False), constraints)
 
     def _check_fitted(self) -> None:
         try:

@@ -222,6 +222,7 @@ def clipped_logit(p: np.ndarray) -> np.ndarray:
 
     Examples
     --------
+    >>> import numpy as np
     >>> clipped_logit(np.array([0.5, 0.0])).round(3).tolist()
     [0.0, -13.816]
     """

@@ -31,7 +31,15 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import (
+    Boolean,
+    ColumnName,
+    Constraint,
+    CRMModel,
+    HasMethods,
+    Predicate,
+    RandomState,
+)
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 from crmmodels.propensity._tabular import (
@@ -235,19 +243,20 @@ class ChurnModel(CRMModel):
     True
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "estimator": (lambda v: v is None or hasattr(v, "fit"),
-                      "None or a scikit-learn classifier"),
-        "horizon": (_valid_horizon, "a positive time span such as '90D' or days"),
-        "cutoff": (_valid_cutoff, "None, a date or a non-empty list of dates"),
-        "label": (lambda v: isinstance(v, str) and len(v) > 0, "a column name"),
-        "calibrate": (lambda v: isinstance(v, bool), "True or False"),
-        "features": (_valid_features, "'auto' or a list of column names"),
-        "random_state": (lambda v: v is None or (isinstance(v, int) and not isinstance(
-            v, bool)), "None or an int"),
-        "value": (lambda v: v is None or (isinstance(v, str) and len(v) > 0),
-                  "None or a column name"),
-        "windows": (_valid_windows, "a non-empty list of positive whole days"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "estimator": [None, HasMethods(["fit", "predict_proba"], "a scikit-learn classifier")],
+        "horizon": [Predicate(_valid_horizon, "a positive time span such as '90D' or days",
+                              ["-5D", "soon", 0])],
+        "cutoff": [None, Predicate(_valid_cutoff, "a date or a non-empty list of dates",
+                                   ["not a date", []])],
+        "label": [ColumnName()],
+        "calibrate": [Boolean()],
+        "features": [Predicate(_valid_features, "'auto' or a list of column names",
+                               ["all", [], [1]])],
+        "random_state": [None, RandomState()],
+        "value": [None, ColumnName()],
+        "windows": [Predicate(_valid_windows, "a non-empty list of positive whole days",
+                              [[], [0], [1.5]])],
     }
     _score_columns: ClassVar[tuple[str, ...]] = (
         "churn_probability", "risk_decile", "defection_cost", "retention_priority")
@@ -256,7 +265,7 @@ class ChurnModel(CRMModel):
         {"horizon": "0D"}, {"horizon": "soon"}, {"calibrate": "yes"}, {"cutoff": "not a date"},
     )
 
-    def __init__(self, estimator: Any = None, horizon: str | float | pd.Timedelta = "90D",
+    def __init__(self, *, estimator: Any = None, horizon: str | float | pd.Timedelta = "90D",
                  cutoff: Any = None, label: str = "churned", calibrate: bool = True,
                  features: str | Sequence[str] = "auto", random_state: int | None = None,
                  value: str | None = None, windows: Sequence[int] = (30, 90, 180)) -> None:

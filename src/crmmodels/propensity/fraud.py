@@ -31,12 +31,22 @@ number) are detected and left out with a :class:`~crmmodels.errors.DataQualityWa
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Any, ClassVar, NamedTuple, Self
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import (
+    ColumnName,
+    Constraint,
+    CRMModel,
+    HasMethods,
+    Interval,
+    Options,
+    Predicate,
+    RandomState,
+)
 from crmmodels.data import CRMData
 from crmmodels.errors import (
     DataQualityWarning,
@@ -161,31 +171,25 @@ class FraudModel(CRMModel):
     ['fraud_score', 'is_alert', 'reasons']
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "estimator": (lambda v: v is None or hasattr(v, "fit"),
-                      "None or a scikit-learn classifier"),
-        "mode": (lambda v: v in ("auto", "supervised", "anomaly"),
-                 "'auto', 'supervised' or 'anomaly'"),
-        "unit": (lambda v: v in ("transaction", "customer"), "'transaction' or 'customer'"),
-        "label": (lambda v: isinstance(v, str) and len(v) > 0, "a column name"),
-        "id": (lambda v: v is None or (isinstance(v, str) and len(v) > 0),
-               "None or a column name"),
-        "cost_fp": (_positive, "a positive number"),
-        "cost_fn": (_positive, "a positive number"),
-        "alert_budget": (lambda v: v is None or (isinstance(v, float) and 0 < v < 1),
-                         "None or a share in (0, 1)"),
-        "target_precision": (lambda v: v is None or (isinstance(v, float) and 0 < v < 1),
-                             "None or a precision in (0, 1)"),
-        "class_weight": (lambda v: v in (None, "balanced"), "None or 'balanced'"),
-        "delay_days": (lambda v: _whole(v, 0), "a whole number of days >= 0"),
-        "windows": (lambda v: isinstance(v, tuple) and len(v) > 0
-                    and all(_whole(w, 1) for w in v), "a tuple of positive whole days"),
-        "attributes": (lambda v: isinstance(v, tuple) and all(
-            isinstance(c, str) and c for c in v), "a tuple of column names"),
-        "random_state": (lambda v: v is None or (isinstance(v, int) and not isinstance(
-            v, bool)), "None or an int"),
-        "rule_depth": (lambda v: _whole(v, 1), "a positive integer"),
-        "min_rule_size": (lambda v: _whole(v, 1), "a positive integer"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "estimator": [None, HasMethods(["fit", "predict_proba"], "a scikit-learn classifier")],
+        "mode": [Options({"auto", "supervised", "anomaly"})],
+        "unit": [Options({"transaction", "customer"})],
+        "label": [ColumnName()],
+        "id": [None, ColumnName()],
+        "cost_fp": [Interval(Real, 0, None, closed="neither")],
+        "cost_fn": [Interval(Real, 0, None, closed="neither")],
+        "alert_budget": [None, Interval(Real, 0, 1, closed="neither")],
+        "target_precision": [None, Interval(Real, 0, 1, closed="neither")],
+        "class_weight": [None, Options({"balanced"})],
+        "delay_days": [Interval(Integral, 0, None)],
+        "windows": [Predicate(lambda v: isinstance(v, tuple) and len(v) > 0 and all(
+            _whole(w, 1) for w in v), "a tuple of positive whole days", [(), (0,), (1.5,)])],
+        "attributes": [Predicate(lambda v: isinstance(v, tuple) and all(
+            isinstance(c, str) and c for c in v), "a tuple of column names", [("",), "x"])],
+        "random_state": [None, RandomState()],
+        "rule_depth": [Interval(Integral, 1, None)],
+        "min_rule_size": [Interval(Integral, 1, None)],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("fraud_score", "is_alert", "reasons")
     oof_score_: np.ndarray
@@ -195,7 +199,7 @@ class FraudModel(CRMModel):
         {"windows": (0, 7)}, {"alert_budget": 0.1, "target_precision": 0.5},
     )
 
-    def __init__(self, estimator: Any = None, mode: str = "auto",
+    def __init__(self, *, estimator: Any = None, mode: str = "auto",
                  unit: str = "transaction", label: str = "is_fraud", id: str | None = None,
                  cost_fp: float = 1.0, cost_fn: float = 10.0,
                  alert_budget: float | None = None, target_precision: float | None = None,
@@ -254,8 +258,7 @@ class FraudModel(CRMModel):
         """
         self._check_params()
         prepared = self._prepare_rows(data, rows, supervised=self.mode != "anomaly")
-        self._reset()
-        self._fit(prepared)
+        self._learn(prepared)
         return self
 
     def score(self, data: CRMData | pd.DataFrame, /, *, rows: Any = None) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import ColumnName, Constraint, CRMModel, Predicate
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, MissingColumnError
 
@@ -143,10 +143,10 @@ class ABCModel(CRMModel):
     0.564
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "shares": (_valid_shares, "2 to 26 positive numbers adding up to 1"),
-        "value": (_valid_value,
-                  "'monetary', 'clv' or the name of a column of data.customers"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "shares": [Predicate(_valid_shares, "2 to 26 positive numbers adding up to 1",
+                             [(0.5, 0.6), (1.0,), "0.8"])],
+        "value": [ColumnName()],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("value", "cumulative_share", "tier")
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
@@ -155,7 +155,7 @@ class ABCModel(CRMModel):
     )
 
     def __init__(
-        self, shares: tuple[float, ...] = (0.8, 0.15, 0.05), value: str = "monetary"
+        self, *, shares: tuple[float, ...] = (0.8, 0.15, 0.05), value: str = "monetary"
     ) -> None:
         self.shares = shares
         self.value = value

@@ -21,12 +21,21 @@ valuable one and labels do not depend on k-means' arbitrary numbering.
 from __future__ import annotations
 
 from contextlib import nullcontext
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import (
+    ColumnName,
+    Constraint,
+    CRMModel,
+    Interval,
+    Options,
+    Predicate,
+    RandomState,
+)
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
@@ -179,15 +188,16 @@ class SegmentationModel(CRMModel):
     ['segment', 'distance']
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "n_segments": (_valid_n_segments, "'auto' or an integer >= 2"),
-        "features": (_valid_features,
-                     "a non-empty tuple of distinct names from 'recency', 'frequency', "
-                     "'monetary'"),
-        "k_range": (_valid_k_range, "a pair of integers (low, high) with 2 <= low <= high"),
-        "category_column": (lambda v: v is None or (isinstance(v, str) and v != ""),
-                            "None or a column name"),
-        "random_state": (_valid_random_state, "None or a non-negative integer"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "n_segments": [Options({"auto"}), Interval(Integral, 2, None)],
+        "features": [Predicate(_valid_features,
+                               "a non-empty tuple of distinct names from 'recency', "
+                               "'frequency', 'monetary'", [(), ("recency", "recency"), "x"])],
+        "k_range": [Predicate(_valid_k_range,
+                              "a pair of ints (low, high) with 2 <= low <= high",
+                              [(1, 3), (4, 3), (2.0, 3)])],
+        "category_column": [None, ColumnName()],
+        "random_state": [None, RandomState()],
     }
     _score_columns: ClassVar[tuple[str, ...]] = ("segment", "distance")
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
@@ -199,6 +209,7 @@ class SegmentationModel(CRMModel):
 
     def __init__(
         self,
+        *,
         n_segments: int | str = "auto",
         features: tuple[str, ...] = _RFM,
         k_range: tuple[int, int] = (2, 8),

@@ -27,12 +27,13 @@ median over repeat customers of their median gaps).
 from __future__ import annotations
 
 import datetime as dt
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import Constraint, CRMModel, Date, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -131,19 +132,16 @@ class LifecycleModel(CRMModel):
     {'a': 'growing', 'b': 'lapsed', 'c': 'new'}
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "new_window": (_positive, "a positive number of days"),
-        "lapse_multiple": (_positive, "a positive number"),
-        "churn_multiple": (_positive, "a positive number larger than lapse_multiple"),
-        "trend_window": (_positive, "a positive number of days"),
-        "decline_ratio": (lambda v: _positive(v) and v <= 1, "a number in (0, 1]"),
-        "growth_ratio": (lambda v: _number(v) and v >= 1, "a number >= 1"),
-        "min_purchases_for_trend": (
-            lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool) and bool(v >= 0),
-            "a non-negative integer",
-        ),
-        "trend_measure": (lambda v: v in ("spend", "purchases"), "'spend' or 'purchases'"),
-        "at": (_date_or_none, "None or a date"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "new_window": [Interval(Real, 0, None, closed="neither")],
+        "lapse_multiple": [Interval(Real, 0, None, closed="neither")],
+        "churn_multiple": [Interval(Real, 0, None, closed="neither")],
+        "trend_window": [Interval(Real, 0, None, closed="neither")],
+        "decline_ratio": [Interval(Real, 0, 1, closed="right")],
+        "growth_ratio": [Interval(Real, 1, None, closed="left")],
+        "min_purchases_for_trend": [Interval(Integral, 0, None)],
+        "trend_measure": [Options({"spend", "purchases"})],
+        "at": [None, Date()],
     }
     _score_columns: ClassVar[tuple[str, ...]] = (
         "stage", "n_purchases", "days_since_first", "days_since_last", "typical_gap",
@@ -158,6 +156,7 @@ class LifecycleModel(CRMModel):
 
     def __init__(
         self,
+        *,
         new_window: float = 90,
         lapse_multiple: float = 3.0,
         churn_multiple: float = 6.0,

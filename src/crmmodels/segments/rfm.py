@@ -30,12 +30,13 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from numbers import Integral
 from typing import Any, ClassVar, Final
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import CRMModel, ParamRule
+from crmmodels.core import Constraint, CRMModel, Date, Interval, Options, Predicate
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -258,16 +259,16 @@ class RFMModel(CRMModel):
     True
     """
 
-    _param_rules: ClassVar[dict[str, ParamRule]] = {
-        "bins": (lambda v: _is_int(v) and 2 <= v <= 9, "an integer from 2 to 9"),
-        "method": (lambda v: v in ("quantile", "fixed"), "'quantile' or 'fixed'"),
-        "recency_unit": (lambda v: v in _UNITS, "one of 'D', 'W', 'M', 'h'"),
-        "monetary": (lambda v: v in ("sum", "mean"), "'sum' or 'mean'"),
-        "segment_map": (lambda v: v == "standard" if isinstance(v, str)
-                        else isinstance(v, Mapping), "'standard' or a dict"),
-        "observation_end": (_is_date_or_none, "None or a date"),
-        "fixed_edges": (lambda v: v is None or isinstance(v, Mapping),
-                        "None or a dict of edges"),
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "bins": [Interval(Integral, 2, 9)],
+        "method": [Options({"quantile", "fixed"})],
+        "recency_unit": [Options(set(_UNITS))],
+        "monetary": [Options({"sum", "mean"})],
+        "segment_map": [Options({"standard"}), Predicate(lambda v: isinstance(v, Mapping),
+                                                          "a dict", ["other"])],
+        "observation_end": [None, Date()],
+        "fixed_edges": [None, Predicate(lambda v: isinstance(v, Mapping), "a dict of edges",
+                                        [[1, 2]])],
     }
     _score_columns: ClassVar[tuple[str, ...]] = (
         "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
@@ -285,6 +286,7 @@ class RFMModel(CRMModel):
 
     def __init__(
         self,
+        *,
         bins: int = 5,
         method: str = "quantile",
         recency_unit: str = "D",
