@@ -33,8 +33,7 @@ import pandas as pd
 from bench_customer_summary import _reset_peak_rss, _status_kb
 
 from crmmodels import CRMData
-from crmmodels.churn import ChurnModel
-from crmmodels.features import churn_features
+from crmmodels.propensity import ChurnModel, churn_features
 
 END = pd.Timestamp("2025-01-01")
 

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 import crmmodels
-from crmmodels.features import customer_summary
+from crmmodels.data import customer_summary
 
 with warnings.catch_warnings():
     # lifetimes 0.11.3 sets a pandas option that pandas 3 deprecates, at import.

@@ -35,7 +35,7 @@ import pandas as pd
 from bench_churn import run
 
 from crmmodels.datasets import load_card_transactions
-from crmmodels.features import fraud_features
+from crmmodels.propensity import fraud_features
 
 WINDOWS = (1, 7, 30)
 
@@ -144,8 +144,7 @@ def main() -> None:
           f"{b_s / c_only_s:.1f}x")
     if args.no_score:
         return
-    from crmmodels.evaluation import fraud_time_split
-    from crmmodels.fraud import FraudModel
+    from crmmodels.propensity import FraudModel, fraud_time_split
 
     start = "2018-04-01" if args.sample else "2018-07-25"
     train, _ = fraud_time_split(data, start, train_days=7, delay_days=0 if args.sample

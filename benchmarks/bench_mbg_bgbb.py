@@ -37,8 +37,7 @@ import crmmodels
 from crmmodels.cltv._likelihood import compress
 from crmmodels.cltv.beta_geo_beta_binom import BetaGeoBetaBinomModel
 from crmmodels.cltv.modified_beta_geo import ModifiedBetaGeoModel
-from crmmodels.datasets import dataset_path
-from crmmodels.datasets._simulate_discrete import simulate_bg_bb, simulate_mbg_nbd
+from crmmodels.datasets import dataset_path, simulate_bg_bb, simulate_mbg_nbd
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

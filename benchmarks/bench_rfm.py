@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from crmmodels import CRMData
-from crmmodels.rfm import STANDARD_SEGMENTS as STANDARD
+from crmmodels.segments import STANDARD_SEGMENTS as STANDARD
 
 
 def synthetic(rows: int, customers: int, seed: int) -> pd.DataFrame:
@@ -76,7 +76,7 @@ def peak_mb(fn: Callable[[], Any]) -> float:
 
 def main() -> None:
     """Run the benchmark and print the table and ratios."""
-    from crmmodels.rfm import RFMModel
+    from crmmodels.segments import RFMModel
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=10_000_000)

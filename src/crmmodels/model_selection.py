@@ -42,9 +42,10 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import ParameterGrid
 
 from crmmodels.cltv import NaiveRateModel
+from crmmodels.core import Boolean, Constraint, Interval, Predicate, check_params
 from crmmodels.data import CRMData, calibration_holdout, data_time
 from crmmodels.errors import DataValidationError, InvalidParameterError, NotFittedError
-from crmmodels.propensity import churn_labels, parse_horizon
+from crmmodels.propensity import churn_labels, parse_horizon, precision_at_k
 
 __all__ = ["METRICS", "Metric", "TemporalSearchCV", "backtest"]
 
@@ -90,9 +91,7 @@ def _lift_at_10(y: np.ndarray, p: np.ndarray) -> float:
     base = float(np.mean(y))
     if base == 0:
         return float("nan")
-    k = math.ceil(0.1 * len(y))
-    top = np.argsort(-p, kind="stable")[:k]
-    return float(np.mean(y[top]) / base)
+    return precision_at_k(y, p, math.ceil(0.1 * len(y))) / base
 
 
 def _mae(y: np.ndarray, p: np.ndarray) -> float:
@@ -354,22 +353,14 @@ def _as_data(data: object) -> CRMData:
         f"{type(data).__name__}", rule="type")
 
 
-def _check_window(window: object) -> Literal["expanding", "sliding"]:
-    if window == "expanding":
-        return "expanding"
-    if window == "sliding":
-        return "sliding"
-    raise InvalidParameterError(f"window must be 'expanding' or 'sliding', got {window!r}")
-
-
-def _check_n_jobs(n_jobs: object) -> int | None:
-    if n_jobs is None:
-        return None
-    if isinstance(n_jobs, bool | np.bool_) or not isinstance(n_jobs, numbers.Integral) \
-            or int(n_jobs) == 0:
-        raise InvalidParameterError(
-            f"n_jobs must be None or a non-zero integer (-1: all cores), got {n_jobs!r}")
-    return int(n_jobs)
+# The arguments shared by backtest and TemporalSearchCV, checked by the one checker.
+_CONSTRAINTS: Final[dict[str, list[Constraint | None]]] = {
+    "window": [Predicate(lambda v: v in ("expanding", "sliding"), "'expanding' or 'sliding'",
+                         ["rolling"])],
+    "n_jobs": [None, Interval(numbers.Integral, 1, None), Interval(numbers.Integral, None, -1)],
+    "return_models": [Boolean()],
+    "refit": [Boolean()],
+}
 
 
 def _equally_spaced(n: int, start: pd.Timestamp, end: pd.Timestamp,
@@ -485,7 +476,8 @@ def _plan(model: Any, data: object, *, cutoffs: object, horizon: object, gap: ob
     """Check every argument and prepare the training data and truth at each cut-off."""
     kind, revenue = _model_kind(model)
     crm = _as_data(data)
-    mode = _check_window(window)
+    check_params("backtest", {"window": window}, _CONSTRAINTS)
+    mode: Literal["expanding", "sliding"] = "sliding" if window == "sliding" else "expanding"
     params = model.get_params(deep=False)
     freq: str | None = None
     overrides: dict[str, Any] = {}
@@ -826,10 +818,8 @@ def backtest(
     >>> bool((wide["mae"] < wide["baseline_mae"]).all())  # beats the no-dropout baseline
     True
     """
-    if not isinstance(return_models, bool | np.bool_):
-        raise InvalidParameterError(f"return_models must be True or False, got "
-                                    f"{return_models!r}")
-    jobs = _check_n_jobs(n_jobs)
+    check_params("backtest", {"return_models": return_models, "n_jobs": n_jobs}, _CONSTRAINTS)
+    jobs = None if n_jobs is None else int(n_jobs)
     specs = _metric_specs(metrics, *_model_kind(model), model)
     plan = _plan(model, data, cutoffs=cutoffs, horizon=horizon, gap=gap, window=window)
     results = _run(model, plan, specs, jobs, baseline=True, keep_model=bool(return_models))
@@ -980,9 +970,8 @@ class TemporalSearchCV(BaseEstimator):  # type: ignore[misc]
         -------
         self
         """
-        if not isinstance(self.refit, bool | np.bool_):
-            raise InvalidParameterError(f"refit must be True or False, got {self.refit!r}")
-        jobs = _check_n_jobs(self.n_jobs)
+        check_params("TemporalSearchCV", self.get_params(deep=False), _CONSTRAINTS)
+        jobs = None if self.n_jobs is None else int(self.n_jobs)
         kind, revenue = _model_kind(self.model)
         valid = _metric_specs(None, kind, revenue, self.model)
         names = [s.name for s in valid]

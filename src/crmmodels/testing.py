@@ -112,7 +112,7 @@ def _state(model: Any) -> dict[str, Any]:
 
 
 def _check_protocol(model: CRMModel, data: CRMData) -> None:
-    assert isinstance(model, Model), "does not implement crmmodels.base.Model"
+    assert isinstance(model, Model), "does not implement crmmodels.core.Model"
     assert isinstance(model, CRMModel), "does not derive from crmmodels.CRMModel"
     assert type(model).__name__.endswith("Model"), "class name must end in 'Model'"
 

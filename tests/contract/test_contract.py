@@ -13,6 +13,7 @@ from crmmodels.core import Constraint, Interval, ParamRule
 from crmmodels.errors import InvalidParameterError
 from crmmodels.registry import get_model
 from crmmodels.testing import CHECKS, check_model
+from tests.samples import cdnow_churn_sample
 
 
 def _retention_data() -> CRMData:
@@ -30,18 +31,6 @@ def _basket_data() -> CRMData:
     return CRMData(transactions=tx[tx["customer_id"].isin(first)])
 
 
-def _churn_data() -> CRMData:
-    from crmmodels.datasets import load_cdnow_sample
-
-    data = load_cdnow_sample()
-    tx = data.transactions
-    assert tx is not None
-    # 600 customers keep the stacked default estimator's many contract fits quick.
-    first = tx["customer_id"].drop_duplicates().sort_values().iloc[:600]
-    return CRMData(transactions=tx[tx["customer_id"].isin(first)],
-                   observation_end=data.observation_end)
-
-
 def _card_data() -> CRMData:
     from crmmodels.datasets import load_card_transactions
 
@@ -55,7 +44,7 @@ def _card_data() -> CRMData:
 
 
 # Models whose input is not a plain transaction log get their own data.
-_DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": _churn_data,
+_DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": cdnow_churn_sample,
          "fraud": _card_data}
 
 

@@ -196,14 +196,6 @@ def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataF
     })
 
 
-def _fraction(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1
-
-
-def _optional_positive_int(v: Any) -> bool:
-    return v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 1)
-
-
 class AssociationRulesModel(CRMModel):
     """Frequent itemsets and association rules, and cross-sell recommendations.
 

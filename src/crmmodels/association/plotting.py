@@ -134,7 +134,7 @@ def top_rules(rules: pd.DataFrame, n: int = 10, by: str = "lift") -> pd.DataFram
     Examples
     --------
     >>> from crmmodels.association import AssociationRulesModel
-    >>> from crmmodels.plotting import top_rules
+    >>> from crmmodels.association import top_rules
     >>> baskets = [["milk", "bread"], ["milk", "bread", "eggs"], ["milk"], ["bread"],
     ...            ["bread", "eggs"]]
     >>> model = AssociationRulesModel(min_support=0.2, min_confidence=0.6).fit(baskets)
@@ -195,7 +195,7 @@ def plot_rule_network(rules: pd.DataFrame, n: int = 30, by: str = "lift",
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from crmmodels.association import AssociationRulesModel
-    >>> from crmmodels.plotting import plot_rule_network
+    >>> from crmmodels.association import plot_rule_network
     >>> baskets = [["milk", "bread"], ["milk", "bread", "eggs"], ["milk"], ["bread"],
     ...            ["bread", "eggs"]]
     >>> model = AssociationRulesModel(min_support=0.2, min_confidence=0.6).fit(baskets)

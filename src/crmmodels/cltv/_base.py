@@ -53,11 +53,6 @@ class MaximumLikelihoodModel(CRMModel):
         return summary_table(self.params_, self.covariance_)
 
 
-def _positive(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v)) \
-        and v > 0
-
-
 class TransactionModel(MaximumLikelihoodModel):
     """Base of BG/NBD-type models: fit on ``(frequency, recency, T)``, score per customer.
 

@@ -32,11 +32,6 @@ from crmmodels.errors import DataValidationError
 __all__ = ["NaiveRateModel"]
 
 
-def _positive(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v)) \
-        and v > 0
-
-
 class NaiveRateModel(CRMModel):
     """Pooled Gamma-Poisson purchase rates (no dropout): a baseline for CLV models.
 

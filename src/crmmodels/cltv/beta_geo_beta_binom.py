@@ -48,12 +48,6 @@ __all__ = ["BetaGeoBetaBinomModel", "validate_discrete_summary"]
 DISCRETE_SUMMARY_COLUMNS = ("frequency", "recency", "n_periods")
 
 
-def _positive_whole(v: Any) -> bool:
-    return bool(isinstance(v, int | float | np.integer | np.floating)
-                and not isinstance(v, bool) and np.isfinite(v) and v >= 1
-                and float(v) == round(float(v)))
-
-
 def _raise_if(mask: np.ndarray, index: pd.Index, column: str, rule: str, msg: str) -> None:
     if mask.any():
         raise DataValidationError(msg, frame="summary", column=column, rule=rule,
@@ -203,7 +197,7 @@ class BetaGeoBetaBinomModel(TransactionModel):
       :func:`validate_discrete_summary`. Published recency/frequency matrices list a
       count per pattern: repeat each row that many times (``df.loc[df.index.repeat(
       df["weights"])]``); the fit compresses identical rows again internally.
-    * ``CRMData``: summarised with :func:`crmmodels.features.customer_summary` and
+    * ``CRMData``: summarised with :func:`crmmodels.data.customer_summary` and
       ``freq``; each period of ``freq`` is one opportunity, the first purchase period
       is opportunity 0, so ``frequency`` = periods with a repeat purchase, ``recency``
       = periods from the first to the last purchase, and ``n_periods`` = ``T`` (periods

@@ -70,10 +70,6 @@ def _with_params(model: Any, values: np.ndarray) -> Any:
     return out
 
 
-def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
-
-
 class CLVModel(CRMModel):
     """Customer lifetime value from a transaction model and a spend model.
 

@@ -68,7 +68,7 @@ def holdout_comparison(model: _TransactionModel, split: pd.DataFrame) -> Holdout
         Anything with ``conditional_expected_purchases(t, frequency, recency, T)``,
         fitted on the calibration columns of ``split``.
     split : DataFrame
-        Output of :func:`crmmodels.features.calibration_holdout`.
+        Output of :func:`crmmodels.data.calibration_holdout`.
 
     Returns
     -------
@@ -78,7 +78,7 @@ def holdout_comparison(model: _TransactionModel, split: pd.DataFrame) -> Holdout
     --------
     >>> from crmmodels.cltv import BetaGeoModel
     >>> from crmmodels.datasets import load_cdnow_sample
-    >>> from crmmodels.features import calibration_holdout
+    >>> from crmmodels.data import calibration_holdout
     >>> split = calibration_holdout(load_cdnow_sample(), "1997-09-30", "1998-06-30",
     ...                             freq="D", freq_multiplier=7)
     >>> model = BetaGeoModel().fit(split[["frequency", "recency", "T"]])
@@ -90,7 +90,7 @@ def holdout_comparison(model: _TransactionModel, split: pd.DataFrame) -> Holdout
     missing = [c for c in needed if c not in split.columns]
     if missing:
         raise DataValidationError(
-            f"split lacks {missing}; build it with crmmodels.features.calibration_holdout",
+            f"split lacks {missing}; build it with crmmodels.data.calibration_holdout",
             frame="summary", column=missing[0], rule="required_column",
         )
     x, tx, t = (split[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
@@ -155,7 +155,7 @@ def purchase_tracking(
     --------
     >>> from crmmodels.cltv import BetaGeoModel
     >>> from crmmodels.datasets import load_cdnow_sample
-    >>> from crmmodels.features import calibration_holdout
+    >>> from crmmodels.data import calibration_holdout
     >>> data = load_cdnow_sample()
     >>> split = calibration_holdout(data, "1997-09-30", freq="D", freq_multiplier=7)
     >>> model = BetaGeoModel().fit(split[["frequency", "recency", "T"]])

@@ -171,7 +171,7 @@ def plot_frequency_recency_matrix(
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> from crmmodels.cltv import BetaGeoModel
-    >>> from crmmodels.plotting import plot_frequency_recency_matrix
+    >>> from crmmodels.cltv import plot_frequency_recency_matrix
     >>> model = BetaGeoModel()
     >>> model.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
     >>> ax = plot_frequency_recency_matrix(model, max_frequency=10, T=39, t=52)
@@ -238,7 +238,7 @@ def plot_probability_alive_matrix(
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
     >>> from crmmodels.cltv import BetaGeoModel
-    >>> from crmmodels.plotting import plot_probability_alive_matrix
+    >>> from crmmodels.cltv import plot_probability_alive_matrix
     >>> model = BetaGeoModel()
     >>> model.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
     >>> ax = plot_probability_alive_matrix(model, max_frequency=10, T=39)
@@ -296,8 +296,8 @@ def plot_holdout_by_frequency(result: HoldoutResult, max_frequency: int = 7,
     >>> from crmmodels.cltv import BetaGeoModel
     >>> from crmmodels.datasets import load_cdnow_sample
     >>> from crmmodels.cltv import holdout_comparison
-    >>> from crmmodels.features import calibration_holdout
-    >>> from crmmodels.plotting import plot_holdout_by_frequency
+    >>> from crmmodels.data import calibration_holdout
+    >>> from crmmodels.cltv import plot_holdout_by_frequency
     >>> split = calibration_holdout(load_cdnow_sample(), "1997-09-30", "1998-06-30",
     ...                             freq="D", freq_multiplier=7)
     >>> model = BetaGeoModel().fit(split[["frequency", "recency", "T"]])
@@ -359,7 +359,7 @@ def plot_tracking(tracking: pd.DataFrame, cumulative: bool = True,
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
-    >>> from crmmodels.plotting import plot_tracking
+    >>> from crmmodels.cltv import plot_tracking
     >>> tracking = pd.DataFrame(
     ...     {"actual": [5.0, 8.0, 6.0], "expected": [5.5, 7.0, 6.5],
     ...      "actual_cumulative": [5.0, 13.0, 19.0],
@@ -443,7 +443,7 @@ def plot_survival(model: _SurvivalModel, periods: Any, actual: Any = None,
     >>> import numpy as np
     >>> from crmmodels.cltv.shifted_beta_geo import (
     ...     ShiftedBetaGeoModel, retention_frame_from_survivors)
-    >>> from crmmodels.plotting import plot_survival
+    >>> from crmmodels.cltv import plot_survival
     >>> regular = [1000, 631, 468, 382, 326, 289, 262, 241]
     >>> model = ShiftedBetaGeoModel().fit(retention_frame_from_survivors(regular))
     >>> ax = plot_survival(model, np.arange(8), actual=np.array(regular) / 1000)

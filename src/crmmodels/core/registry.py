@@ -125,17 +125,16 @@ def name_of(klass: type) -> str:
     >>> name_of(RFMModel)
     'rfm'
     """
-    targets = _targets()
-    # Names whose target's class name matches first: resolving them imports less.
-    def rank(item: tuple[str, str | type]) -> int:
+    # Targets naming a class of the same name first: resolving them imports least.
+    def same_name_first(item: tuple[str, str | type]) -> bool:
         target = item[1]
-        last = target.__name__ if isinstance(target, type) else target.rpartition(".")[2]
-        return 0 if last.rpartition(":")[2] == klass.__name__ else 1
+        last = target.__name__ if isinstance(target, type) else target.rpartition(":")[2]
+        return last.rpartition(".")[2] != klass.__name__
 
-    for name, target in sorted(targets.items(), key=rank):
+    for name, target in sorted(_targets().items(), key=same_name_first):
         if target is klass:
             return name
-        if isinstance(target, str) and rank((name, target)) == 0:
+        if isinstance(target, str):
             try:
                 if get_model(name) is klass:
                     return name

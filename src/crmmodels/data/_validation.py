@@ -1,6 +1,6 @@
 """Vectorised validation of the transactions, customers and interactions frames.
 
-The rules come from :mod:`crmmodels.schemas` (required fields and each field's
+The rules come from :mod:`crmmodels.data` (required fields and each field's
 ``kind``). Every check works on whole columns; identifiers are hashed once with
 :func:`pandas.factorize` and the (few) distinct values are checked, which keeps 5M
 rows in the seconds range.
@@ -162,10 +162,6 @@ class FrameResult:
 def _labels(index: pd.Index, mask: np.ndarray) -> list[Hashable]:
     pos = np.flatnonzero(mask)[:5]
     return [index[i] for i in pos]
-
-
-def _as_mask(values: object) -> np.ndarray:
-    return np.asarray(values, dtype=bool)
 
 
 def _check_id(

@@ -30,7 +30,7 @@ _FRAMES: tuple[FrameName, ...] = ("transactions", "customers", "interactions")
 class CRMData:
     """Validated transactions, customers and interactions.
 
-    Each frame is checked, vectorised, against :mod:`crmmodels.schemas`; the
+    Each frame is checked, vectorised, against :mod:`crmmodels.data`; the
     caller's frames are never modified (the container holds new frames). Whatever
     was coerced, dropped, or merely noticed is counted in :attr:`report`.
 

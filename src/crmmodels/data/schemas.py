@@ -14,7 +14,7 @@ Unknown fields are kept as free attributes (``extra="allow"``).
 
 Examples
 --------
->>> from crmmodels.schemas import Transaction
+>>> from crmmodels.data import Transaction
 >>> t = Transaction(customer_id=17, timestamp="2024-03-01 10:00", amount="12.50",
 ...                 region="north")
 >>> t.customer_id, t.amount, t.model_extra

@@ -3,7 +3,7 @@
 :class:`ChurnModel` learns the probability that a customer defects from
 
 * behavioural features known at a cut-off date
-  (:func:`crmmodels.features.churn_features`: recency, spend and frequency trends,
+  (:func:`crmmodels.propensity.churn_features`: recency, spend and frequency trends,
   inter-purchase gaps, product breadth, complaints and contacts), and
 * the customer attributes of a customers frame (contract, tenure, plan ... ),
   categoricals kept as categories, identifier-like columns left out with a

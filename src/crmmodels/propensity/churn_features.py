@@ -1,4 +1,4 @@
-"""Point-in-time churn features and labels (re-exported by :mod:`crmmodels.features`).
+"""Point-in-time churn features and labels.
 
 Everything here reads only rows dated at or before the cut-off: shifting, changing or
 adding rows after it leaves every feature unchanged (a test proves it). All

@@ -220,7 +220,7 @@ def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
 
     Examples
     --------
-    >>> from crmmodels.churn import ChurnModel
+    >>> from crmmodels.propensity import ChurnModel
     >>> from crmmodels.datasets import load_cdnow_sample
     >>> out = backtest(ChurnModel(random_state=0), load_cdnow_sample(),
     ...                ["1997-10-01", "1997-12-01"], "1998-03-01")
@@ -412,7 +412,7 @@ def fraud_time_split(data: CRMData, train_start: Any, train_days: int = 7,
     -------
     (ndarray, ndarray)
         Boolean masks over ``data.transactions`` (input order): training rows, test
-        rows. Pass them as ``rows=`` to :meth:`crmmodels.fraud.FraudModel.fit` and
+        rows. Pass them as ``rows=`` to :meth:`crmmodels.propensity.FraudModel.fit` and
         ``score``.
 
     Examples

@@ -5,7 +5,7 @@
 * **entity tables** (claims, applications): one row per entity, a 0/1 label column, an
   id column or index, every other column a candidate feature;
 * **card-style transactions** (:class:`~crmmodels.data.CRMData`): the point-in-time
-  features of :func:`crmmodels.features.fraud_features` (the customer's recent count
+  features of :func:`crmmodels.propensity.fraud_features` (the customer's recent count
   and spend, time since the previous transaction, night and weekend flags, the
   terminal's fraud rate over windows ending a label delay before the transaction),
   scored per transaction or per customer.
@@ -70,10 +70,6 @@ _N_FOLDS = 5
 _CHUNK = 200_000  # rows per predict call: bounds the spline basis' memory
 
 
-def _positive(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and v > 0
-
-
 def _whole(v: Any, low: int) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= low
 
@@ -96,7 +92,7 @@ class FraudModel(CRMModel):
     estimator : scikit-learn classifier, optional
         Supervised classifier with ``predict_proba``; it receives a DataFrame with
         ``category`` and float columns. Default:
-        :func:`crmmodels.churn.default_estimator` with finer boosted trees (31 leaves,
+        :func:`crmmodels.propensity.default_estimator` with finer boosted trees (31 leaves,
         at least 20 rows each) and the members combined on their log-odds.
     mode : {"auto", "supervised", "anomaly"}, default "auto"
         "auto" is supervised when labels exist, anomaly otherwise.

@@ -1,4 +1,4 @@
-"""Point-in-time card-transaction features (re-exported by :mod:`crmmodels.features`).
+"""Point-in-time card-transaction features.
 
 Every rolling window is computed for all transactions at once: rows are sorted by
 (group, time), each row's window start is found with one ``numpy.searchsorted`` on a

@@ -55,7 +55,7 @@ def plot_gains(y_true: Any, y_score: Any, n_groups: int = 10,
     y_score : array-like of float
         Scores, higher = more likely.
     n_groups : int, default 10
-        Groups (deciles) of :func:`crmmodels.evaluation.gains_table`.
+        Groups (deciles) of :func:`crmmodels.propensity.gains_table`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -137,7 +137,7 @@ def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
     y_prob : array-like of float in [0, 1]
         Predicted probabilities.
     n_bins : int, default 10
-        Equal-count bins of :func:`crmmodels.evaluation.calibration_table`.
+        Equal-count bins of :func:`crmmodels.propensity.calibration_table`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -180,7 +180,7 @@ def plot_cost_curve(y_true: Any, y_score: Any, cost_fp: float = 1.0, cost_fn: fl
         Scores, higher = more suspicious.
     cost_fp, cost_fn : float, default 1 and 10
         Cost of a false alert and of a missed fraud
-        (:func:`crmmodels.evaluation.cost_curve`).
+        (:func:`crmmodels.propensity.cost_curve`).
     threshold : float, optional
         A threshold to mark, e.g. a fitted model's ``threshold_``.
     ax : matplotlib Axes, optional
@@ -229,7 +229,7 @@ def plot_card_precision(y_true: Any, y_score: Any, customer_id: Any, day: Any,
     Parameters
     ----------
     y_true, y_score, customer_id, day : array-like
-        Per transaction, as :func:`crmmodels.evaluation.card_precision_at_k` takes them.
+        Per transaction, as :func:`crmmodels.propensity.card_precision_at_k` takes them.
     ks : sequence of int, default (10, 25, 50, 100, 150, 200)
         Cards investigated per day.
     ax : matplotlib Axes, optional

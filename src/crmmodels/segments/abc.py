@@ -42,10 +42,6 @@ def _valid_shares(v: Any) -> bool:
     return bool(np.all(np.isfinite(arr)) and np.all(arr > 0) and abs(arr.sum() - 1.0) <= 1e-9)
 
 
-def _valid_value(v: Any) -> bool:
-    return isinstance(v, str) and len(v) > 0
-
-
 def gini(values: np.ndarray | pd.Series) -> float:
     """Gini coefficient of non-negative values (0: all equal, near 1: one holds all).
 

@@ -55,10 +55,6 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
 
 
-def _valid_n_segments(v: Any) -> bool:
-    return v == "auto" if isinstance(v, str) else _is_int(v) and v >= 2
-
-
 def _valid_k_range(v: Any) -> bool:
     return (isinstance(v, tuple | list) and len(v) == 2 and all(_is_int(k) for k in v)
             and 2 <= v[0] <= v[1])
@@ -67,10 +63,6 @@ def _valid_k_range(v: Any) -> bool:
 def _valid_features(v: Any) -> bool:
     return (isinstance(v, tuple | list) and len(v) > 0 and len(set(v)) == len(v)
             and all(isinstance(f, str) and f in _RFM for f in v))
-
-
-def _valid_random_state(v: Any) -> bool:
-    return v is None or (_is_int(v) and v >= 0)
 
 
 def _rfm(data: CRMData) -> tuple[pd.DataFrame, np.ndarray]:

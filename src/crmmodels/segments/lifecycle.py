@@ -26,7 +26,6 @@ median over repeat customers of their median gaps).
 
 from __future__ import annotations
 
-import datetime as dt
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -45,22 +44,6 @@ STAGES: tuple[str, ...] = (
 """Every stage, in lifecycle order (the row and column order of ``transitions``)."""
 
 _DAY = np.timedelta64(1, "D")
-
-
-def _number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and bool(np.isfinite(v))
-
-
-def _positive(v: Any) -> bool:
-    return _number(v) and v > 0
-
-
-def _date_or_none(v: Any) -> bool:
-    if v is None:
-        return True
-    if not isinstance(v, str | dt.date | pd.Timestamp | np.datetime64):
-        return False
-    return not bool(pd.isna(pd.Timestamp(v)))
 
 
 class LifecycleModel(CRMModel):

@@ -99,12 +99,12 @@ def plot_rfm_heatmap(scores: pd.DataFrame, value: str = "monetary",
     over its customers, or by the number of customers with ``value="count"``, and
     shows that number. Cells without customers are empty (mean) or 0 (count); with
     quantile edges on tied data some scores are never given (see
-    :class:`~crmmodels.rfm.RFMModel`), so whole rows or columns may be empty.
+    :class:`~crmmodels.segments.RFMModel`), so whole rows or columns may be empty.
 
     Parameters
     ----------
     scores : DataFrame
-        Output of :meth:`crmmodels.rfm.RFMModel.score`: one row per customer with
+        Output of :meth:`crmmodels.segments.RFMModel.score`: one row per customer with
         ``r_score``, ``f_score`` and the ``value`` column.
     value : str, default "monetary"
         ``"count"`` (customers per cell) or the name of a numeric column of
@@ -134,8 +134,8 @@ def plot_rfm_heatmap(scores: pd.DataFrame, value: str = "monetary",
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> from crmmodels.datasets import load_cdnow_sample
-    >>> from crmmodels.plotting import plot_rfm_heatmap
-    >>> from crmmodels.rfm import RFMModel
+    >>> from crmmodels.segments import plot_rfm_heatmap
+    >>> from crmmodels.segments import RFMModel
     >>> data = load_cdnow_sample()
     >>> scores = RFMModel().fit(data).score(data)
     >>> ax = plot_rfm_heatmap(scores, value="count")
@@ -145,9 +145,9 @@ def plot_rfm_heatmap(scores: pd.DataFrame, value: str = "monetary",
     >>> plt.close(ax.figure)
     """
     value = check_column_name(value, "value")
-    frame = check_frame(scores, "scores", "crmmodels.rfm.RFMModel.score")
+    frame = check_frame(scores, "scores", "crmmodels.segments.RFMModel.score")
     needed = ("r_score", "f_score") if value == "count" else ("r_score", "f_score", value)
-    require_columns(frame, "scores", needed, "crmmodels.rfm.RFMModel.score")
+    require_columns(frame, "scores", needed, "crmmodels.segments.RFMModel.score")
     r = _score_levels(frame, "r_score")
     f = _score_levels(frame, "f_score")
     n_r, n_f = int(r.max()), int(f.max())
@@ -186,12 +186,12 @@ def plot_segment_summary(scores: pd.DataFrame, segment_column: str = "segment",
     Parameters
     ----------
     scores : DataFrame
-        One row per customer, e.g. the output of :meth:`crmmodels.rfm.RFMModel.score`.
+        One row per customer, e.g. the output of :meth:`crmmodels.segments.RFMModel.score`.
     segment_column : str, default "segment"
         Column with the segment of each customer.
     value_column : str, default "monetary"
         Numeric column with each customer's revenue. For an
-        :class:`~crmmodels.rfm.RFMModel` this is the total spend only with
+        :class:`~crmmodels.segments.RFMModel` this is the total spend only with
         ``monetary="sum"`` (the default). Values must be finite and their total
         positive.
     ax : matplotlib Axes, optional
@@ -219,7 +219,7 @@ def plot_segment_summary(scores: pd.DataFrame, segment_column: str = "segment",
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
-    >>> from crmmodels.plotting import plot_segment_summary
+    >>> from crmmodels.segments import plot_segment_summary
     >>> scores = pd.DataFrame({"segment": ["gold", "gold", "basic", "basic", "basic"],
     ...                        "monetary": [300.0, 100.0, 40.0, 30.0, 30.0]})
     >>> ax = plot_segment_summary(scores)
@@ -231,9 +231,9 @@ def plot_segment_summary(scores: pd.DataFrame, segment_column: str = "segment",
     """
     segment_column = check_column_name(segment_column, "segment_column")
     value_column = check_column_name(value_column, "value_column")
-    frame = check_frame(scores, "scores", "crmmodels.rfm.RFMModel.score")
+    frame = check_frame(scores, "scores", "crmmodels.segments.RFMModel.score")
     require_columns(frame, "scores", (segment_column, value_column),
-                     "crmmodels.rfm.RFMModel.score")
+                     "crmmodels.segments.RFMModel.score")
     segments = frame[segment_column]
     missing = segments.isna().to_numpy(dtype=bool)
     if missing.any():
@@ -309,7 +309,7 @@ def plot_pareto_curve(abc_scores: pd.DataFrame, ax: Axes | None = None) -> Axes:
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
-    >>> from crmmodels.plotting import plot_pareto_curve
+    >>> from crmmodels.segments import plot_pareto_curve
     >>> from crmmodels.segments import ABCModel
     >>> tx = pd.DataFrame({
     ...     "customer_id": ["a", "b", "c", "d", "e"],
@@ -406,7 +406,7 @@ def plot_transition_matrix(matrix: pd.DataFrame, normalize: bool = True,
     >>> import matplotlib; matplotlib.use("Agg")
     >>> import matplotlib.pyplot as plt
     >>> import pandas as pd
-    >>> from crmmodels.plotting import plot_transition_matrix
+    >>> from crmmodels.segments import plot_transition_matrix
     >>> matrix = pd.DataFrame([[6, 2], [1, 3]], index=["active", "lapsed"],
     ...                       columns=["active", "lapsed"])
     >>> ax = plot_transition_matrix(matrix)

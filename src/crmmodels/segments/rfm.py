@@ -78,14 +78,6 @@ def _positive(v: Any) -> bool:
             and math.isfinite(float(v)) and float(v) > 0)
 
 
-def _is_date_or_none(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, bool | np.bool_ | numbers.Number):
-        return False
-    return not pd.isna(pd.Timestamp(v))
-
-
 def breakeven_response_rate(cost_per_contact: float, net_revenue_per_response: float) -> float:
     """Response rate at which a contact pays for itself (Hughes).
 

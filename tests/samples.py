@@ -1,0 +1,20 @@
+"""Small slices of the real data sets that several test modules fit models on."""
+
+from __future__ import annotations
+
+from crmmodels import CRMData
+from crmmodels.datasets import load_cdnow_sample
+
+
+def cdnow_churn_sample() -> CRMData:
+    """Return the 600 lowest customer ids of the CDNOW sample, with its observation end.
+
+    600 customers keep the stacked default churn estimator's many fits quick; the
+    format-1 churn file under tests/data was fitted on exactly this slice.
+    """
+    data = load_cdnow_sample()
+    tx = data.transactions
+    assert tx is not None
+    first = tx["customer_id"].drop_duplicates().sort_values().iloc[:600]
+    return CRMData(transactions=tx[tx["customer_id"].isin(first)],
+                   observation_end=data.observation_end)
