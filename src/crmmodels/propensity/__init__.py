@@ -5,7 +5,9 @@
 * :class:`FraudModel` - fraud scores for card transactions and entity tables
   (claims), cost-optimal alerts, readable rules, anomaly mode;
   :func:`fraud_features`;
-* :func:`default_estimator` - the stacked classifier both use;
+* :class:`PropensityClassifier` - a scikit-learn classifier for raw CRM tables (column
+  screening, categoricals, calibration, class weights);
+* :func:`default_estimator` - the stacked classifier both use by default;
 * evaluation: :func:`classification_metrics`, :func:`calibration_table`,
   :func:`gains_table`, :func:`backtest`, :func:`precision_at_k`, :func:`cost_curve`,
   :func:`card_precision_at_k`, :func:`fraud_time_split`;
@@ -22,6 +24,7 @@ Examples
 from crmmodels.propensity._tabular import clipped_logit, identifier_columns
 from crmmodels.propensity.churn import ChurnModel, default_estimator
 from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
+from crmmodels.propensity.classifier import PropensityClassifier
 from crmmodels.propensity.evaluation import (
     backtest,
     calibration_table,
@@ -45,6 +48,7 @@ from crmmodels.propensity.plotting import (
 __all__ = [
     "ChurnModel",
     "FraudModel",
+    "PropensityClassifier",
     "backtest",
     "calibration_table",
     "card_precision_at_k",

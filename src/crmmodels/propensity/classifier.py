@@ -1,0 +1,315 @@
+"""``PropensityClassifier``: the tabular classifier churn and fraud models share.
+
+A real scikit-learn classifier (``fit(X, y, sample_weight=None)``, ``predict_proba``,
+``predict``, ``decision_function``, ``classes_``, ``feature_names_in_``) that works in
+``Pipeline``, ``cross_val_score`` and ``GridSearchCV``. On top of the estimator it wraps
+(by default :func:`~crmmodels.propensity.default_estimator`, a calibrated stack of a
+spline logistic regression and gradient boosting) it adds what raw CRM tables need:
+
+* column screening on named DataFrame columns: identifier-like columns (every value
+  distinct: customer ids, policy numbers), datetime, all-missing and constant columns
+  are left out and reported in ``features_dropped_`` (name -> reason); plain arrays
+  pass through unscreened;
+* text columns that hold numbers (Telco's ``TotalCharges``, blanks included) are read
+  as numbers; other text and boolean columns become categoricals with the training
+  levels (unseen levels map to a pooled level), so new data is encoded exactly as the
+  training data was;
+* calibration of a user-given estimator (Platt scaling over shuffled, stratified
+  folds) and class weights.
+
+It follows scikit-learn's label rules: any two labels, ``classes_`` sorted, the second
+class is the positive one. ChurnModel and FraudModel add the friendlier label handling
+(yes/no columns, missing labels) on top.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import assert_all_finite
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from crmmodels.propensity._tabular import (
+    clipped_logit,
+    design,
+    learn_categories,
+    screen_columns,
+)
+
+__all__ = ["PropensityClassifier"]
+
+def _numeric_text(values: pd.Series) -> pd.Series | None:
+    """Return the column as numbers when every non-blank value is one, else None."""
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+            values.dtype) or isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    if not (pd.api.types.is_object_dtype(values.dtype)
+            or pd.api.types.is_string_dtype(values.dtype)):
+        return None
+    text = values.astype("object").where(values.notna(), None)
+    stripped = text.map(lambda v: v.strip() if isinstance(v, str) else v)
+    blank = stripped.isna() | (stripped == "")
+    if blank.all():
+        return None
+    converted = pd.to_numeric(stripped.where(~blank, None), errors="coerce")
+    if converted[~blank].isna().any():
+        return None
+    return converted.astype(np.float64)
+
+
+class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Binary classifier for CRM tables: screening, categoricals, calibration, weights.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier, optional
+        Any classifier with ``predict_proba``. It receives a DataFrame whose numeric
+        columns are floats (NaN where missing); categorical columns reach it as pandas
+        ``category`` columns when it reads them natively (a ``categorical_features=
+        "from_dtype"`` parameter, as gradient boosting has), otherwise one-hot
+        encoded. Default: :func:`~crmmodels.propensity.default_estimator` (calibrated
+        by construction).
+    calibrate : bool, default True
+        Calibrate a given ``estimator`` with Platt scaling over 5 shuffled,
+        stratified folds (fewer when the rarer class has fewer than 5 rows; none
+        below 2). Changes nothing for the default estimator.
+    class_weight : {None, "balanced"}, default None
+        Class weights of the default estimator's members, or set on ``estimator``
+        when it takes ``class_weight``.
+    screen : bool, default True
+        Leave identifier-like, datetime, all-missing and constant DataFrame columns
+        out (reported in ``features_dropped_``).
+    random_state : int, optional
+        Seed of the default estimator and of the calibration folds.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The two labels, sorted; ``classes_[1]`` is the positive class.
+    n_features_in_ : int
+        Columns seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Their names, when ``X`` was a DataFrame with string column names.
+    features_used_ : list of str
+        Columns the estimator sees, in order.
+    features_dropped_ : dict
+        Columns left out and why: ``"identifier"``, ``"datetime"``,
+        ``"all missing"`` or ``"constant"``.
+    categories_ : dict
+        Levels of each categorical column learned in training.
+    estimator_ : classifier
+        The fitted (calibrated) estimator.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = pd.DataFrame({"id": [f"C{i}" for i in range(40)],
+    ...                   "tenure": [1, 5, 12, 30] * 10,
+    ...                   "plan": ["basic", "premium"] * 20})
+    >>> y = ["stay"] * 20 + ["leave"] * 20
+    >>> clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False)
+    >>> with warnings.catch_warnings(record=True) as seen:
+    ...     warnings.simplefilter("always")
+    ...     _ = clf.fit(X, y)
+    >>> clf.classes_.tolist(), str(seen[0].message)[:45]
+    (['leave', 'stay'], "PropensityClassifier: ['id'] look like identi")
+    >>> clf.features_dropped_
+    {'id': 'identifier'}
+    >>> clf.predict_proba(X).shape
+    (40, 2)
+    """
+
+    def __init__(self, *, estimator: Any = None, calibrate: bool = True,
+                 class_weight: str | None = None, screen: bool = True,
+                 random_state: int | None = None) -> None:
+        self.estimator = estimator
+        self.calibrate = calibrate
+        self.class_weight = class_weight
+        self.screen = screen
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import get_tags
+
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.estimator is None or get_tags(
+            self.estimator).input_tags.allow_nan
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    # ------------------------------------------------------------------ input
+    def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:  # noqa: N803
+        """Validate ``X`` as scikit-learn does and return it as a DataFrame."""
+        if isinstance(X, pd.DataFrame):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if X.shape[0] == 0:
+                raise ValueError("Found array with 0 sample(s) (shape=(0, "
+                                 f"{X.shape[1]})) while a minimum of 1 is required.")
+            if X.shape[1] == 0:
+                raise ValueError(f"Found array with 0 feature(s) (shape=({X.shape[0]}, 0)) "
+                                 "while a minimum of 1 is required.")
+            frame = X.copy(deep=False)
+            frame.columns = [str(c) for c in frame.columns]
+            return frame
+        arr = validate_data(self, X, reset=reset, dtype=np.float64,
+                            ensure_all_finite="allow-nan")
+        return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Columns of text that hold numbers become floats."""
+        converted = {c: s for c in frame.columns
+                     if (s := _numeric_text(frame[c])) is not None}
+        return frame.assign(**converted) if converted else frame
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:  # noqa: N803
+        """Screen and encode the columns, then fit the (calibrated) estimator.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Features; DataFrame columns are screened and typed, arrays pass as floats.
+        y : array-like of shape (n_samples,)
+            Two distinct labels of any type.
+        sample_weight : array-like of shape (n_samples,), optional
+            Row weights, passed to the estimator's ``fit``.
+
+        Returns
+        -------
+        self
+        """
+        if y is None:
+            raise ValueError("PropensityClassifier requires y to be passed, but the target y "
+                             "is None")
+        frame = self._frame(X, reset=True)
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+            import warnings
+
+            from sklearn.exceptions import DataConversionWarning
+
+            warnings.warn("A column-vector y was passed when a 1d array was expected.",
+                          DataConversionWarning, stacklevel=2)
+            y_arr = y_arr.ravel()
+        if y_arr.ndim != 1 or len(y_arr) != len(frame):
+            raise ValueError(f"y must be 1-d with one label per row of X, got shape "
+                             f"{y_arr.shape} for {len(frame)} rows")
+        if y_arr.dtype.kind in "fc":
+            assert_all_finite(y_arr, input_name="y")
+        check_classification_targets(y_arr)
+        classes, codes = np.unique(y_arr, return_inverse=True)
+        if len(classes) > 2:
+            raise ValueError(
+                "Only binary classification is supported by PropensityClassifier; got "
+                f"{len(classes)} classes ({type_of_target(y_arr)} target)")
+        if len(classes) < 2:
+            raise ValueError(f"PropensityClassifier needs 2 classes; y has 1 class only "
+                             f"({classes[0]!r})")
+        weights = None if sample_weight is None else self._weights(sample_weight, len(frame))
+        frame = self._typed(frame)
+        if self.screen and isinstance(X, pd.DataFrame):
+            keep, dropped = screen_columns(frame, list(frame.columns), "PropensityClassifier")
+            if not keep:
+                raise ValueError("no usable feature column (all identifiers, datetimes, "
+                                 f"constant or missing): {dropped}")
+        else:
+            keep, dropped = list(frame.columns), {}
+        categories = learn_categories(frame[keep])
+        x = design(frame, keep, categories)
+        model = self._estimator(keep, categories, codes, len(frame))
+        if weights is None:
+            model.fit(x, codes)
+        else:
+            model.fit(x, codes, sample_weight=weights)
+        self.classes_ = classes
+        self.features_used_ = keep
+        self.features_dropped_ = dropped
+        self.categories_ = categories
+        self.estimator_ = model
+        return self
+
+    @staticmethod
+    def _weights(sample_weight: Any, n: int) -> np.ndarray:
+        w = np.asarray(sample_weight, dtype=np.float64)
+        if w.ndim == 0:
+            w = np.full(n, float(w))
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n},)!")
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError("sample_weight must be finite and non-negative")
+        return w
+
+    def _estimator(self, keep: list[str], categories: dict[str, list[str]],
+                   codes: np.ndarray, n: int) -> Any:
+        from crmmodels.propensity.churn import default_estimator
+
+        numeric = [c for c in keep if c not in categories]
+        categorical = [c for c in keep if c in categories]
+        if self.estimator is None:
+            return default_estimator(numeric, categorical, self.random_state, n_samples=n,
+                                     class_weight=self.class_weight)
+        base = clone(self.estimator)
+        if self.class_weight is not None:
+            if "class_weight" not in base.get_params():
+                raise ValueError(
+                    f"class_weight={self.class_weight!r}: {type(base).__name__} takes no "
+                    "class_weight; weigh the classes in the estimator itself")
+            base.set_params(class_weight=self.class_weight)
+        if categorical and base.get_params().get("categorical_features") != "from_dtype":
+            from sklearn.compose import ColumnTransformer
+            from sklearn.pipeline import make_pipeline
+            from sklearn.preprocessing import OneHotEncoder
+
+            onehot = ColumnTransformer(
+                [("onehot", OneHotEncoder(handle_unknown="ignore"), categorical)],
+                remainder="passthrough")
+            base = make_pipeline(onehot, base)
+        minority = int(np.bincount(codes).min())
+        if not self.calibrate or minority < 2:
+            return base
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.model_selection import StratifiedKFold
+
+        folds = StratifiedKFold(n_splits=min(5, minority), shuffle=True,
+                                random_state=self.random_state)
+        return CalibratedClassifierCV(base, method="sigmoid", cv=folds)
+
+    # ------------------------------------------------------------------ predict
+    def _design(self, X: Any) -> pd.DataFrame:  # noqa: N803
+        frame = self._typed(self._frame(X, reset=False))
+        return design(frame, self.features_used_, self.categories_)
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Return the probability of each class, columns in ``classes_`` order."""
+        check_is_fitted(self)
+        proba: np.ndarray = np.asarray(self.estimator_.predict_proba(self._design(X)),
+                                       dtype=np.float64)
+        return proba
+
+    def decision_function(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Return the log-odds of the positive class ``classes_[1]`` (clipped, finite)."""
+        check_is_fitted(self)
+        return clipped_logit(self.predict_proba(X)[:, 1])
+
+    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Return the more probable label of each row."""
+        positive = self.predict_proba(X)[:, 1] > 0.5
+        return np.asarray(self.classes_[positive.astype(np.intp)])
+
+    def set_output(self, *, transform: str | None = None) -> Self:
+        """Accept ``set_output`` as pipelines call it on every step.
+
+        A classifier's outputs are predictions, not transformed columns, so the
+        setting changes nothing here; it is kept so that ``Pipeline.set_output``
+        works with this classifier as the final step.
+        """
+        self._output = transform
+        return self

@@ -1,0 +1,143 @@
+"""PropensityClassifier: a real scikit-learn classifier for raw CRM tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import check_estimator
+
+from crmmodels.datasets import dataset_path
+from crmmodels.errors import DataQualityWarning
+from crmmodels.propensity import PropensityClassifier
+
+
+@pytest.fixture(scope="module")
+def telco_raw() -> tuple[pd.DataFrame, pd.Series]:
+    """Read the Telco file as users do: customerID kept, TotalCharges text with blanks."""
+    raw = pd.read_csv(dataset_path("telco_churn"))
+    assert pd.api.types.is_string_dtype(raw["TotalCharges"].dtype)
+    assert (raw["TotalCharges"].str.strip() == "").sum() == 11
+    return raw.drop(columns="Churn"), raw["Churn"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_check_estimator_in_full_with_a_plain_estimator() -> None:
+    clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False)
+    results = check_estimator(clf, on_fail=None)
+    failed = {r["check_name"]: str(r["exception"])[:200] for r in results
+              if r["status"] == "failed"}
+    assert len(results) > 50
+    assert not failed, failed
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=(
+    "open: the default stack does not take sample_weight (its logistic member is a "
+    "Pipeline) and its inner 5-fold CV cannot fit the checks' datasets whose rarer class "
+    "has one or two rows; calibration folds break sample-weight equivalence"))
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_check_estimator_in_full_with_the_default_stack() -> None:
+    results = check_estimator(PropensityClassifier(random_state=0), on_fail=None)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert not failed, failed
+
+
+def test_labels_follow_scikit_learn_rules() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = np.where(x[:, 0] + rng.normal(size=200) > 0, "yes", "no")
+    clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False).fit(x, y)
+    assert clf.classes_.tolist() == ["no", "yes"]
+    reference = LogisticRegression().fit(x, y)
+    np.testing.assert_allclose(clf.predict_proba(x), reference.predict_proba(x), rtol=1e-10)
+    assert (clf.predict(x) == reference.predict(x)).all()
+    np.testing.assert_allclose(clf.decision_function(x), reference.decision_function(x),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="Only binary classification"):
+        clf.fit(x, np.arange(200) % 3)
+
+
+def test_screening_reports_what_it_dropped(telco_raw: tuple[pd.DataFrame, pd.Series]) -> None:
+    x, y = telco_raw
+    before = x.copy(deep=True)
+    x = x.assign(signup=pd.Timestamp("2024-01-01"), empty=np.nan, const="a")
+    boosting = HistGradientBoostingClassifier(max_iter=20, categorical_features="from_dtype")
+    clf = PropensityClassifier(estimator=boosting, calibrate=False)
+    with pytest.warns(DataQualityWarning, match="customerID"):
+        clf.fit(x, y)
+    assert clf.features_dropped_ == {"customerID": "identifier", "signup": "datetime",
+                                     "empty": "all missing", "const": "constant"}
+    assert "customerID" not in clf.features_used_
+    # TotalCharges is text with 11 blanks: read as a number, never dropped or one-hot.
+    assert "TotalCharges" in clf.features_used_
+    assert "TotalCharges" not in clf.categories_
+    assert clf.feature_names_in_.tolist() == list(x.columns)
+    pd.testing.assert_frame_equal(telco_raw[0], before)  # the caller's frame is untouched
+
+
+def test_telco_five_fold_auc(telco_raw: tuple[pd.DataFrame, pd.Series]) -> None:
+    x, y = telco_raw
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    aucs = []
+    for train, test in folds.split(x, y):
+        clf = PropensityClassifier(random_state=0)
+        with pytest.warns(DataQualityWarning, match="customerID"):
+            clf.fit(x.iloc[train], y.iloc[train])
+        p = clf.predict_proba(x.iloc[test])[:, list(clf.classes_).index("Yes")]
+        aucs.append(roc_auc_score(y.iloc[test] == "Yes", p))
+    # Bar: mean 5-fold ROC AUC >= 0.84 on the raw file (ids and text numbers included);
+    # measured 0.8507 here (folds 0.826 to 0.861).
+    assert np.mean(aucs) >= 0.84, aucs
+
+
+def test_pipeline_cross_val_score_and_grid_search(
+        telco_raw: tuple[pd.DataFrame, pd.Series]) -> None:
+    x, y = telco_raw
+    x = x.drop(columns="customerID")
+    # A pipeline step before the classifier, scored by scikit-learn's own CV.
+    boosting = HistGradientBoostingClassifier(max_iter=50, categorical_features="from_dtype",
+                                              random_state=0)
+    pipe = make_pipeline(FunctionTransformer(lambda f: f.copy()),
+                         PropensityClassifier(estimator=boosting, calibrate=False))
+    folds = StratifiedKFold(3, shuffle=True, random_state=0)
+    scores = cross_val_score(pipe, x, y, cv=folds, scoring="roc_auc")
+    assert scores.shape == (3,)
+    assert scores.min() > 0.8
+    grid = GridSearchCV(
+        PropensityClassifier(estimator=boosting, calibrate=False),
+        {"class_weight": [None, "balanced"], "estimator__learning_rate": [0.05, 0.3]},
+        cv=folds, scoring="roc_auc")
+    grid.fit(x, y)
+    assert set(grid.best_params_) == {"class_weight", "estimator__learning_rate"}
+    best = int(np.argmax(grid.cv_results_["mean_test_score"]))
+    assert grid.best_params_ == grid.cv_results_["params"][best]
+    assert grid.best_estimator_.classes_.tolist() == ["No", "Yes"]
+    assert clone(grid.best_estimator_).get_params()["estimator__learning_rate"] == \
+        grid.best_params_["estimator__learning_rate"]
+
+
+def test_plain_estimator_gets_one_hot_categoricals() -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(1)
+    n = 300
+    x = pd.DataFrame({"plan": rng.choice(["basic", "plus", "premium"], n),
+                      "tenure": rng.integers(1, 72, n).astype(float)})
+    y = (rng.random(n) < np.where(x["plan"] == "basic", 0.5, 0.2)).astype(int)
+    clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False).fit(x, y)
+    reference = make_pipeline(
+        ColumnTransformer([("onehot", OneHotEncoder(handle_unknown="ignore"), ["plan"])],
+                          remainder="passthrough"),
+        LogisticRegression()).fit(x, y)
+    np.testing.assert_allclose(clf.predict_proba(x), reference.predict_proba(x), rtol=1e-8)
+    unseen = pd.DataFrame({"plan": ["gold"], "tenure": [10.0]})
+    assert clf.predict_proba(unseen).shape == (1, 2)
