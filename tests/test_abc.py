@@ -58,6 +58,7 @@ def test_contract() -> None:
 def test_shares_add_up(retail_model: ABCModel, retail: CRMData) -> None:
     s = retail_model.summary_
     assert s.index.tolist() == ["A", "B", "C"]
+    assert s.index.name == "value_tier"
     assert s["customer_share"].sum() == pytest.approx(1.0)
     assert s["value_share"].sum() == pytest.approx(1.0)
     assert int(s["customers"].sum()) == retail.n_customers == retail_model.n_customers_
@@ -93,7 +94,7 @@ def test_tiers_match_pandas(retail_model: ABCModel, retail: CRMData) -> None:
     pd.testing.assert_series_equal(scores["value"], values.rename("value"),
                                    check_index_type=False, check_dtype=False)
     expected = _pandas_tiers(values, (0.8, 0.15, 0.05))
-    assert (scores["tier"].to_numpy() == expected.reindex(scores.index).to_numpy()).all()
+    assert (scores["value_tier"].to_numpy() == expected.reindex(scores.index).to_numpy()).all()
     # cumulative share: value held by customers at or above this one.
     total = values.sum()
     first = values.index[:50]
@@ -101,7 +102,7 @@ def test_tiers_match_pandas(retail_model: ABCModel, retail: CRMData) -> None:
     np.testing.assert_allclose(scores.loc[first, "cumulative_share"], manual)
     # tiers are monotone in value: thresholds reproduce the fitted tiers.
     for tier, cut in retail_model.thresholds_.items():
-        assert scores.loc[scores["tier"] == tier, "value"].min() == cut
+        assert scores.loc[scores["value_tier"] == tier, "value"].min() == cut
 
 
 @pytest.mark.parametrize("shares", [(0.8, 0.15, 0.05), (0.5, 0.3, 0.2), (0.7, 0.3)])
@@ -112,34 +113,34 @@ def test_tiers_match_pandas_small(shares: tuple[float, ...]) -> None:
     scores = ABCModel(shares=shares).fit(tx).score(tx)
     values = tx.groupby("customer_id")["amount"].sum()
     expected = _pandas_tiers(values, shares)
-    assert scores["tier"].tolist() == expected.reindex(scores.index).tolist()
+    assert scores["value_tier"].tolist() == expected.reindex(scores.index).tolist()
 
 
 def test_ties_never_split() -> None:
     # 10 customers worth 10 each: every one crosses together; all are A.
     tx = _tx({f"c{i}": [10.0] for i in range(10)})
-    assert set(ABCModel().fit(tx).score(tx)["tier"]) == {"A"}
+    assert set(ABCModel().fit(tx).score(tx)["value_tier"]) == {"A"}
     # 75 | 5 x 5: the tie group crossing 80 % stays together in A (row by row, only
     # the first tied customer would cross into A).
     tx = _tx({"big": [75.0], **{f"t{i}": [5.0] for i in range(5)}})
     scores = ABCModel().fit(tx).score(tx)
-    assert set(scores["tier"]) == {"A"}
+    assert set(scores["value_tier"]) == {"A"}
     assert scores.loc["t0", "cumulative_share"] == pytest.approx(1.0)
     # 80 | 5 x 4: A is full; the whole tie group is B (row by row, the last would be C).
     tx = _tx({"big": [80.0], **{f"t{i}": [5.0] for i in range(4)}})
     scores = ABCModel().fit(tx).score(tx)
-    assert scores["tier"].to_dict() == {"big": "A", "t0": "B", "t1": "B", "t2": "B",
-                                        "t3": "B"}
+    assert scores["value_tier"].to_dict() == {"big": "A", "t0": "B", "t1": "B", "t2": "B",
+                                              "t3": "B"}
 
 
 def test_crossing_customer_rule() -> None:
     # shares held strictly above: a 0, b .70, c .82, d .92, e .97
     tx = _tx({"a": [70.0], "b": [12.0], "c": [10.0], "d": [5.0], "e": [3.0]})
     model = ABCModel().fit(tx)
-    assert model.score(tx)["tier"].tolist() == ["A", "A", "B", "B", "C"]
+    assert model.score(tx)["value_tier"].tolist() == ["A", "A", "B", "B", "C"]
     # exactly on a bound: above(b) = .8 means A is already full.
     tx = _tx({"a": [80.0], "b": [15.0], "c": [5.0]})
-    assert ABCModel().fit(tx).score(tx)["tier"].tolist() == ["A", "B", "C"]
+    assert ABCModel().fit(tx).score(tx)["value_tier"].tolist() == ["A", "B", "C"]
 
 
 def test_thresholds_used_on_new_data() -> None:
@@ -147,7 +148,7 @@ def test_thresholds_used_on_new_data() -> None:
     model = ABCModel().fit(tx)
     new = _tx({"x": [100.0], "y": [6.0], "z": [1.0]})
     scores = model.score(new)
-    assert scores["tier"].tolist() == ["A", "B", "C"]
+    assert scores["value_tier"].tolist() == ["A", "B", "C"]
     assert scores["cumulative_share"].iloc[-1] == pytest.approx(1.0)
 
 
@@ -156,14 +157,14 @@ def test_value_from_customers_column() -> None:
     customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "clv": [90.0, 7.0, 3.0]})
     data = CRMData(transactions=tx, customers=customers)
     scores = ABCModel(value="clv").fit(data).score(data)
-    assert scores["tier"].to_dict() == {"a": "A", "b": "B", "c": "C"}
+    assert scores["value_tier"].to_dict() == {"a": "A", "b": "B", "c": "C"}
     # customers alone are enough for a column value
     only = CRMData(customers=customers)
     assert ABCModel(value="clv").fit(only).score(only)["value"].tolist() == [90.0, 7.0, 3.0]
     # monetary gives customers without a purchase value 0
     mon = ABCModel().fit(data).score(data)
     assert mon.loc["c", "value"] == 0.0
-    assert mon.loc["c", "tier"] == "C"
+    assert mon.loc["c", "value_tier"] == "C"
 
 
 @pytest.mark.parametrize(
@@ -219,4 +220,11 @@ def test_clv_value_from_a_fitted_clv_model() -> None:
     expected = reference.fit(data).score(data)["clv"].round(9)
     np.testing.assert_allclose(scores["value"].to_numpy(), expected.to_numpy(), rtol=1e-12)
     assert abs(model.summary_["value_share"].sum() - 1) < 1e-12
-    assert set(scores["tier"]) == {"A", "B", "C"}
+    assert set(scores["value_tier"]) == {"A", "B", "C"}
+
+
+def test_score_keeps_the_deprecated_tier_column_last() -> None:
+    tx = _tx({"a": [70.0], "b": [12.0], "c": [10.0], "d": [5.0], "e": [3.0]})
+    scores = ABCModel().fit(tx).score(tx)
+    assert scores.columns.tolist() == ["value", "cumulative_share", "value_tier", "tier"]
+    pd.testing.assert_series_equal(scores["tier"], scores["value_tier"], check_names=False)

@@ -141,3 +141,12 @@ def test_plain_estimator_gets_one_hot_categoricals() -> None:
     np.testing.assert_allclose(clf.predict_proba(x), reference.predict_proba(x), rtol=1e-8)
     unseen = pd.DataFrame({"plan": ["gold"], "tenure": [10.0]})
     assert clf.predict_proba(unseen).shape == (1, 2)
+
+
+def test_identifier_warning_points_at_the_callers_line() -> None:
+    x = pd.DataFrame({"id": [f"C{i}" for i in range(40)], "v": [1.0, 2.0] * 20})
+    y = [0, 1] * 20
+    clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False)
+    with pytest.warns(DataQualityWarning) as record:
+        clf.fit(x, y)
+    assert record[0].filename == __file__

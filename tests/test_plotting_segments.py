@@ -175,11 +175,11 @@ def test_segment_summary_bars_equal_shares(rfm_scores: pd.DataFrame) -> None:
 
 def test_segment_summary_other_columns_and_ax(abc_scores: pd.DataFrame) -> None:
     _, ax = plt.subplots()
-    assert plot_segment_summary(abc_scores, segment_column="tier", value_column="value",
-                                ax=ax) is ax
+    assert plot_segment_summary(abc_scores, segment_column="value_tier",
+                                value_column="value", ax=ax) is ax
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["A", "B", "C"]
-    share = abc_scores.groupby("tier")["value"].sum() / abc_scores["value"].sum()
+    share = abc_scores.groupby("value_tier")["value"].sum() / abc_scores["value"].sum()
     np.testing.assert_allclose([bar.get_width() for bar in ax.containers[1]],
                                share.loc[labels].to_numpy())
 
@@ -231,14 +231,14 @@ def test_pareto_curve_equals_cumsum(abc_scores: pd.DataFrame) -> None:
 def test_pareto_curve_marks_tier_ends(abc_scores: pd.DataFrame) -> None:
     ax = plot_pareto_curve(abc_scores)
     n = len(abc_scores)
-    counts = abc_scores["tier"].value_counts()
+    counts = abc_scores["value_tier"].value_counts()
     for tier, end in (("A", counts["A"]), ("B", counts["A"] + counts["B"])):
         line = _line(ax, f"end of tier {tier}")
         np.testing.assert_allclose(line.get_xdata(), [end / n, end / n])
     assert not [line for line in ax.get_lines() if line.get_label() == "end of tier C"]
     # At the end of tier A the curve holds tier A's share of the value.
     curve = _line(ax, "cumulative value")
-    share_a = abc_scores.loc[abc_scores["tier"] == "A", "value"].sum() / abc_scores[
+    share_a = abc_scores.loc[abc_scores["value_tier"] == "A", "value"].sum() / abc_scores[
         "value"].sum()
     assert curve.get_ydata()[counts["A"]] == pytest.approx(share_a)
 
@@ -248,11 +248,26 @@ def test_pareto_curve_respects_ax(abc_scores: pd.DataFrame) -> None:
     assert plot_pareto_curve(abc_scores, ax=ax) is ax
 
 
-@pytest.mark.parametrize("column", ["value", "tier"])
-def test_pareto_curve_rejects_missing_columns(abc_scores: pd.DataFrame, column: str) -> None:
+@pytest.mark.parametrize("columns", [["value"], ["value_tier", "tier"]])
+def test_pareto_curve_rejects_missing_columns(abc_scores: pd.DataFrame,
+                                              columns: list[str]) -> None:
     with pytest.raises(DataValidationError) as info:
-        plot_pareto_curve(abc_scores.drop(columns=column))
+        plot_pareto_curve(abc_scores.drop(columns=columns))
     assert info.value.rule == "required_column"
+    assert info.value.column == columns[0]
+
+
+def test_pareto_curve_reads_frames_with_the_deprecated_tier_column(
+        abc_scores: pd.DataFrame) -> None:
+    new = plot_pareto_curve(abc_scores.drop(columns="tier"))
+    old = plot_pareto_curve(abc_scores.drop(columns="value_tier"))
+    assert [line.get_label() for line in old.get_lines()] == [
+        line.get_label() for line in new.get_lines()]
+    for a, b in zip(old.get_lines(), new.get_lines(), strict=True):
+        np.testing.assert_array_equal(a.get_xdata(), b.get_xdata())
+        np.testing.assert_array_equal(a.get_ydata(), b.get_ydata())
+    with pytest.raises(DataValidationError, match="'tier' has missing tiers"):
+        plot_pareto_curve(abc_scores.drop(columns="value_tier").assign(tier=None))
 
 
 def test_pareto_curve_rejects_bad_values(abc_scores: pd.DataFrame) -> None:

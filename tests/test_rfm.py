@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import warnings
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -231,7 +235,7 @@ def test_breakeven_and_campaign_cells() -> None:
                               pytest.approx(0.111750, abs=1e-6))
 
 
-def test_rfm_change_finds_a_declining_customer() -> None:
+def _declining_customer() -> tuple[RFMModel, CRMData]:
     rows: list[dict[str, Any]] = []
     for i in range(10):
         # Steady customers buy every month of 2024.
@@ -246,15 +250,20 @@ def test_rfm_change_finds_a_declining_customer() -> None:
     model = RFMModel(method="fixed", fixed_edges={
         "recency": [7, 30, 90, 180], "frequency": [1, 2, 4, 8],
         "monetary": [20, 40, 80, 160]}).fit(data)
-    change = rfm_change(model, data, at=["2024-03-31", "2024-12-31"])
+    return model, data
+
+
+def test_rfm_change_finds_a_declining_customer() -> None:
+    model, data = _declining_customer()
+    change = rfm_change(model, data, cutoffs=["2024-03-31", "2024-12-31"])
     assert change.index.tolist() == ["gone"]
     row = change.loc["gone"]
     assert row["r_score_1"] == 4
     assert row["r_score_2"] == 1
     assert row["r_change"] == -3
-    assert rfm_change(model, data, at=["2024-03-31", "2024-12-31"], k=4).empty
+    assert rfm_change(model, data, cutoffs=["2024-03-31", "2024-12-31"], k=4).empty
     with pytest.raises(InvalidParameterError):
-        rfm_change(model, data, at=["2024-12-31", "2024-03-31"])
+        rfm_change(model, data, cutoffs=["2024-12-31", "2024-03-31"])
 
 
 @pytest.mark.parametrize("params", RFMModel._bad_params)
@@ -307,3 +316,97 @@ def test_campaign_cells_from_interactions() -> None:
     series = pd.Series([i in responded for i in ids], index=ids)
     pd.testing.assert_frame_equal(from_rows, model.campaign_cells(series, 0.62, 35.0))
     assert int(from_rows["responses"].sum()) == len(responded)
+
+
+# ---------------------------------------------------------------------- deprecated names
+def test_rfm_change_at_still_works_with_a_future_warning() -> None:
+    model, data = _declining_customer()
+    expected = rfm_change(model, data, cutoffs=["2024-03-31", "2024-12-31"])
+    with pytest.warns(FutureWarning, match="at is deprecated.*use cutoffs") as record:
+        change = rfm_change(model, data, at=["2024-03-31", "2024-12-31"])
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    pd.testing.assert_frame_equal(change, expected)
+    # Positional calls (the third argument) keep working without a warning.
+    pd.testing.assert_frame_equal(rfm_change(model, data, ["2024-03-31", "2024-12-31"]),
+                                  expected)
+
+
+def test_rfm_change_needs_exactly_one_of_cutoffs_and_at() -> None:
+    model, data = _declining_customer()
+    with pytest.raises(InvalidParameterError, match="pass only cutoffs"):
+        rfm_change(model, data, cutoffs=["2024-03-31", "2024-12-31"],
+                   at=["2024-03-31", "2024-12-31"])
+    with pytest.raises(InvalidParameterError, match="cutoffs must be two dates"):
+        rfm_change(model, data)
+    with pytest.raises(InvalidParameterError, match="cutoffs"):
+        rfm_change(model, data, cutoffs=["2024-03-31", "not a date"])
+
+
+def test_freq_sets_the_recency_unit() -> None:
+    data = load_cdnow_sample()
+    days = RFMModel().fit(data).score(data)
+    weeks = RFMModel(freq="W").fit(data).score(data)
+    assert (weeks["recency"] <= days["recency"] // 7 + 1).all()
+    assert (weeks["recency"] >= days["recency"] // 7).all()
+    assert not weeks["recency"].equals(days["recency"])
+
+
+def test_recency_unit_still_works_with_a_future_warning() -> None:
+    data = load_cdnow_sample()
+    expected = RFMModel(freq="W").fit(data)
+    model = RFMModel(recency_unit="W")
+    assert model.get_params()["recency_unit"] == "W"  # the constructor only stores
+    assert model.get_params()["freq"] == "D"
+    with pytest.warns(FutureWarning, match="recency_unit is deprecated.*use freq") as record:
+        model.fit(data)
+    assert len(record) == 1
+    assert record[0].filename == __file__
+    with pytest.warns(FutureWarning, match="use freq") as record:
+        scores = model.score(data)
+    assert record[0].filename == __file__
+    pd.testing.assert_frame_equal(scores, expected.score(data))
+    for key, edges in expected.edges_.items():
+        np.testing.assert_array_equal(model.edges_[key], edges)
+    with pytest.warns(FutureWarning, match="use freq") as record:
+        rfm_change(model, data, cutoffs=["1997-06-30", "1998-06-30"])
+    assert len(record) == 1
+    assert record[0].filename == __file__
+
+
+def test_recency_unit_and_freq_together_raise() -> None:
+    with pytest.raises(InvalidParameterError, match="pass only freq"):
+        RFMModel(recency_unit="W", freq="M").fit(load_cdnow_sample())
+    with pytest.raises(InvalidParameterError, match="recency_unit must be None or one of"):
+        RFMModel(recency_unit="year").fit(load_cdnow_sample())
+
+
+def test_files_saved_before_the_rename_load_and_score_quietly(tmp_path: Path) -> None:
+    data = load_cdnow_sample()
+    model = RFMModel().fit(data)
+    expected = model.score(data)
+    model.save(tmp_path / "new.zip")
+    # The same file as the earlier release wrote it: recency_unit="D", no freq.
+    old = tmp_path / "old.zip"
+    with zipfile.ZipFile(tmp_path / "new.zip") as src, zipfile.ZipFile(old, "w") as dst:
+        for item in src.infolist():
+            raw = src.read(item.filename)
+            if item.filename == "manifest.json":
+                manifest = json.loads(raw)
+                params = manifest["params"]["items"]
+                params.pop("freq")
+                params["recency_unit"] = "D"
+                raw = json.dumps(manifest).encode()
+            dst.writestr(item, raw)
+    loaded = RFMModel.load(old)
+    assert loaded.get_params()["recency_unit"] == "D"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pd.testing.assert_frame_equal(loaded.score(data), expected)
+        weeks = loaded.set_params(freq="W").score(data)  # no conflict with the old "D"
+    pd.testing.assert_series_equal(weeks["recency"],
+                                   RFMModel(freq="W").fit(data).score(data)["recency"])
+    # Refitting reads the parameters: the old name is reported, with how to drop it.
+    with pytest.warns(FutureWarning, match=r"set_params\(recency_unit=None\)") as record:
+        loaded.fit(data)
+    assert record[0].filename == __file__

@@ -20,6 +20,9 @@ transactions amount required_column
 from __future__ import annotations
 
 import difflib
+import inspect
+import os
+import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
@@ -39,6 +42,7 @@ __all__ = [
     "ModelFormatWarning",
     "NotFittedError",
     "closest_name",
+    "warn",
 ]
 
 MAX_LABELS = 5
@@ -208,3 +212,37 @@ class DatasetError(CRMModelsError, OSError):
 
 class DatasetNotFoundError(DatasetError, FileNotFoundError):
     """A data file is absent; the message names the expected path and the public source."""
+
+
+_PACKAGE_DIR = os.path.normcase(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _inside_crmmodels(filename: str) -> bool:
+    return os.path.isabs(filename) and os.path.normcase(filename).startswith(_PACKAGE_DIR)
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first caller outside crmmodels.
+
+    However deep inside the library the warning arises, its file and line are the
+    user's own call (as pandas' ``find_stack_level`` does), so the message points at
+    the line to change.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as record:
+    ...     warnings.simplefilter("always")
+    ...     warn("old is deprecated; use new", FutureWarning)
+    >>> record[0].category.__name__, str(record[0].message)
+    ('FutureWarning', 'old is deprecated; use new')
+    """
+    frame = inspect.currentframe()
+    level = 1  # 1 is this function; each step outwards adds one
+    try:
+        while frame is not None and _inside_crmmodels(frame.f_code.co_filename):
+            frame = frame.f_back
+            level += 1
+    finally:
+        del frame
+    warnings.warn(message, category, stacklevel=level)

@@ -182,3 +182,9 @@ def test_other_sklearn_minor_version_warns(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         NaiveRateModel.load(tmp_path / "plain_old.zip")
+
+
+def test_warnings_point_at_the_callers_line() -> None:
+    with pytest.warns(ModelFormatWarning) as record:
+        ChurnModel.load(DATA / "churn_format1.zip", trusted=True)
+    assert record[0].filename == __file__

@@ -16,6 +16,7 @@ Examples
 """
 
 from crmmodels.core.base import CRMModel, ParamRule
+from crmmodels.core.deprecation import renamed_param, warn_deprecated
 from crmmodels.core.figures import (
     check_column_name,
     check_count,
@@ -84,6 +85,8 @@ __all__ = [
     "new_axes",
     "numeric_column",
     "register",
+    "renamed_param",
     "require_columns",
     "unregister",
+    "warn_deprecated",
 ]

@@ -26,7 +26,6 @@ import io
 import json
 import os
 import platform
-import warnings
 import zipfile
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -37,7 +36,7 @@ import pandas as pd
 
 from crmmodels.core.protocol import Model
 from crmmodels.core.registry import get_model, name_of
-from crmmodels.errors import CRMModelsError, ModelFormatError, ModelFormatWarning
+from crmmodels.errors import CRMModelsError, ModelFormatError, ModelFormatWarning, warn
 
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "TRUSTED_TYPES", "Trusted", "learned_state",
            "read_model", "write_model"]
@@ -260,11 +259,11 @@ class _Reader:
                 )
             import joblib
 
-            warnings.warn(
+            warn(
                 f"{self.path!r} is a format-1 model file: its scikit-learn sub-model was "
                 "unpickled because trusted=True; save the model again to write format 2, "
                 "which loads without running code from the file",
-                ModelFormatWarning, stacklevel=5)
+                ModelFormatWarning)
             return joblib.load(io.BytesIO(self.zf.read(node["key"])))
         raise ModelFormatError(f"unknown value type {kind!r} in model file")
 
@@ -484,11 +483,11 @@ def read_model(
             import sklearn
 
             if _minor(saved_sklearn) != _minor(sklearn.__version__):
-                warnings.warn(
+                warn(
                     f"{os.fspath(path)!r} was saved with scikit-learn {saved_sklearn}, this "
                     f"is {sklearn.__version__}: its scikit-learn sub-models may predict "
                     "differently or fail; refit and save it with this version",
-                    ModelFormatWarning, stacklevel=3)
+                    ModelFormatWarning)
         try:
             klass = _model_class(manifest, file_version)
             with np.load(io.BytesIO(arrays_raw), allow_pickle=False) as npz:

@@ -12,14 +12,13 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.errors import DataQualityWarning, DataValidationError
+from crmmodels.errors import DataQualityWarning, DataValidationError, warn
 
 __all__ = ["binary_labels", "binary_or_missing", "clipped_logit", "design",
            "identifier_columns", "learn_categories", "occlusion", "screen_columns",
@@ -90,10 +89,10 @@ def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str
     excluded: dict[str, str] = {}
     ids = identifier_columns(raw[[c for c in raw.columns if c in set(id_candidates)]])
     if ids:
-        warnings.warn(
+        warn(
             f"{owner}: {ids} look like identifiers (every value distinct) and are left out "
             "of the features: they can only memorise rows or leak their order",
-            DataQualityWarning, stacklevel=5)
+            DataQualityWarning)
         excluded.update({c: "identifier" for c in ids})
     keep: list[str] = []
     for column in map(str, raw.columns):

@@ -33,6 +33,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from crmmodels.errors import warn
 from crmmodels.propensity._tabular import (
     clipped_logit,
     design,
@@ -192,12 +193,11 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         frame = self._frame(X, reset=True)
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            import warnings
 
             from sklearn.exceptions import DataConversionWarning
 
-            warnings.warn("A column-vector y was passed when a 1d array was expected.",
-                          DataConversionWarning, stacklevel=2)
+            warn("A column-vector y was passed when a 1d array was expected.",
+                          DataConversionWarning)
             y_arr = y_arr.ravel()
         if y_arr.ndim != 1 or len(y_arr) != len(frame):
             raise ValueError(f"y must be 1-d with one label per row of X, got shape "

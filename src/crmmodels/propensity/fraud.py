@@ -30,7 +30,6 @@ number) are detected and left out with a :class:`~crmmodels.errors.DataQualityWa
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from typing import Any, ClassVar, NamedTuple, Self
 
@@ -53,6 +52,7 @@ from crmmodels.errors import (
     DataValidationError,
     InvalidParameterError,
     MissingColumnError,
+    warn,
 )
 from crmmodels.propensity._tabular import (
     binary_labels,
@@ -378,9 +378,8 @@ class FraudModel(CRMModel):
                                  data.labels.iloc[order])
         if self.mode_ == "supervised" and data.kind == "transactions" and not any(
                 str(c).startswith("terminal_") for c in raw.columns):
-            warnings.warn("FraudModel: the transactions have no terminal_id column, so "
-                          "there is no terminal risk feature", DataQualityWarning,
-                          stacklevel=3)
+            warn("FraudModel: the transactions have no terminal_id column, so "
+                          "there is no terminal risk feature", DataQualityWarning)
         self._screen(raw, list(raw.columns) if data.kind == "table" else
                      list(self.attributes))
         x = design(raw, self.feature_names_, self.categories_)
@@ -476,9 +475,9 @@ class FraudModel(CRMModel):
         else:
             precise = np.flatnonzero(curve["precision"].to_numpy() >= self.target_precision)
             if len(precise) == 0:
-                warnings.warn(f"FraudModel: no threshold reaches precision "
+                warn(f"FraudModel: no threshold reaches precision "
                               f"{self.target_precision} on the out-of-fold scores; nothing "
-                              "is alerted", DataQualityWarning, stacklevel=4)
+                              "is alerted", DataQualityWarning)
             best = int(precise[-1]) if len(precise) else 0
         self.expected_cost_ = float(curve["cost"].to_numpy()[best])
         return float(curve["threshold"].to_numpy()[best])

@@ -15,7 +15,7 @@ Examples
 >>> from crmmodels.segments import ABCModel
 >>> from crmmodels.datasets import load_cdnow_sample
 >>> data = load_cdnow_sample()
->>> tiers = ABCModel().fit(data).score(data)["tier"]
+>>> tiers = ABCModel().fit(data).score(data)["value_tier"]
 >>> sorted(tiers.unique())
 ['A', 'B', 'C']
 """

@@ -100,7 +100,8 @@ class ABCModel(CRMModel):
         customer with ``value >= thresholds_["A"]`` is ``A``, else with
         ``value >= thresholds_["B"]`` is ``B``, and so on; the rest is the last tier.
     summary_ : DataFrame
-        Per tier: ``customers``, ``customer_share``, ``value``, ``value_share``.
+        Per tier (index ``value_tier``): ``customers``, ``customer_share``, ``value``,
+        ``value_share``.
     gini_ : float
         Gini coefficient of the customer values.
     top20_value_share_ : float
@@ -120,7 +121,9 @@ class ABCModel(CRMModel):
 
     ``score`` returns, per ``customer_id``: ``value``, ``cumulative_share`` (share of
     the scored data's total value held by customers with a value at or above this
-    customer's, ties included) and ``tier`` (from ``thresholds_``).
+    customer's, ties included), ``value_tier`` (from ``thresholds_``) and last
+    ``tier``, a copy of ``value_tier`` under its deprecated name, removed in the next
+    release.
 
     Examples
     --------
@@ -131,7 +134,7 @@ class ABCModel(CRMModel):
     ...     "amount": [70.0, 12.0, 10.0, 5.0, 3.0],
     ... })
     >>> model = ABCModel().fit(tx)
-    >>> model.score(tx)["tier"].tolist()
+    >>> model.score(tx)["value_tier"].tolist()
     ['A', 'A', 'B', 'B', 'C']
     >>> model.thresholds_.to_dict()
     {'A': 12.0, 'B': 5.0}
@@ -144,7 +147,10 @@ class ABCModel(CRMModel):
                              [(0.5, 0.6), (1.0,), "0.8"])],
         "value": [ColumnName()],
     }
-    _score_columns: ClassVar[tuple[str, ...]] = ("value", "cumulative_share", "tier")
+    _score_columns: ClassVar[tuple[str, ...]] = (
+        "value", "cumulative_share", "value_tier",
+        "tier",  # deprecated copy of value_tier, removed in the next release
+    )
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
         {"shares": (0.8, 0.1, 0.05)}, {"shares": (0.9, 0.2, -0.1)}, {"shares": (1.0,)},
         {"shares": "abc"}, {"shares": (0.8, 0.2, 0.0)}, {"value": ""}, {"value": 3},
@@ -275,7 +281,7 @@ class ABCModel(CRMModel):
         self.summary_ = pd.DataFrame(
             {"customers": counts.astype(np.int64), "customer_share": counts / n,
              "value": sums, "value_share": sums / total},
-            index=pd.Index(tiers, name="tier"),
+            index=pd.Index(tiers, name="value_tier"),
         )
         k_top = max(1, math.ceil(0.2 * n - _TOL))
         self.top20_value_share_ = float(np.sort(v)[::-1][:k_top].sum() / total)
@@ -298,8 +304,9 @@ class ABCModel(CRMModel):
             _, cumulative = self._cumulative(v)
         else:
             cumulative = np.full(len(v), np.nan)
+        tiers = pd.array(self._assign(v), dtype="str")
         return pd.DataFrame(
-            {"value": v, "cumulative_share": cumulative,
-             "tier": pd.array(self._assign(v), dtype="str")},
+            {"value": v, "cumulative_share": cumulative, "value_tier": tiers,
+             "tier": tiers.copy()},  # deprecated name, removed in the next release
             index=values.index,
         )

@@ -1,21 +1,22 @@
 """Customer lifecycle stage at a date, from each customer's own purchase rhythm.
 
-Every customer known at a date ``at`` gets one stage. Only transactions stamped at or
-before ``at`` are used. A *purchase* is a calendar day with at least one transaction
-(several order lines on one day are one purchase); gaps are measured between purchase
-days, in days. The rules, in order of precedence (the first that holds wins):
+Every customer known at the date ``observation_end`` (written ``end`` below; by default
+the data's ``observation_end``) gets one stage. Only transactions stamped at or before
+``end`` are used. A *purchase* is a calendar day with at least one transaction (several
+order lines on one day are one purchase); gaps are measured between purchase days, in
+days. The rules, in order of precedence (the first that holds wins):
 
 1. ``churned``: the customer's ``churned`` attribute (customers frame) is True. The
-   attribute describes the end of the observation window, so it is used only when
-   ``at`` is at or after ``data.observation_end``.
-2. ``prospect``: in the customers frame, but no purchase up to ``at``.
+   attribute describes the end of the data, so it is used only when ``end`` is at or
+   after ``data.observation_end``.
+2. ``prospect``: in the customers frame, but no purchase up to ``end``.
 3. ``churned``: ``days_since_last > churn_multiple * typical_gap``.
 4. ``lapsed``: ``days_since_last > lapse_multiple * typical_gap``.
 5. ``new``: ``days_since_first <= new_window``.
 6. ``declining`` / ``growing``: with at least ``min_purchases_for_trend`` purchases in
    the last two ``trend_window``-day windows together, the measure (spend or purchase
-   count) of the recent window ``(at - w, at]`` is below ``decline_ratio`` times that
-   of the previous window ``(at - 2w, at - w]`` (declining) or above ``growth_ratio``
+   count) of the recent window ``(end - w, end]`` is below ``decline_ratio`` times that
+   of the previous window ``(end - 2w, end - w]`` (declining) or above ``growth_ratio``
    times it (growing; includes a zero previous window).
 7. ``stable``: everything else.
 
@@ -27,12 +28,20 @@ median over repeat customers of their median gaps).
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import Constraint, CRMModel, Date, Interval, Options
+from crmmodels.core import (
+    Constraint,
+    CRMModel,
+    Date,
+    Interval,
+    Options,
+    renamed_param,
+    warn_deprecated,
+)
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -52,8 +61,8 @@ class LifecycleModel(CRMModel):
     Parameters
     ----------
     new_window : float, default 90
-        A customer whose first purchase is at most this many days before ``at`` is
-        ``new``.
+        A customer whose first purchase is at most this many days before
+        ``observation_end`` is ``new``.
     lapse_multiple : float, default 3.0
         ``lapsed`` when the days since the last purchase exceed this multiple of the
         customer's typical gap between purchases.
@@ -71,31 +80,38 @@ class LifecycleModel(CRMModel):
         fewer gives ``stable``.
     trend_measure : {"spend", "purchases"}, default "spend"
         What the trend compares: total spend or number of purchases per window.
-    at : str or Timestamp, optional
-        Date at which stages are read (used by ``fit`` and ``score``); default the
+    observation_end : str or Timestamp, optional
+        Date at which stages are measured (used by ``fit`` and ``score``); default the
         data's ``observation_end``. Transactions after it are ignored.
+    at : str or Timestamp, optional
+        Deprecated name of ``observation_end``, removed in the next release: it still
+        works, with a ``FutureWarning``; passing both raises ``InvalidParameterError``.
 
     Attributes
     ----------
     default_gap_ : float
         Population default gap (days) used for customers with a single purchase: the
         median over repeat customers of their own median gap.
-    at_ : Timestamp
-        The date the model was fitted at.
+    observation_end_ : Timestamp
+        The date the stages were measured at during the fit (``at_`` is its deprecated
+        name).
     stage_counts_ : Series
-        Customers per stage at ``at_`` (index :data:`STAGES`).
+        Customers per stage at ``observation_end_`` (index ``lifecycle_stage``:
+        :data:`STAGES`).
     n_customers_ : int
-        Customers at ``at_``.
+        Customers at ``observation_end_``.
 
     Notes
     -----
     Precedence of the rules: churned flag > prospect > churned (gap) > lapsed > new >
     declining / growing > stable. See the module documentation for the exact rules.
 
-    ``score`` returns per ``customer_id``: ``stage``, ``n_purchases``,
+    ``score`` returns per ``customer_id``: ``lifecycle_stage``, ``n_purchases``,
     ``days_since_first``, ``days_since_last``, ``typical_gap``, ``spend_recent``,
     ``spend_previous``, ``purchases_recent``, ``purchases_previous`` (days are
-    fractional; a prospect has missing day figures and zero counts).
+    fractional; a prospect has missing day figures and zero counts), and last
+    ``stage``, a copy of ``lifecycle_stage`` under its deprecated name, removed in the
+    next release.
 
     Examples
     --------
@@ -106,12 +122,12 @@ class LifecycleModel(CRMModel):
     ...                                  "2024-01-01", "2024-01-11", "2024-02-20"]),
     ...     "amount": [10.0, 10.0, 10.0, 5.0, 5.0, 8.0],
     ... })
-    >>> model = LifecycleModel(at="2024-03-10").fit(tx)
+    >>> model = LifecycleModel(observation_end="2024-03-10").fit(tx)
     >>> model.default_gap_
     20.0
-    >>> model.score(tx)["stage"].to_dict()
+    >>> model.score(tx)["lifecycle_stage"].to_dict()
     {'a': 'new', 'b': 'lapsed', 'c': 'new'}
-    >>> model.set_params(new_window=30).score(tx)["stage"].to_dict()
+    >>> model.set_params(new_window=30).score(tx)["lifecycle_stage"].to_dict()
     {'a': 'growing', 'b': 'lapsed', 'c': 'new'}
     """
 
@@ -124,17 +140,21 @@ class LifecycleModel(CRMModel):
         "growth_ratio": [Interval(Real, 1, None, closed="left")],
         "min_purchases_for_trend": [Interval(Integral, 0, None)],
         "trend_measure": [Options({"spend", "purchases"})],
-        "at": [None, Date()],
+        "observation_end": [None, Date()],
+        "at": [None, Date()],  # deprecated name of observation_end
     }
     _score_columns: ClassVar[tuple[str, ...]] = (
-        "stage", "n_purchases", "days_since_first", "days_since_last", "typical_gap",
-        "spend_recent", "spend_previous", "purchases_recent", "purchases_previous",
+        "lifecycle_stage", "n_purchases", "days_since_first", "days_since_last",
+        "typical_gap", "spend_recent", "spend_previous", "purchases_recent",
+        "purchases_previous",
+        "stage",  # deprecated copy of lifecycle_stage, removed in the next release
     )
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
         {"new_window": 0}, {"lapse_multiple": -1.0}, {"churn_multiple": 2.0},
         {"trend_window": "180"}, {"decline_ratio": 1.5}, {"growth_ratio": 0.5},
         {"min_purchases_for_trend": 1.5}, {"trend_measure": "margin"},
-        {"at": "not a date"}, {"at": 5},
+        {"observation_end": "not a date"}, {"observation_end": 5},
+        {"at": "2024-01-31", "observation_end": "2024-01-31"},
     )
 
     def __init__(
@@ -148,6 +168,7 @@ class LifecycleModel(CRMModel):
         growth_ratio: float = 1.3,
         min_purchases_for_trend: int = 3,
         trend_measure: str = "spend",
+        observation_end: str | pd.Timestamp | None = None,
         at: str | pd.Timestamp | None = None,
     ) -> None:
         self.new_window = new_window
@@ -158,7 +179,27 @@ class LifecycleModel(CRMModel):
         self.growth_ratio = growth_ratio
         self.min_purchases_for_trend = min_purchases_for_trend
         self.trend_measure = trend_measure
+        self.observation_end = observation_end
         self.at = at
+
+    @property
+    def at_(self) -> pd.Timestamp:
+        """Deprecated name of ``observation_end_``, removed in the next release."""
+        value: pd.Timestamp = self.observation_end_
+        warn_deprecated("LifecycleModel: the attribute at_ is deprecated and will be "
+                        "removed in the next release; use observation_end_ instead")
+        return value
+
+    @at_.setter
+    def at_(self, value: pd.Timestamp) -> None:
+        # Model files written before the rename hold ``at_``: load it under its new name.
+        self.observation_end_ = value
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Pickles made before the rename hold ``at_`` in the instance dict.
+        if "at_" in state:
+            state = {("observation_end_" if k == "at_" else k): v for k, v in state.items()}
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ public
     def transitions(
@@ -189,16 +230,17 @@ class LifecycleModel(CRMModel):
         >>> data = load_cdnow_sample()
         >>> model = LifecycleModel().fit(data)
         >>> m = model.transitions(data, "1997-06-30", "1997-12-31")
-        >>> int(m.to_numpy().sum()) == len(model.set_params(at="1997-12-31").score(data))
+        >>> later = model.set_params(observation_end="1997-12-31").score(data)
+        >>> int(m.to_numpy().sum()) == len(later)
         True
         """
         self._check_fitted()
         prepared = self._prepare(data)
-        a, b = self._at(prepared, t1, "t1"), self._at(prepared, t2, "t2")
+        a, b = self._date(prepared, t1, "t1"), self._date(prepared, t2, "t2")
         if not a < b:
             raise InvalidParameterError(f"transitions needs t1 < t2, got t1={a}, t2={b}")
-        s1 = self._stages(prepared, a, float(self.default_gap_))["stage"]
-        s2 = self._stages(prepared, b, float(self.default_gap_))["stage"]
+        s1 = self._stages(prepared, a, float(self.default_gap_))["lifecycle_stage"]
+        s2 = self._stages(prepared, b, float(self.default_gap_))["lifecycle_stage"]
         before = s1.reindex(s2.index).astype(object).fillna("absent")
         counts = pd.crosstab(pd.Series(before.to_numpy(), name="from"),
                              pd.Series(s2.to_numpy(dtype=object), name="to"))
@@ -219,43 +261,50 @@ class LifecycleModel(CRMModel):
             raise InvalidParameterError(  # pragma: no cover - implied by the rules
                 "LifecycleModel: growth_ratio must be at least decline_ratio"
             )
+        renamed_param(self, "at", "observation_end", when="fit")
 
     def _fit(self, data: CRMData) -> None:
-        at = self._at(data, self.at, "at")
-        feats = self._features(data, at)
+        end = self._end(data, "internal")
+        feats = self._features(data, end)
         own = feats["own_gap"].dropna()
         if own.empty:
             raise DataValidationError(
                 "LifecycleModel needs at least one customer with two or more purchase days "
-                "up to `at` to learn the typical gap between purchases",
+                "up to observation_end to learn the typical gap between purchases",
                 frame="transactions", rule="min_repeat_customers",
             )
         self.default_gap_ = float(own.median())
-        self.at_ = at
-        stages = self._classify(data, at, feats, self.default_gap_)["stage"]
+        self.observation_end_ = end
+        stages = self._classify(data, end, feats, self.default_gap_)["lifecycle_stage"]
         self.stage_counts_ = (stages.value_counts().reindex(list(STAGES), fill_value=0)
                               .astype(np.int64).rename("customers"))
-        self.stage_counts_.index.name = "stage"
+        self.stage_counts_.index.name = "lifecycle_stage"
         self.n_customers_ = len(stages)
 
     def _score(self, data: CRMData) -> pd.DataFrame:
-        at = self._at(data, self.at, "at")
-        return self._stages(data, at, float(self.default_gap_))
+        out = self._stages(data, self._end(data, "score"), float(self.default_gap_))
+        out["stage"] = out["lifecycle_stage"]  # deprecated name, removed in the next release
+        return out
 
     # ------------------------------------------------------------------ helpers
+    def _end(self, data: CRMData, when: Literal["score", "internal"]) -> pd.Timestamp:
+        """Return the date stages are measured at: ``observation_end`` (or ``at``)."""
+        name = "at" if self.at is not None else "observation_end"
+        return self._date(data, renamed_param(self, "at", "observation_end", when=when), name)
+
     @staticmethod
-    def _at(data: CRMData, value: object, name: str) -> pd.Timestamp:
+    def _date(data: CRMData, value: object, name: str) -> pd.Timestamp:
         from crmmodels.data import align_timestamp
 
         if value is None:
             return pd.Timestamp(data.observation_end)
         return align_timestamp(value, data.timezone, name)
 
-    def _stages(self, data: CRMData, at: pd.Timestamp, default_gap: float) -> pd.DataFrame:
-        return self._classify(data, at, self._features(data, at), default_gap)
+    def _stages(self, data: CRMData, end: pd.Timestamp, default_gap: float) -> pd.DataFrame:
+        return self._classify(data, end, self._features(data, end), default_gap)
 
-    def _features(self, data: CRMData, at: pd.Timestamp) -> pd.DataFrame:
-        """Per-customer purchase features from the transactions up to ``at``."""
+    def _features(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
+        """Per-customer purchase features from the transactions up to ``end``."""
         data.require("transactions")
         tx = data.transactions
         assert tx is not None
@@ -263,16 +312,16 @@ class LifecycleModel(CRMModel):
         ts = tx["timestamp"]
         if getattr(ts.dtype, "tz", None) is not None:
             ts = ts.dt.tz_localize(None)
-            at_naive = at.tz_localize(None)
+            end_naive = end.tz_localize(None)
         else:
-            at_naive = at
+            end_naive = end
         stamps = ts.to_numpy().astype("datetime64[us]")
-        at64 = at_naive.to_datetime64().astype("datetime64[us]")
-        keep = stamps <= at64
+        end64 = end_naive.to_datetime64().astype("datetime64[us]")
+        keep = stamps <= end64
         frame = pd.DataFrame({
             "code": codes[keep],
             "day": stamps[keep].astype("datetime64[D]"),
-            "elapsed": (at64 - stamps[keep]) / _DAY,
+            "elapsed": (end64 - stamps[keep]) / _DAY,
             "amount": tx["amount"].to_numpy(dtype=float)[keep],
         })
         w = float(self.trend_window)
@@ -305,7 +354,7 @@ class LifecycleModel(CRMModel):
                 if getattr(signup.dtype, "tz", None) is not None:
                     signup = signup.dt.tz_localize(None)
                 late = signup.notna().to_numpy() & (
-                    signup.to_numpy().astype("datetime64[us]") > at64)
+                    signup.to_numpy().astype("datetime64[us]") > end64)
                 cust = cust.loc[~late]
             extra = pd.Index(cust["customer_id"], dtype="str")
             known = known.append(extra[~extra.isin(known)])
@@ -317,13 +366,13 @@ class LifecycleModel(CRMModel):
             per[col] = per[col].fillna(0.0).astype(float)
         if per.empty:
             raise DataValidationError(
-                f"LifecycleModel: no customer is known at {at} (no transaction at or before "
+                f"LifecycleModel: no customer is known at {end} (no transaction at or before "
                 "it and no customers frame)", frame="transactions", rule="customers_at_date",
             )
         return per
 
     def _classify(
-        self, data: CRMData, at: pd.Timestamp, per: pd.DataFrame, default_gap: float
+        self, data: CRMData, end: pd.Timestamp, per: pd.DataFrame, default_gap: float
     ) -> pd.DataFrame:
         n = per["n_purchases"].to_numpy()
         since_last = per["days_since_last"].to_numpy(dtype=float)
@@ -334,7 +383,7 @@ class LifecycleModel(CRMModel):
         flag = np.zeros(len(per), dtype=bool)
         customers = data.customers
         if customers is not None and "churned" in customers.columns \
-                and at >= data.observation_end:
+                and end >= data.observation_end:
             churned = pd.Series(customers["churned"].to_numpy(dtype=object),
                                 index=pd.Index(customers["customer_id"], dtype="str"))
             flag = churned.reindex(per.index).eq(True).to_numpy(dtype=bool)
@@ -359,7 +408,7 @@ class LifecycleModel(CRMModel):
         labels = ["churned", "prospect", "churned", "lapsed", "new", "declining", "growing"]
         stage = np.select(conditions, labels, default="stable").astype(object)
         return pd.DataFrame({
-            "stage": pd.array(stage, dtype="str"),
+            "lifecycle_stage": pd.array(stage, dtype="str"),
             "n_purchases": n.astype(np.int64),
             "days_since_first": since_first,
             "days_since_last": since_last,

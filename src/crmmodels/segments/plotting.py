@@ -277,7 +277,7 @@ def plot_pareto_curve(abc_scores: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ``(k / n, (sum of the k highest values) / total)`` for ``k = 0, ..., n``, from
     ``(0, 0)`` to ``(1, 1)``. The diagonal (every customer worth the same) is drawn
     for reference, and a dashed vertical line marks the end of each tier but the
-    last (in the ranking, from the ``tier`` column), with each tier's share of
+    last (in the ranking, from the ``value_tier`` column), with each tier's share of
     customers and of value written above it. The further the curve bows above the
     diagonal, the more concentrated the value (see :attr:`ABCModel.gini_
     <crmmodels.segments.ABCModel>`).
@@ -286,7 +286,8 @@ def plot_pareto_curve(abc_scores: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ----------
     abc_scores : DataFrame
         Output of :meth:`crmmodels.segments.ABCModel.score`: one row per customer with
-        ``value`` (finite, >= 0, positive total) and ``tier``.
+        ``value`` (finite, >= 0, positive total) and ``value_tier`` (a frame with the
+        deprecated column name ``tier`` instead is read too).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -300,7 +301,7 @@ def plot_pareto_curve(abc_scores: pd.DataFrame, ax: Axes | None = None) -> Axes:
     Raises
     ------
     DataValidationError
-        ``abc_scores`` is not a non-empty DataFrame, lacks ``value`` or ``tier``
+        ``abc_scores`` is not a non-empty DataFrame, lacks ``value`` or ``value_tier``
         (``rule="required_column"``), has missing tiers, or its values are not finite
         numbers >= 0 with a positive total.
 
@@ -324,18 +325,21 @@ def plot_pareto_curve(abc_scores: pd.DataFrame, ax: Axes | None = None) -> Axes:
     >>> plt.close(ax.figure)
     """
     frame = check_frame(abc_scores, "abc_scores", "crmmodels.segments.ABCModel.score")
-    require_columns(frame, "abc_scores", ("value", "tier"),
+    # Frames scored before the rename call the tier column "tier".
+    tier_column = "tier" if "value_tier" not in frame.columns and "tier" in frame.columns \
+        else "value_tier"
+    require_columns(frame, "abc_scores", ("value", tier_column),
                      "crmmodels.segments.ABCModel.score")
     values = numeric_column(frame, "abc_scores", "value", non_negative=True)
     total = float(values.sum())
     if not total > 0:
         raise DataValidationError("abc_scores needs a positive total value",
                                   frame="abc_scores", column="value", rule="positive_total")
-    tiers = frame["tier"]
+    tiers = frame[tier_column]
     missing = tiers.isna().to_numpy(dtype=bool)
     if missing.any():
-        raise DataValidationError("abc_scores column 'tier' has missing tiers",
-                                  frame="abc_scores", column="tier", rule="not_missing",
+        raise DataValidationError(f"abc_scores column {tier_column!r} has missing tiers",
+                                  frame="abc_scores", column=tier_column, rule="not_missing",
                                   rows=frame.index[missing].tolist(), n_rows=int(missing.sum()))
     # Highest value first; equal values by tier name so that each tier is one run.
     ranked = pd.DataFrame({"value": values, "tier": tiers.astype(str).to_numpy(dtype=object)})

@@ -2,9 +2,8 @@
 
 Per customer, at ``observation_end``:
 
-* ``recency`` is the number of whole periods of ``recency_unit`` (calendar days by
-  default) between the period of the last purchase and the period of
-  ``observation_end``;
+* ``recency`` is the number of whole periods of ``freq`` (calendar days by default)
+  between the period of the last purchase and the period of ``observation_end``;
 * ``frequency`` is the number of distinct purchases: distinct ``transaction_id`` when
   the transactions have that column (a row without one counts as its own purchase),
   otherwise the number of rows;
@@ -31,12 +30,21 @@ import math
 import numbers
 from collections.abc import Mapping, Sequence
 from numbers import Integral
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import Constraint, CRMModel, Date, Interval, Options, Predicate
+from crmmodels.core import (
+    Constraint,
+    CRMModel,
+    Date,
+    Interval,
+    Options,
+    Predicate,
+    renamed_param,
+    warn_deprecated,
+)
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -197,9 +205,9 @@ class RFMModel(CRMModel):
     method : {"quantile", "fixed"}, default "quantile"
         Learn edges from quantiles of the training customers, or take
         ``fixed_edges``.
-    recency_unit : {"D", "W", "M", "h"}, default "D"
-        Unit of ``recency``: calendar days, weeks (starting Monday), calendar months
-        or hours between the last purchase and ``observation_end``.
+    freq : {"D", "W", "M", "h"}, default "D"
+        Time unit of ``recency``: calendar days, weeks (starting Monday), calendar
+        months or hours between the last purchase and ``observation_end``.
     monetary : {"sum", "mean"}, default "sum"
         Total amount, or amount per purchase.
     segment_map : "standard" or dict, default "standard"
@@ -216,6 +224,10 @@ class RFMModel(CRMModel):
         "monetary": [...]}``, each ``bins - 1`` strictly increasing cut points. A
         value equal to a cut point goes to the lower bin (for recency: the higher
         score).
+    recency_unit : {"D", "W", "M", "h"}, optional
+        Deprecated name of ``freq``, removed in the next release: it still works, with
+        a ``FutureWarning``; passing it with a ``freq`` other than the default raises
+        ``InvalidParameterError``.
 
     Attributes
     ----------
@@ -254,13 +266,14 @@ class RFMModel(CRMModel):
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "bins": [Interval(Integral, 2, 9)],
         "method": [Options({"quantile", "fixed"})],
-        "recency_unit": [Options(set(_UNITS))],
+        "freq": [Options(set(_UNITS))],
         "monetary": [Options({"sum", "mean"})],
         "segment_map": [Options({"standard"}), Predicate(lambda v: isinstance(v, Mapping),
                                                           "a dict", ["other"])],
         "observation_end": [None, Date()],
         "fixed_edges": [None, Predicate(lambda v: isinstance(v, Mapping), "a dict of edges",
                                         [[1, 2]])],
+        "recency_unit": [None, Options(set(_UNITS))],  # deprecated name of freq
     }
     _score_columns: ClassVar[tuple[str, ...]] = (
         "recency", "frequency", "monetary", "r_score", "f_score", "m_score",
@@ -268,12 +281,13 @@ class RFMModel(CRMModel):
     )
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
         {"bins": 1}, {"bins": 10}, {"bins": 4}, {"bins": "5"}, {"method": "kmeans"},
-        {"recency_unit": "year"}, {"monetary": "median"}, {"segment_map": "custom"},
+        {"freq": "year"}, {"monetary": "median"}, {"segment_map": "custom"},
         {"segment_map": {"All": ["11"]}}, {"method": "fixed"},
         {"method": "fixed", "fixed_edges": {"recency": [1, 2, 3, 4]}},
         {"fixed_edges": {"recency": [30, 90, 180, 365], "frequency": [1, 2, 3, 5],
                          "monetary": [10, 50, 100, 500]}},
-        {"observation_end": "not a date"},
+        {"observation_end": "not a date"}, {"recency_unit": "year"},
+        {"recency_unit": "W", "freq": "M"},
     )
 
     def __init__(
@@ -281,23 +295,26 @@ class RFMModel(CRMModel):
         *,
         bins: int = 5,
         method: str = "quantile",
-        recency_unit: str = "D",
+        freq: str = "D",
         monetary: str = "sum",
         segment_map: str | Mapping[str, Sequence[str]] = "standard",
         observation_end: str | pd.Timestamp | None = None,
         fixed_edges: Mapping[str, Sequence[float]] | None = None,
+        recency_unit: str | None = None,
     ) -> None:
         self.bins = bins
         self.method = method
-        self.recency_unit = recency_unit
+        self.freq = freq
         self.monetary = monetary
         self.segment_map = segment_map
         self.observation_end = observation_end
         self.fixed_edges = fixed_edges
+        self.recency_unit = recency_unit
 
     # ------------------------------------------------------------------ parameters
     def _check_params(self) -> None:
         super()._check_params()
+        renamed_param(self, "recency_unit", "freq", when="fit")
         self._cell_segments()
         if self.method == "fixed":
             self._checked_fixed_edges()
@@ -379,16 +396,20 @@ class RFMModel(CRMModel):
             return pd.Timestamp(data.observation_end)
         return align_timestamp(self.observation_end, data.timezone, "observation_end")
 
-    def _values(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
+    def _freq(self, when: Literal["fit", "score", "internal"]) -> str:
+        """Return the time unit of recency: ``freq``, or the deprecated ``recency_unit``."""
+        return str(renamed_param(self, "recency_unit", "freq", when=when))
+
+    def _values(self, data: CRMData, end: pd.Timestamp, freq: str) -> pd.DataFrame:
         """Recency, frequency, monetary of customers with a purchase at or before ``end``.
 
         Computed once per data, date, unit and monetary rule (``fit`` then ``score`` on
         the same data aggregate the transactions once).
         """
-        key = ("rfm_values", end, self.recency_unit, self.monetary)
-        return data.derived(key, lambda: self._compute_values(data, end))
+        key = ("rfm_values", end, freq, self.monetary)
+        return data.derived(key, lambda: self._compute_values(data, end, freq))
 
-    def _compute_values(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
+    def _compute_values(self, data: CRMData, end: pd.Timestamp, freq: str) -> pd.DataFrame:
         from crmmodels.data import period_numbers
 
         data.require("transactions")
@@ -420,9 +441,9 @@ class RFMModel(CRMModel):
         # (converting every row's timestamp to a period would cost more than the rest).
         last_raw = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(last_raw, codes, ts.view(np.int64))
-        end_period = int(period_numbers(np.array([end.to_datetime64()]), self.recency_unit)[0])
+        end_period = int(period_numbers(np.array([end.to_datetime64()]), freq)[0])
         last = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
-        last[present] = period_numbers(last_raw[present].view(ts.dtype), self.recency_unit)
+        last[present] = period_numbers(last_raw[present].view(ts.dtype), freq)
         # Distinct purchases.
         if "transaction_id" in tx.columns:
             tid_col = tx["transaction_id"] if idx is None else tx["transaction_id"].iloc[idx]
@@ -432,15 +453,15 @@ class RFMModel(CRMModel):
             tid[no_id] = n_tid + np.arange(int(no_id.sum()))
             span = int(tid.max()) + 1 if len(tid) else 1
             key = np.unique(codes.astype(np.int64) * span + tid)
-            freq = np.bincount(key // span, minlength=n_codes)
+            purchases = np.bincount(key // span, minlength=n_codes)
         else:
-            freq = np.bincount(codes, minlength=n_codes)
+            purchases = np.bincount(codes, minlength=n_codes)
         total: np.ndarray = np.bincount(codes, weights=amount, minlength=n_codes)
         if self.monetary == "mean":
-            total = total / np.maximum(freq, 1)
+            total = total / np.maximum(purchases, 1)
         return pd.DataFrame(
             {"recency": (end_period - last[present]).astype(np.int64),
-             "frequency": freq[present].astype(np.int64),
+             "frequency": purchases[present].astype(np.int64),
              "monetary": total[present]},
             index=pd.Index(ids[present], name="customer_id"),
         )
@@ -474,7 +495,7 @@ class RFMModel(CRMModel):
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: CRMData) -> None:
         end = self._end_for(data)
-        values = self._values(data, end)
+        values = self._values(data, end, self._freq("internal"))
         if self.method == "fixed":
             edges = self._checked_fixed_edges()
         else:
@@ -491,16 +512,11 @@ class RFMModel(CRMModel):
         self.rfm_cells_ = scored["rfm_cell"].copy()
 
     def _score(self, data: CRMData) -> pd.DataFrame:
-        return self._scores(self._values(data, self._end_for(data)))
+        return self._scores(self._values(data, self._end_for(data), self._freq("score")))
 
-    def _score_at(self, data: CRMData | pd.DataFrame, end: object) -> pd.DataFrame:
+    def _score_at(self, data: CRMData, end: pd.Timestamp, freq: str) -> pd.DataFrame:
         """Score with the fitted edges as of ``end`` (transactions after it ignored)."""
-        from crmmodels.data import align_timestamp
-
-        self._check_fitted()
-        prepared = self._prepare(data)
-        ts = align_timestamp(end, prepared.timezone, "at")
-        return self._check_output(self._scores(self._values(prepared, ts)))
+        return self._check_output(self._scores(self._values(data, end, freq)))
 
     # ------------------------------------------------------------------ campaigns
     def campaign_cells(
@@ -580,12 +596,13 @@ class RFMModel(CRMModel):
         )
 
 
-def rfm_change(model: RFMModel, data: CRMData | pd.DataFrame, at: Sequence[object],
-               k: int = 1) -> pd.DataFrame:
+def rfm_change(model: RFMModel, data: CRMData | pd.DataFrame,
+               cutoffs: Sequence[object] | None = None, k: int = 1, *,
+               at: Sequence[object] | None = None) -> pd.DataFrame:
     """Find customers whose R, F or M score fell by at least ``k`` between two dates.
 
-    The data are scored as of each date of ``at`` (transactions after it are
-    ignored, recency is measured to it) with the model's fitted edges.
+    The data are scored as of each of the two ``cutoffs`` (point in time: transactions
+    after it are ignored and recency is measured to it) with the model's fitted edges.
 
     Parameters
     ----------
@@ -593,10 +610,13 @@ def rfm_change(model: RFMModel, data: CRMData | pd.DataFrame, at: Sequence[objec
         A fitted model.
     data : CRMData or DataFrame
         Transactions covering both dates.
-    at : pair of dates
+    cutoffs : pair of dates
         ``[t1, t2]`` with ``t1 < t2``.
     k : int, default 1
         Smallest fall of a score that counts.
+    at : pair of dates, optional
+        Deprecated name of ``cutoffs``, removed in the next release: it still works,
+        with a ``FutureWarning``; passing both raises ``InvalidParameterError``.
 
     Returns
     -------
@@ -611,23 +631,34 @@ def rfm_change(model: RFMModel, data: CRMData | pd.DataFrame, at: Sequence[objec
     >>> from crmmodels.datasets import load_cdnow_sample
     >>> data = load_cdnow_sample()
     >>> model = RFMModel().fit(data)
-    >>> fell = rfm_change(model, data, at=["1997-06-30", "1998-06-30"])
+    >>> fell = rfm_change(model, data, cutoffs=["1997-06-30", "1998-06-30"])
     >>> bool((fell[["r_change", "f_change", "m_change"]].min(axis=1) <= -1).all())
     True
     """
+    from crmmodels.data import align_timestamp
+
+    if at is not None:
+        if cutoffs is not None:
+            raise InvalidParameterError(
+                "rfm_change: at is the deprecated name of cutoffs; pass only cutoffs, got "
+                f"at={at!r} and cutoffs={cutoffs!r}")
+        warn_deprecated("rfm_change: the parameter at is deprecated and will be removed in "
+                        f"the next release; use cutoffs={at!r} instead")
+        cutoffs = at
     if not isinstance(model, RFMModel):
         raise InvalidParameterError(f"model must be an RFMModel, got {type(model).__name__}")
     if not _is_int(k) or k < 1:
         raise InvalidParameterError(f"k must be a positive integer, got {k!r}")
-    if isinstance(at, str) or len(at) != 2:
-        raise InvalidParameterError(f"at must be two dates [t1, t2], got {at!r}")
+    if cutoffs is None or isinstance(cutoffs, str) or len(cutoffs) != 2:
+        raise InvalidParameterError(f"cutoffs must be two dates [t1, t2], got {cutoffs!r}")
     model._check_fitted()
+    freq = model._freq("score")
     prepared = model._prepare(data)
-    t1, t2 = (pd.Timestamp(t) for t in at)  # type: ignore[arg-type]
+    t1, t2 = (align_timestamp(t, prepared.timezone, "cutoffs") for t in cutoffs)
     if not t1 < t2:
-        raise InvalidParameterError(f"at must be increasing dates, got {list(at)}")
-    first = model._score_at(prepared, t1)
-    second = model._score_at(prepared, t2).reindex(first.index)
+        raise InvalidParameterError(f"cutoffs must be increasing dates, got {list(cutoffs)}")
+    first = model._score_at(prepared, t1, freq)
+    second = model._score_at(prepared, t2, freq).reindex(first.index)
     cols = ["r_score", "f_score", "m_score", "rfm_cell", "segment"]
     out = pd.concat([first[cols].add_suffix("_1"), second[cols].add_suffix("_2")], axis=1)
     for s in ("r", "f", "m"):
