@@ -157,7 +157,8 @@ def test_no_information_after_the_cutoff_leaks() -> None:
     # The model's scores at the cut-off do not move either.
     model = ChurnModel(random_state=0, cutoff="2023-12-01", calibrate=False,
                        windows=(30, 90)).fit(data)
-    pd.testing.assert_frame_equal(model.score(data, at=cutoff), model.score(moved, at=cutoff))
+    pd.testing.assert_frame_equal(model.score(data, cutoff=cutoff),
+                                  model.score(moved, cutoff=cutoff))
 
 
 def test_churn_labels_equal_brute_force() -> None:
@@ -282,7 +283,7 @@ def test_drivers_are_occlusion_contributions(telco: CRMData) -> None:
     model = ChurnModel(random_state=0, calibrate=False).fit(frame)
     scores = model.score(frame)
     who = scores["churn_probability"].idxmax()
-    table = model.drivers([who], n=3)
+    table = model.drivers([who], frame, top_k=3)
     assert table["rank"].tolist() == [1, 2, 3]
     assert table["contribution"].is_monotonic_decreasing
     # Recompute the top contribution by hand: set the feature to its typical value.
@@ -293,7 +294,20 @@ def test_drivers_are_occlusion_contributions(telco: CRMData) -> None:
     occluded = model.estimator_.predict_proba(x)[0, 1]
     assert table["contribution"].iloc[0] == pytest.approx(base - occluded, abs=1e-12)
     with pytest.raises(DataValidationError, match="unknown customers"):
-        model.drivers(["nobody"])
+        model.drivers(["nobody"], frame)
+    # Scoring keeps nothing: drivers are built from the data given, never from a cache.
+    with pytest.raises(InvalidParameterError, match="needs data="):
+        model.drivers([who])
+    # The old argument names still work for one release and warn at the caller's line.
+    with pytest.warns(FutureWarning, match="use top_k=3") as record:
+        old = model.drivers([who], frame, n=3)
+    assert record[0].filename == __file__
+    pd.testing.assert_frame_equal(old, table)
+    with pytest.warns(FutureWarning, match="use cutoff="):
+        old_scores = model.score(frame, at="2024-01-01")
+    pd.testing.assert_frame_equal(old_scores, model.score(frame, cutoff="2024-01-01"))
+    with pytest.raises(InvalidParameterError, match="pass only top_k"):
+        model.drivers([who], frame, n=2, top_k=4)
 
 
 def test_deterministic_under_random_state(telco: CRMData) -> None:
@@ -366,7 +380,7 @@ def _held_out(data: CRMData, horizon: str = "90D") -> dict[str, float]:
     held_out = subset(labels.index[test])
     model = ChurnModel(random_state=0, cutoff=cut, horizon=horizon).fit(
         subset(labels.index[~test]))
-    scores = model.score(held_out, at=cut)
+    scores = model.score(held_out, cutoff=cut)
     y = labels.reindex(scores.index).to_numpy()
     recency = churn_features(held_out, cut)["recency_days"].reindex(scores.index)
     summary = customer_summary(data, freq="D", observation_end=cut)
@@ -446,3 +460,23 @@ def test_behavioural_features_are_never_taken_for_identifiers() -> None:
                        windows=(30,)).fit(data)  # filterwarnings=error: no warning
     assert "recency_days" in model.feature_names_
     assert "identifier" not in model.excluded_.values()
+
+
+def test_number_horizon_counts_freq_periods() -> None:
+    data = _random_data(2)
+    days = ChurnModel(random_state=0, calibrate=False, horizon="28D").fit(data)
+    weeks = ChurnModel(random_state=0, calibrate=False, horizon=4, freq="W").fit(data)
+    plain = ChurnModel(random_state=0, calibrate=False, horizon=28).fit(data)  # days
+    assert days.cutoffs_ == weeks.cutoffs_ == plain.cutoffs_
+    assert days.cutoffs_[0] == data.observation_end - pd.Timedelta(days=28)
+    pd.testing.assert_frame_equal(days.score(data), weeks.score(data))
+    with pytest.raises(InvalidParameterError, match="freq must be one of"):
+        ChurnModel(freq="M").fit(data)
+
+
+def test_score_leaves_the_model_unchanged() -> None:
+    data = _random_data(3)
+    model = ChurnModel(random_state=0, calibrate=False).fit(data)
+    before = dict(vars(model))
+    model.score(data)
+    assert set(vars(model)) == set(before)

@@ -25,7 +25,9 @@ spline logistic regression and a regularised gradient-boosting model (see
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,8 +39,12 @@ from crmmodels.core import (
     Constraint,
     CRMModel,
     HasMethods,
+    Interval,
+    Options,
     Predicate,
     RandomState,
+    check_params,
+    warn_deprecated,
 )
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
@@ -178,9 +184,11 @@ class ChurnModel(CRMModel):
         categorical columns have pandas ``category`` dtype (missing as a level of its
         own) and whose numeric columns are floats (NaN where unknown). Default:
         :func:`default_estimator`.
-    horizon : str, Timedelta or number of days, default "90D"
+    horizon : str, Timedelta or number, default "90D"
         Non-contractual label window: churned = no purchase in ``(cutoff, cutoff +
-        horizon]``.
+        horizon]``. A number counts periods of ``freq``.
+    freq : {"D", "W", "h"}, default "D"
+        Time unit of a number given as ``horizon``.
     cutoff : date or list of dates, optional
         Training cut-off(s). Non-contractual default: ``observation_end - horizon``
         (the latest cut-off whose label is fully observed); several dates stack one
@@ -245,8 +253,9 @@ class ChurnModel(CRMModel):
 
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "estimator": [None, HasMethods(["fit", "predict_proba"], "a scikit-learn classifier")],
-        "horizon": [Predicate(_valid_horizon, "a positive time span such as '90D' or days",
-                              ["-5D", "soon", 0])],
+        "horizon": [Predicate(_valid_horizon, "a positive time span such as '90D' or a "
+                              "positive number of freq periods", ["-5D", "soon", 0])],
+        "freq": [Options({"D", "W", "h"})],
         "cutoff": [None, Predicate(_valid_cutoff, "a date or a non-empty list of dates",
                                    ["not a date", []])],
         "label": [ColumnName()],
@@ -266,11 +275,13 @@ class ChurnModel(CRMModel):
     )
 
     def __init__(self, *, estimator: Any = None, horizon: str | float | pd.Timedelta = "90D",
+                 freq: str = "D",
                  cutoff: Any = None, label: str = "churned", calibrate: bool = True,
                  features: str | Sequence[str] = "auto", random_state: int | None = None,
                  value: str | None = None, windows: Sequence[int] = (30, 90, 180)) -> None:
         self.estimator = estimator
         self.horizon = horizon
+        self.freq = freq
         self.cutoff = cutoff
         self.label = label
         self.calibrate = calibrate
@@ -391,7 +402,7 @@ class ChurnModel(CRMModel):
         frames, ys = [], []
         self.cutoffs_ = self._cutoffs(data)
         for cut in self.cutoffs_:
-            labels = churn_labels(data, cut, self.horizon)
+            labels = churn_labels(data, cut, self._horizon())
             raw = self._raw_features(data, cut).reindex(labels.index)
             frames.append(raw)
             ys.append(labels.to_numpy(dtype=np.int64))
@@ -401,9 +412,16 @@ class ChurnModel(CRMModel):
         from crmmodels.data import data_time
 
         if self.cutoff is None:
-            return [data.observation_end - parse_horizon(self.horizon)]
+            return [data.observation_end - self._horizon()]
         items = self.cutoff if isinstance(self.cutoff, list | tuple) else [self.cutoff]
         return [data_time(c, data, "cutoff") for c in items]
+
+    def _horizon(self) -> pd.Timedelta:
+        """Return the label window: a number counts periods of ``freq``."""
+        h = self.horizon
+        if isinstance(h, numbers.Real) and not isinstance(h, bool | np.bool_):
+            return parse_horizon(pd.Timedelta(float(h), unit=self.freq))
+        return parse_horizon(h)
 
     def _binary(self, labels: pd.Series) -> np.ndarray:
         return binary_labels(labels, self.label, "customers", "customers")
@@ -449,20 +467,22 @@ class ChurnModel(CRMModel):
         self.reference_ = typical_values(x, self.categories_)
 
     # ------------------------------------------------------------------ score
-    def score(self, data: CRMData | pd.DataFrame, /, *, at: Any = None,
-              value: Any = None) -> pd.DataFrame:
+    def score(self, data: CRMData | pd.DataFrame, /, *, cutoff: Any = None,
+              value: Any = None, at: Any = None) -> pd.DataFrame:
         """Churn probability, risk decile, defection cost and retention priority.
 
         Parameters
         ----------
         data : CRMData or DataFrame
             Customers to score (transactions and/or a customers frame).
-        at : date, optional
+        cutoff : date, optional
             Point in time of the features; default ``data.observation_end``.
         value : Series or fitted CLV model, optional
             Each customer's value (e.g. CLV): a Series indexed by ``customer_id`` or a
             model whose ``score(data)`` has a ``clv`` column. Default: the ``value``
             column given at construction, if any.
+        at : date, optional
+            Deprecated name of ``cutoff`` (removed in the next release).
 
         Returns
         -------
@@ -475,8 +495,9 @@ class ChurnModel(CRMModel):
             defection cost, or by probability without a value).
         """
         self._check_fitted()
+        cutoff = _renamed_argument("score", "at", at, "cutoff", cutoff)
         prepared = self._prepare(data)
-        return self._check_output(self._score_at(prepared, at, value))
+        return self._check_output(self._score_at(prepared, cutoff, value))
 
     def _score(self, data: CRMData) -> pd.DataFrame:
         return self._score_at(data, None, None)
@@ -484,7 +505,7 @@ class ChurnModel(CRMModel):
     def _features_at(self, data: CRMData, at: Any) -> pd.DataFrame:
         from crmmodels.data import data_time
 
-        cut = None if at is None else data_time(at, data, "at")
+        cut = None if at is None else data_time(at, data, "cutoff")
         raw = self._raw_features(data, cut if self._has_history(data) else None)
         return self._design(raw)
 
@@ -501,7 +522,6 @@ class ChurnModel(CRMModel):
         order = np.lexsort((x.index.to_numpy(dtype=object).astype(str), -key))
         priority = np.empty(len(p), dtype=np.int64)
         priority[order] = np.arange(1, len(p) + 1)
-        self._last_features = x
         return pd.DataFrame({"churn_probability": p, "risk_decile": decile.astype(np.int64),
                              "defection_cost": cost, "retention_priority": priority},
                             index=pd.Index(x.index, name="customer_id"))
@@ -539,7 +559,8 @@ class ChurnModel(CRMModel):
 
     # ------------------------------------------------------------------ drivers
     def drivers(self, customer_ids: Sequence[Any] | None = None, data: CRMData | None = None,
-                *, at: Any = None, n: int = 3) -> pd.DataFrame:
+                *, cutoff: Any = None, top_k: int = 3, at: Any = None,
+                n: int | None = None) -> pd.DataFrame:
         """Each customer's top features pushing the churn probability up.
 
         Local attribution by occlusion: feature ``j``'s contribution for a customer is
@@ -551,12 +572,14 @@ class ChurnModel(CRMModel):
         ----------
         customer_ids : sequence, optional
             Customers to explain; default all scored customers.
-        data : CRMData, optional
-            Data to build the features from; default those of the last :meth:`score`.
-        at : date, optional
-            Point in time of the features when ``data`` is given.
-        n : int, default 3
+        data : CRMData or DataFrame
+            Data to build the features from (required: scoring keeps nothing).
+        cutoff : date, optional
+            Point in time of the features; default ``data.observation_end``.
+        top_k : int, default 3
             Features per customer.
+        at, n : optional
+            Deprecated names of ``cutoff`` and ``top_k`` (removed in the next release).
 
         Returns
         -------
@@ -566,14 +589,15 @@ class ChurnModel(CRMModel):
             (probability points; positive raises the risk).
         """
         self._check_fitted()
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise InvalidParameterError(f"n must be a positive integer, got {n!r}")
-        if data is not None:
-            x = self._features_at(self._prepare(data), at)
-        elif getattr(self, "_last_features", None) is not None:
-            x = self._last_features
-        else:
-            raise InvalidParameterError("call score(data) first or pass data=")
+        cutoff = _renamed_argument("drivers", "at", at, "cutoff", cutoff)
+        top_k = _renamed_argument("drivers", "n", n, "top_k", top_k, default=3)
+        check_params("ChurnModel.drivers", {"top_k": top_k},
+                     {"top_k": [Interval(Integral, 1, None)]})
+        if data is None:
+            raise InvalidParameterError(
+                "ChurnModel.drivers needs data=: the features are built from the data "
+                "given, so that the drivers always match the fitted model")
+        x = self._features_at(self._prepare(data), cutoff)
         if customer_ids is not None:
             wanted = pd.Index([str(c) for c in customer_ids])
             unknown = wanted[~wanted.isin(x.index)]
@@ -584,7 +608,7 @@ class ChurnModel(CRMModel):
         names = self.feature_names_
         contribution = occlusion(lambda m: self.estimator_.predict_proba(m)[:, 1], x,
                                  self.reference_)
-        top = np.argsort(-contribution, axis=0, kind="stable")[:min(n, len(names))]
+        top = np.argsort(-contribution, axis=0, kind="stable")[:min(int(top_k), len(names))]
         rows_out = []
         for i, cid in enumerate(x.index):
             for r in range(top.shape[0]):
@@ -593,3 +617,16 @@ class ChurnModel(CRMModel):
                                  float(contribution[j, i])))
         return pd.DataFrame(rows_out, columns=["customer_id", "rank", "feature", "value",
                                                "contribution"])
+
+
+def _renamed_argument(method: str, old: str, old_value: Any, new: str, new_value: Any,
+                      default: Any = None) -> Any:
+    """Resolve a renamed method argument: the old name warns for one release."""
+    if old_value is None:
+        return new_value
+    if new_value is not default and new_value != default:
+        raise InvalidParameterError(
+            f"ChurnModel.{method}: {old} is the deprecated name of {new}; pass only {new}")
+    warn_deprecated(f"ChurnModel.{method}: the argument {old} is deprecated and will be "
+                    f"removed in the next release; use {new}={old_value!r} instead")
+    return old_value

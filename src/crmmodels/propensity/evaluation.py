@@ -241,7 +241,7 @@ def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
             f"{test}: the test period would leak into training")
     fitted = clone(model).set_params(cutoff=cuts, horizon=span).fit(data)
     labels = churn_labels(data, test, span)
-    scores = fitted.score(data, at=test).reindex(labels.index)
+    scores = fitted.score(data, cutoff=test).reindex(labels.index)
     scores["churned"] = labels
     return {"metrics": classification_metrics(labels.to_numpy(),
                                               scores["churn_probability"].to_numpy()),
