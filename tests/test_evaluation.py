@@ -27,7 +27,7 @@ def test_bg_nbd_tracking_under_forecast_as_published(
     """Fader, Hardie & Lee (2005): BG/NBD under-forecasts week-78 cumulative sales by ~4%."""
     _, model = split_and_model
     track = purchase_tracking(model, cdnow_sample, "1997-01-01", "1998-06-30",
-                              calibration_end="1997-09-30")
+                              cutoff="1997-09-30")
     assert len(track) == 78
     assert int(track["in_calibration"].sum()) == 39
     error = track["expected_cumulative"].iloc[-1] / track["actual_cumulative"].iloc[-1] - 1
@@ -76,7 +76,7 @@ def test_bad_arguments(cdnow_sample: CRMData,
     with pytest.raises(InvalidParameterError):
         purchase_tracking(model, cdnow_sample, "1998-01-01", "1997-01-01")
     with pytest.raises(InvalidParameterError):
-        purchase_tracking(model, cdnow_sample, "1997-01-01", "1998-01-01", unit="M")
+        purchase_tracking(model, cdnow_sample, "1997-01-01", "1998-01-01", freq="M")
 
 
 @pytest.mark.reference

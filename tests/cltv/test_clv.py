@@ -142,3 +142,22 @@ def test_clv_units_and_discrete_models(cdnow_sample: CRMData) -> None:
     with pytest.raises(InvalidParameterError, match="whole numbers"):
         CLVModel(transaction_model=BetaGeoBetaBinomModel(), step=4.345,
                  horizon=52).fit(cdnow_sample)
+
+
+def test_argument_checks_use_the_parameter_checker(summary: pd.DataFrame) -> None:
+    model = CLVModel(horizon=26).fit(summary)
+    band = model.predict_interval(summary.head(20), level=np.float64(0.8),
+                                  n_draws=np.int64(10), random_state=0)  # numpy scalars
+    assert len(band) == 20
+    for kwargs, message in (
+        ({"level": 1.5}, r"level must be a number in \(0, 1\), got 1.5"),
+        ({"level": "0.9"}, "level must be a number"),
+        ({"n_draws": 9}, r"n_draws must be an int in \[10, inf\), got 9"),
+        ({"n_draws": 100.0}, "n_draws must be an int"),
+        ({"n_draws": True}, "n_draws must be an int"),
+    ):
+        with pytest.raises(InvalidParameterError, match="CLVModel.predict_interval: " + message):
+            model.predict_interval(summary.head(20), **kwargs)  # type: ignore[arg-type]
+    for rate, freq in ((0.1, "Y"), (-1.0, "W"), (float("nan"), "W"), (True, "W")):
+        with pytest.raises(InvalidParameterError, match="period_discount_rate: "):
+            period_discount_rate(rate, freq)

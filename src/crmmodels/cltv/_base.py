@@ -1,14 +1,48 @@
-"""Common base of the buy-till-you-die transaction models."""
+"""Common base of the CLV models fitted by maximum likelihood.
+
+:class:`MaximumLikelihoodModel` owns the one fitting path of every such model
+(:meth:`~MaximumLikelihoodModel._fit`): compress the data into weighted distinct rows,
+maximise the weighted log-likelihood from the model's starting points with
+:func:`~crmmodels.cltv._likelihood.fit_mle`, and keep the estimates. A model file
+states only its paper's likelihood and what differs, through a few hooks:
+
+``_fit_rows(data)``
+    The fit's data rules, then the distinct rows of the likelihood's sufficient
+    statistics and how many customers each stands for (:func:`compress`).
+``_loglik(params, *rows)``
+    The paper's log-likelihood of each row.
+``_grad(params, *rows, w)``
+    The gradient of the weighted negative log-likelihood, or ``None`` for a numerical
+    one.
+``_starts(rows, w)``
+    Starting points (the best optimum wins when the first one fails).
+``_objective(rows, w)``
+    Only for models that compute the value and the gradient together (Pareto/NBD).
+
+:class:`TransactionModel` fills ``_fit_rows`` and ``_starts`` for the models of
+``(frequency, recency, T)`` and scores them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.cltv._likelihood import FitResult, compress, fit_mle, summary_table, wsum
+from crmmodels.cltv._likelihood import (
+    GRAD,
+    NLL,
+    FitResult,
+    Rows,
+    compress,
+    fit_mle,
+    numeric_grad,
+    summary_table,
+    wsum,
+)
 from crmmodels.core import Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
@@ -16,14 +50,71 @@ from crmmodels.errors import DataValidationError
 __all__ = ["MaximumLikelihoodModel", "TransactionModel"]
 
 
-class MaximumLikelihoodModel(CRMModel):
-    """Results shared by every model fitted by maximum likelihood.
+def _no_gradient(*args: Any) -> None:
+    """Return no analytic gradient: :func:`fit_mle` differentiates numerically."""
+    return None
 
-    Subclasses set ``_param_names`` and call :meth:`_store_fit` with the optimiser's
-    result; they get ``standard_errors_`` and :meth:`summary`.
+
+class MaximumLikelihoodModel(CRMModel):
+    """Base of every CLV model fitted by maximum likelihood: one ``_fit`` for all.
+
+    Subclasses set ``_param_names`` (the paper's symbols, the index of ``params_``)
+    and ``_boundary_notes`` (what a parameter driven to 0 or infinity means), and
+    implement the hooks the module docstring lists; they get ``params_``,
+    ``covariance_``, ``log_likelihood_``, ``converged_``, ``n_customers_``,
+    ``standard_errors_`` and :meth:`summary`.
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
+    _boundary_notes: ClassVar[dict[str, str]] = {}
+
+    #: ``_loglik(params, *rows)``: the paper's log-likelihood of each row.
+    _loglik: Callable[..., np.ndarray]
+    #: ``_grad(params, *rows, w)``: gradient of ``-sum(w * _loglik(params, *rows))`` in
+    #: the natural parameters, or ``None`` to differentiate numerically.
+    _grad: Callable[..., np.ndarray | None] = _no_gradient
+
+    # ------------------------------------------------------------------ hooks
+    def _fit_rows(self, data: Any) -> tuple[Rows, np.ndarray]:
+        """Check the data for fitting; return the distinct rows and their weights."""
+        raise NotImplementedError
+
+    def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
+        """Return starting points (natural parameters, all > 0), best guess first."""
+        return [np.ones(len(self._param_names))]
+
+    def _objective(self, rows: Rows, w: np.ndarray) -> tuple[NLL, GRAD]:
+        """Mean negative log-likelihood over customers, and its gradient.
+
+        The mean (not the sum) keeps the optimiser's tolerances independent of the
+        number of customers.
+        """
+        total = float(w.sum())
+
+        def nll(p: np.ndarray) -> float:
+            return -wsum(w, self._loglik(p, *rows)) / total
+
+        def grad(p: np.ndarray) -> np.ndarray:
+            g = self._grad(p, *rows, w)
+            return numeric_grad(nll, p) if g is None else g / total
+
+        return nll, grad
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, data: Any) -> None:
+        rows, w = self._fit_rows(data)
+        nll, grad = self._objective(rows, w)
+        starts = self._starts(rows, w)
+        # Value and gradient at the same parameters may share work through a cache
+        # that lives only during this fit (never across calls, data or threads).
+        self._fit_cache: dict[str, Any] | None = {}
+        try:
+            res = fit_mle(nll, starts[0], self._param_names, grad=grad,
+                          model=type(self).__name__, boundary_notes=self._boundary_notes,
+                          extra_starts=starts[1:])
+        finally:
+            del self._fit_cache
+        self._store_fit(res, float(w.sum()))
 
     def _store_fit(self, res: FitResult, total: float) -> None:
         """Keep the estimates of a fit whose objective was the mean log-likelihood."""
@@ -34,6 +125,7 @@ class MaximumLikelihoodModel(CRMModel):
         self.converged_ = res.converged
         self.n_customers_ = int(total)
 
+    # ------------------------------------------------------------------ results
     @property
     def standard_errors_(self) -> pd.Series:
         """Standard errors of ``params_`` from the inverse Hessian."""
@@ -59,13 +151,17 @@ class TransactionModel(MaximumLikelihoodModel):
     Subclasses set ``_param_names`` and implement ``_loglik(params, x, tx, T)`` (per-row
     log-likelihood), optionally ``_grad(params, x, tx, T, w)``, the predictions
     ``conditional_probability_alive`` and ``conditional_expected_purchases``, and
-    ``_x0``.
+    ``_x0(x, tx, T)`` (starting points, from the distinct rows). Fitting is
+    :meth:`MaximumLikelihoodModel._fit`.
     """
 
     #: Discrete-time models count whole transaction opportunities: horizons and
     #: steps must be whole numbers.
     _discrete_time: ClassVar[bool] = False
-    _boundary_notes: ClassVar[dict[str, str]] = {}
+    #: The summary column of each customer's time under observation, and who must
+    #: have some for a fit (named in the error when nobody has).
+    _time_column: ClassVar[str] = "T"
+    _observed: ClassVar[str] = "customers observed for some time"
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "horizon": [Interval(Real, 0, None, closed="neither")],
         "freq": [Options({"D", "W", "M", "h"})],
@@ -85,12 +181,32 @@ class TransactionModel(MaximumLikelihoodModel):
 
         return as_summary(data, self.freq)
 
-    @staticmethod
-    def _arrays(s: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _arrays(self, s: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (s["frequency"].to_numpy(dtype=float), s["recency"].to_numpy(dtype=float),
-                s["T"].to_numpy(dtype=float))
+                s[self._time_column].to_numpy(dtype=float))
+
+    def _check_fit_data(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
+        if len(x) < 2:
+            raise DataValidationError(
+                f"{type(self).__name__} needs at least 2 customers, got {len(x)}",
+                frame="summary", rule="min_customers",
+            )
+        if not (t > 0).any():
+            raise DataValidationError(
+                f"{type(self).__name__} needs {self._observed} ({self._time_column} > 0)",
+                frame="summary", column=self._time_column, rule="positive",
+            )
 
     # ------------------------------------------------------------------ fitting
+    def _fit_rows(self, data: CRMData | pd.DataFrame) -> tuple[Rows, np.ndarray]:
+        x, tx, t = self._arrays(self._summary(data))
+        self._check_fit_data(x, tx, t)
+        rows, w, _ = compress(x, tx, t)
+        return rows, w
+
+    def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
+        return self._x0(*rows)
+
     def _x0(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
         return [np.ones(len(self._param_names))]
 
@@ -102,48 +218,6 @@ class TransactionModel(MaximumLikelihoodModel):
               w: np.ndarray) -> np.ndarray | None:
         """Gradient of the weighted negative log-likelihood (None: numerical)."""
         return None
-
-    def _check_fit_data(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
-        if len(x) < 2:
-            raise DataValidationError(
-                f"{type(self).__name__} needs at least 2 customers, got {len(x)}",
-                frame="summary", rule="min_customers",
-            )
-        if not (t > 0).any():
-            raise DataValidationError(
-                f"{type(self).__name__} needs customers observed for some time (T > 0)",
-                frame="summary", column="T", rule="positive",
-            )
-
-    def _fit(self, data: CRMData | pd.DataFrame) -> None:
-        s = self._summary(data)
-        x, tx, t = self._arrays(s)
-        self._check_fit_data(x, tx, t)
-        (ux, utx, ut), w, _ = compress(x, tx, t)
-        total = float(w.sum())
-
-        def nll(p: np.ndarray) -> float:
-            return -wsum(w, self._loglik(p, ux, utx, ut)) / total
-
-        grad_fn = None
-        if self._grad(np.ones(len(self._param_names)), ux[:1], utx[:1], ut[:1], w[:1]) \
-                is not None:
-            def grad_fn(p: np.ndarray) -> np.ndarray:
-                g = self._grad(p, ux, utx, ut, w)
-                assert g is not None
-                return g / total
-
-        starts = self._x0(ux, utx, ut)
-        # Value and gradient at the same parameters share work through a cache that
-        # lives only during this fit (never across calls, data or threads).
-        self._fit_cache: dict[str, Any] | None = {}
-        try:
-            res = fit_mle(nll, starts[0], self._param_names, grad=grad_fn,
-                          model=type(self).__name__, boundary_notes=self._boundary_notes,
-                          extra_starts=starts[1:])
-        finally:
-            del self._fit_cache
-        self._store_fit(res, total)
 
     # ------------------------------------------------------------------ results
     def _p(self) -> np.ndarray:

@@ -26,10 +26,14 @@ from scipy import optimize
 from crmmodels.errors import ConvergenceError, ConvergenceWarning
 
 __all__ = [
+    "GRAD",
+    "NLL",
     "FitResult",
+    "Rows",
     "as_arrays",
     "compress",
     "fit_mle",
+    "numeric_grad",
     "summary_table",
     "wsum",
 ]
@@ -52,6 +56,8 @@ def wsum(a: np.ndarray, b: np.ndarray) -> float:
 # Negative log-likelihood (and optionally its gradient) in natural parameters.
 NLL = Callable[[np.ndarray], float]
 GRAD = Callable[[np.ndarray], np.ndarray]
+# The distinct rows of a likelihood's sufficient statistics, one array per column.
+Rows = tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class FitResult:
     result: Any
 
 
-def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+def compress(*columns: np.ndarray) -> tuple[Rows, np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts, and each input row's distinct row.
 
     Each column is hashed separately (``pandas.factorize``), the codes are combined
@@ -105,7 +111,8 @@ def compress(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray, 
     return tuple(c[rep] for c in cols), weights, inverse.astype(np.intp)
 
 
-def _numeric_grad(fun: NLL, x: np.ndarray) -> np.ndarray:
+def numeric_grad(fun: NLL, x: np.ndarray) -> np.ndarray:
+    """Gradient of ``fun`` at ``x`` by central differences (steps relative to ``x``)."""
     g = np.empty_like(x)
     for i in range(len(x)):
         h = 1e-6 * max(1.0, abs(x[i]))
@@ -122,7 +129,7 @@ def hessian(nll: NLL, params: np.ndarray, grad: GRAD | None = None) -> np.ndarra
     comparable accuracy.
     """
     k = len(params)
-    g = grad if grad is not None else (lambda p: _numeric_grad(nll, p))
+    g = grad if grad is not None else (lambda p: numeric_grad(nll, p))
     h = np.empty((k, k))
     for i in range(k):
         step = 1e-4 * max(abs(params[i]), 1e-8)
@@ -178,7 +185,7 @@ def fit_mle(
     def g_log(theta: np.ndarray) -> np.ndarray:
         p = np.exp(theta)
         with np.errstate(all="ignore"):
-            gp = grad(p) if grad is not None else _numeric_grad(nll, p)
+            gp = grad(p) if grad is not None else numeric_grad(nll, p)
         gl = gp * p
         return np.where(np.isfinite(gl), gl, 0.0)
 

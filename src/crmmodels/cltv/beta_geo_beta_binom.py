@@ -40,29 +40,21 @@ from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv._likelihood import compress, wsum
 from crmmodels.cltv.modified_beta_geo import _NEAR_ONE, _near_one
 from crmmodels.core import Constraint, Interval, Options
-from crmmodels.data import CRMData
-from crmmodels.errors import DataValidationError, MissingColumnError
+from crmmodels.data import CRMData, validate_summary
+from crmmodels.errors import DataValidationError
 
 __all__ = ["BetaGeoBetaBinomModel", "validate_discrete_summary"]
-
-DISCRETE_SUMMARY_COLUMNS = ("frequency", "recency", "n_periods")
-
-
-def _raise_if(mask: np.ndarray, index: pd.Index, column: str, rule: str, msg: str) -> None:
-    if mask.any():
-        raise DataValidationError(msg, frame="summary", column=column, rule=rule,
-                                  rows=list(index[np.flatnonzero(mask)[:5]]),
-                                  n_rows=int(mask.sum()))
-
 
 def validate_discrete_summary(summary: object) -> pd.DataFrame:
     """Check a per-customer discrete-time summary (``frequency, recency, n_periods``).
 
-    One row per customer. ``T`` is accepted as a synonym of ``n_periods`` (when both
-    are present they must agree). Rules: the columns exist and are finite whole
-    numbers, ``0 <= recency <= n_periods``, ``0 <= frequency <= recency``,
-    ``recency == 0`` when ``frequency == 0``, ids unique. A ``customer_id`` column
-    becomes the index.
+    The same checks as :func:`crmmodels.data.validate_summary` with ``discrete=True``
+    (which this calls): one row per customer; ``T`` is accepted as a synonym of
+    ``n_periods`` (when both are present they must agree); the columns exist and are
+    finite whole numbers, ``0 <= frequency <= recency <= n_periods``, ``recency == 0``
+    when ``frequency == 0``, ids unique. The customer ids (a ``customer_id`` column,
+    else the index) are kept as given, labels and dtype, in an index named
+    ``customer_id``.
 
     Returns
     -------
@@ -84,48 +76,7 @@ def validate_discrete_summary(summary: object) -> pd.DataFrame:
     ...
     crmmodels.errors.DataValidationError: [frame='summary', column='frequency', ...
     """
-    if not isinstance(summary, pd.DataFrame):
-        raise DataValidationError(
-            f"summary must be a DataFrame, got {type(summary).__name__}", frame="summary",
-            rule="type",
-        )
-    df = summary.copy(deep=False)
-    if "customer_id" in df.columns:
-        df = df.set_index("customer_id")
-    n_col = "n_periods" if "n_periods" in df.columns else "T"
-    for c in ("frequency", "recency", n_col):
-        if c not in df.columns:
-            raise MissingColumnError("summary", "n_periods" if c == "T" else c, list(df.columns))
-    if len(df) == 0:
-        raise DataValidationError("summary is empty", frame="summary", rule="non_empty")
-    out = pd.DataFrame(index=pd.Index(df.index.astype("str"), name="customer_id"))
-    for c, name in (("frequency", "frequency"), ("recency", "recency"), (n_col, "n_periods")):
-        s = df[c]
-        if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
-            raise DataValidationError(f"{c} must be numeric, got {s.dtype}", frame="summary",
-                                      column=c, rule="numeric")
-        v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        _raise_if(~np.isfinite(v), df.index, c, "finite", f"{c} must be a finite number")
-        _raise_if(v < 0, df.index, c, "non_negative", f"{c} must not be negative")
-        _raise_if(v != np.round(v), df.index, c, "integer",
-                  f"{c} counts transaction opportunities and must be a whole number")
-        out[name] = v
-    if n_col == "n_periods" and "T" in df.columns:
-        t = pd.to_numeric(df["T"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        _raise_if(t != out["n_periods"].to_numpy(), df.index, "T", "T_equals_n_periods",
-                  "T and n_periods are synonyms here and must agree (drop one of them)")
-    f, r, n = (out[c].to_numpy() for c in DISCRETE_SUMMARY_COLUMNS)
-    _raise_if(r > n, df.index, "recency", "recency_le_n_periods",
-              "recency (the opportunity of the last transaction) must not exceed n_periods")
-    _raise_if(f > r, df.index, "frequency", "frequency_le_recency",
-              "frequency (opportunities with a transaction) must not exceed recency")
-    _raise_if((f == 0) & (r != 0), df.index, "recency", "recency_zero_without_repeat",
-              "recency must be 0 when frequency is 0")
-    if out.index.has_duplicates:
-        _raise_if(out.index.duplicated(), df.index, "customer_id", "unique",
-                  "customer ids must be unique (one row per customer; repeat a row for "
-                  "each customer sharing a pattern)")
-    return out
+    return validate_summary(summary, discrete=True)
 
 
 def _whole(*values: Any) -> list[np.ndarray]:
@@ -223,6 +174,9 @@ class BetaGeoBetaBinomModel(TransactionModel):
     """
 
     _discrete_time: ClassVar[bool] = True
+    _time_column: ClassVar[str] = "n_periods"
+    _observed: ClassVar[str] = ("customers with transaction opportunities after the first "
+                                "purchase")
     _param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     _boundary_notes: ClassVar[dict[str, str]] = {
         "alpha": "alpha -> 0 means nearly every customer's transaction probability is 0",
@@ -245,7 +199,7 @@ class BetaGeoBetaBinomModel(TransactionModel):
     # ------------------------------------------------------------------ data
     def _prepare(self, data: object) -> Any:
         if isinstance(data, pd.DataFrame) and {"frequency", "recency"} <= set(data.columns):
-            return validate_discrete_summary(data)
+            return validate_summary(data, discrete=True)
         return super()._prepare(data)
 
     def _summary(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
@@ -260,24 +214,6 @@ class BetaGeoBetaBinomModel(TransactionModel):
                 index=s.index,
             )
         return data
-
-    @staticmethod
-    def _arrays(s: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (s["frequency"].to_numpy(dtype=float), s["recency"].to_numpy(dtype=float),
-                s["n_periods"].to_numpy(dtype=float))
-
-    def _check_fit_data(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
-        if len(x) < 2:
-            raise DataValidationError(
-                f"{type(self).__name__} needs at least 2 customers, got {len(x)}",
-                frame="summary", rule="min_customers",
-            )
-        if not (t > 0).any():
-            raise DataValidationError(
-                f"{type(self).__name__} needs customers with transaction opportunities "
-                "after the first purchase (n_periods > 0)",
-                frame="summary", column="n_periods", rule="positive",
-            )
 
     # ------------------------------------------------------------------ likelihood
     def _x0(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
@@ -510,16 +446,3 @@ class BetaGeoBetaBinomModel(TransactionModel):
                      + betaln(gamma + 1, delta + i) - norm)
             out[ok] = np.exp(log_a) + np.bincount(rid, weights=np.exp(log_b), minlength=len(xs))
         return out.reshape(shape)
-
-    # ------------------------------------------------------------------ scoring
-    def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
-        s = self._summary(data)
-        x, tx, n = self._arrays(s)
-        return pd.DataFrame(
-            {
-                "p_alive": self.conditional_probability_alive(x, tx, n),
-                "expected_purchases": self.conditional_expected_purchases(
-                    int(self.horizon), x, tx, n),
-            },
-            index=pd.Index(s.index, name="customer_id"),
-        )

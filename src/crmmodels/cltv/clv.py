@@ -12,7 +12,7 @@ rate converts to a per-period rate with :func:`period_discount_rate`.
 from __future__ import annotations
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,13 +21,21 @@ from sklearn.base import clone
 
 from crmmodels.cltv._base import TransactionModel
 from crmmodels.cltv.gamma_gamma import GammaGammaModel
-from crmmodels.core import Constraint, CRMModel, Interval, Options, Predicate
+from crmmodels.core import Constraint, CRMModel, Interval, Options, Predicate, check_params
 from crmmodels.data import CRMData
 from crmmodels.errors import InvalidParameterError
 
 __all__ = ["CLVModel", "period_discount_rate"]
 
 PERIODS_PER_YEAR: dict[str, float] = {"D": 365.25, "W": 365.25 / 7, "M": 12.0, "h": 8766.0}
+_DISCOUNT_RATE_CONSTRAINTS: dict[str, list[Constraint | None]] = {
+    "annual_rate": [Interval(Real, -1, None, closed="neither")],
+    "freq": [Options(PERIODS_PER_YEAR)],
+}
+_INTERVAL_CONSTRAINTS: dict[str, list[Constraint | None]] = {
+    "level": [Interval(Real, 0, 1, closed="neither")],
+    "n_draws": [Interval(Integral, 10, None)],
+}
 
 
 def period_discount_rate(annual_rate: float, freq: str = "W") -> float:
@@ -43,10 +51,8 @@ def period_discount_rate(annual_rate: float, freq: str = "W") -> float:
     >>> round((1 + period_discount_rate(0.10, "W")) ** (365.25 / 7), 12)
     1.1
     """
-    if freq not in PERIODS_PER_YEAR:
-        raise InvalidParameterError(f"freq must be one of {list(PERIODS_PER_YEAR)}, got {freq!r}")
-    if not (np.isfinite(annual_rate) and annual_rate > -1):
-        raise InvalidParameterError(f"annual_rate must be > -1, got {annual_rate!r}")
+    check_params("period_discount_rate", {"annual_rate": annual_rate, "freq": freq},
+                 _DISCOUNT_RATE_CONSTRAINTS)
     return float((1 + annual_rate) ** (1 / PERIODS_PER_YEAR[freq]) - 1)
 
 
@@ -255,10 +261,8 @@ class CLVModel(CRMModel):
         True
         """
         self._check_fitted()
-        if not (0 < level < 1):
-            raise InvalidParameterError(f"level must be in (0, 1), got {level!r}")
-        if not (isinstance(n_draws, int) and n_draws >= 10):
-            raise InvalidParameterError(f"n_draws must be an integer >= 10, got {n_draws!r}")
+        check_params("CLVModel.predict_interval", {"level": level, "n_draws": n_draws},
+                     _INTERVAL_CONSTRAINTS)
         rng = np.random.default_rng(random_state)
         prepared = self._prepare(data)
         s = self._summary(prepared)

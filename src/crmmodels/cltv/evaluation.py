@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from crmmodels.core import Options, check_params, renamed_argument
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -120,7 +121,9 @@ def purchase_tracking(
     start: str | pd.Timestamp,
     end: str | pd.Timestamp,
     *,
-    unit: str = "W",
+    freq: str = "W",
+    cutoff: str | pd.Timestamp | None = None,
+    unit: str | None = None,
     calibration_end: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Cumulative repeat purchases of a cohort per period: actual vs expected.
@@ -129,7 +132,7 @@ def purchase_tracking(
     with several purchases count once, as in the summary with ``freq="D"``). The
     expectation sums, over customers, the model's ``expected_purchases`` for a new
     customer, from each customer's first purchase to the end of each period. The
-    model must have been fitted in the same time unit (``unit``; e.g. weeks with
+    model must have been fitted in the same time unit (``freq``; e.g. weeks with
     ``customer_summary(data, "D", freq_multiplier=7)``).
 
     Parameters
@@ -140,16 +143,27 @@ def purchase_tracking(
         The cohort's transactions.
     start, end : date
         First day of period 1 and the end of the tracked range.
-    unit : {"D", "W"}, default "W"
-        Length of one tracked period (a day or a week).
+    freq : {"D", "W"}, default "W"
+        Length of one tracked period: a day or a week.
+    cutoff : date, optional
+        End of the calibration period: only marks, in the ``in_calibration`` column,
+        the periods that ended by then (the data the model was fitted on).
+    unit : {"D", "W"}, optional
+        Deprecated old name of ``freq``: still accepted with a ``FutureWarning``.
     calibration_end : date, optional
-        Only marks, in the ``in_calibration`` column, which periods were used to fit.
+        Deprecated old name of ``cutoff``: still accepted with a ``FutureWarning``.
 
     Returns
     -------
     DataFrame
         Indexed by ``period`` (1, 2, ...): ``actual``, ``expected`` (per period),
         ``actual_cumulative``, ``expected_cumulative``, ``in_calibration``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A ``freq`` other than ``"D"`` or ``"W"``, ``end`` not after ``start``, or a
+        parameter given under both its new and its old name.
 
     Examples
     --------
@@ -159,12 +173,15 @@ def purchase_tracking(
     >>> data = load_cdnow_sample()
     >>> split = calibration_holdout(data, "1997-09-30", freq="D", freq_multiplier=7)
     >>> model = BetaGeoModel().fit(split[["frequency", "recency", "T"]])
-    >>> track = purchase_tracking(model, data, "1997-01-01", "1998-06-30")
-    >>> len(track)
-    78
+    >>> track = purchase_tracking(model, data, "1997-01-01", "1998-06-30",
+    ...                           cutoff="1997-09-30")
+    >>> len(track), int(track["in_calibration"].sum())
+    (78, 39)
     """
-    if unit not in ("D", "W"):
-        raise InvalidParameterError(f"unit must be 'D' or 'W', got {unit!r}")
+    freq = renamed_argument("purchase_tracking", "unit", unit, "freq", freq, default="W")
+    cutoff = renamed_argument("purchase_tracking", "calibration_end", calibration_end,
+                              "cutoff", cutoff)
+    check_params("purchase_tracking", {"freq": freq}, {"freq": [Options({"D", "W"})]})
     data.require("transactions")
     assert data.transactions is not None
     from crmmodels.data import align_timestamp
@@ -173,7 +190,7 @@ def purchase_tracking(
     t1 = align_timestamp(end, data.timezone, "end")
     if t1 <= t0:
         raise InvalidParameterError(f"end {t1} must be after start {t0}")
-    days_per = 1.0 if unit == "D" else 7.0
+    days_per = 1.0 if freq == "D" else 7.0
     codes, ids = data.customer_codes("transactions")
     ts = data.transactions["timestamp"]
     if getattr(ts.dtype, "tz", None) is not None:
@@ -214,8 +231,8 @@ def purchase_tracking(
          "expected_cumulative": expected_cum},
         index=pd.Index(np.arange(1, n_periods + 1), name="period"),
     )
-    if calibration_end is not None:
-        cal = align_timestamp(calibration_end, data.timezone, "calibration_end")
+    if cutoff is not None:
+        cal = align_timestamp(cutoff, data.timezone, "cutoff")
         if cal.tzinfo is not None:
             cal = cal.tz_localize(None)
         cal_day = (cal.normalize() - t0.normalize()) / pd.Timedelta(days=1)
@@ -223,11 +240,3 @@ def purchase_tracking(
     else:
         out["in_calibration"] = False
     return out
-
-
-# ---------------------------------------------------------------- propensity models
-
-
-# ---------------------------------------------------------------- fraud models
-
-

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
-from crmmodels.cltv._likelihood import compress, fit_mle, wsum
+from crmmodels.cltv._likelihood import Rows, compress, wsum
 from crmmodels.core import Constraint, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
@@ -67,6 +67,9 @@ class GammaGammaModel(MaximumLikelihoodModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    _boundary_notes: ClassVar[dict[str, str]] = {
+        "q": "q -> 0 means spend varies without bound across customers",
+    }
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "freq": [Options({"D", "W", "M", "h"})],
     }
@@ -104,7 +107,12 @@ class GammaGammaModel(MaximumLikelihoodModel):
         d_v = q / v - (px + q) / (v + m * x)
         return -np.array([wsum(w, d_p), wsum(w, d_q), wsum(w, d_v)])
 
-    def _fit(self, data: CRMData | pd.DataFrame) -> None:
+    def _fit_rows(self, data: CRMData | pd.DataFrame) -> tuple[Rows, np.ndarray]:
+        """Distinct ``(x, m_x)`` of the customers with repeat purchases and positive spend.
+
+        Customers with repeat purchases but no spend cannot inform a Gamma likelihood:
+        they are counted in ``n_excluded_`` and left out.
+        """
         s = self._summary(data)
         x = s["frequency"].to_numpy(dtype=float)
         m = s["monetary_value"].to_numpy(dtype=float)
@@ -115,23 +123,13 @@ class GammaGammaModel(MaximumLikelihoodModel):
                 f"positive spend, got {int(use.sum())}", frame="summary",
                 column="monetary_value", rule="min_customers",
             )
-        (ux, um), w, _ = compress(x[use], m[use])
-        total = float(w.sum())
-
-        def nll(params: np.ndarray) -> float:
-            return float(-wsum(w, self._loglik(params, ux, um))) / total
-
-        def grad(params: np.ndarray) -> np.ndarray:
-            return self._grad(params, ux, um, w) / total
-
-        mean_m = float(np.average(um, weights=w))
-        starts = [np.array([1.0, 2.0, mean_m]), np.array([5.0, 3.0, mean_m * 2])]
-        res = fit_mle(nll, starts[0], self._param_names, grad=grad, model="GammaGammaModel",
-                      extra_starts=starts[1:], boundary_notes={
-                          "q": "q -> 0 means spend varies without bound across customers",
-                      })
-        self._store_fit(res, total)
         self.n_excluded_ = int(((x > 0) & (m <= 0)).sum())
+        rows, w, _ = compress(x[use], m[use])
+        return rows, w
+
+    def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
+        mean_m = float(np.average(rows[1], weights=w))
+        return [np.array([1.0, 2.0, mean_m]), np.array([5.0, 3.0, mean_m * 2])]
 
     def population_mean_spend(self) -> float:
         """Return the mean spend per transaction across customers, ``p v / (q - 1)``.

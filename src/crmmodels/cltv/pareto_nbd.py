@@ -54,13 +54,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy.special import digamma, exprel, gammaln
 
 from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._likelihood import GRAD, NLL, Rows, compress
 from crmmodels.cltv._likelihood import as_arrays as _as_arrays
-from crmmodels.cltv._likelihood import compress, fit_mle
-from crmmodels.data import CRMData
 
 __all__ = ["ParetoNBDModel"]
 
@@ -476,18 +474,15 @@ class ParetoNBDModel(TransactionModel):
         assert g is not None
         return -g
 
-    def _fit(self, data: CRMData | pd.DataFrame) -> None:
-        # As TransactionModel._fit, but the distinct (x, y) pairs behind the
-        # hypergeometric terms are found once, not at every evaluation.
-        s = self._summary(data)
-        x, tx, t = self._arrays(s)
-        self._check_fit_data(x, tx, t)
-        (ux, utx, ut), w, _ = compress(x, tx, t)
-        design = _Design.build(ux, utx, ut)
-        total = float(w.sum())
+    def _objective(self, rows: Rows, w: np.ndarray) -> tuple[NLL, GRAD]:
+        """Mean negative log-likelihood and its gradient, from one pass per point.
 
-        # scipy asks for the value and the gradient at the same point one after the
-        # other; both come from one pass, so keep the last one.
+        The distinct ``(x, y)`` pairs behind the hypergeometric terms are found once
+        per fit, not at every evaluation; scipy asks for the value and the gradient at
+        the same point one after the other, so the last pass is kept.
+        """
+        design = _Design.build(*rows)
+        total = float(w.sum())
         last: dict[str, Any] = {}
 
         def evaluate(p: np.ndarray) -> tuple[float, np.ndarray]:
@@ -503,10 +498,7 @@ class ParetoNBDModel(TransactionModel):
         def grad(p: np.ndarray) -> np.ndarray:
             return evaluate(p)[1]
 
-        starts = self._x0(ux, utx, ut)
-        res = fit_mle(nll, starts[0], self._param_names, grad=grad, model=type(self).__name__,
-                      boundary_notes=self._boundary_notes, extra_starts=starts[1:])
-        self._store_fit(res, total)
+        return nll, grad
 
     # ------------------------------------------------------------------ predictions
     def log_likelihood(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:  # noqa: N803

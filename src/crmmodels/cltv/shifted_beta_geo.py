@@ -37,9 +37,9 @@ import pandas as pd
 from scipy.special import betaln, digamma, logsumexp
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
-from crmmodels.cltv._likelihood import compress, fit_mle
+from crmmodels.cltv._likelihood import GRAD, NLL, Rows, compress
 from crmmodels.core import Constraint, Interval
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, whole_number
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
 
 __all__ = ["ShiftedBetaGeoModel", "retention_frame_from_survivors"]
@@ -48,11 +48,6 @@ _MAX_DURATION = 2.0**53  # largest whole number a float64 holds exactly
 _MIN_DISCOUNT = 1e-5
 _CHUNK = 1 << 16
 _BUDGET = 1 << 22  # floats per block in the vectorised sums
-
-
-def _positive_int(v: Any) -> bool:
-    return bool(isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_)
-                and v >= 1)
 
 
 # ---------------------------------------------------------------------- data
@@ -112,8 +107,7 @@ def retention_frame_from_survivors(survivors: Sequence[int] | np.ndarray,
     if values.dtype.kind == "b" or values.dtype.kind not in "iuf":
         raise DataValidationError(f"survivors must hold whole numbers, got {values.dtype}",
                                   frame="survivors", rule="numeric")
-    if not (isinstance(start, int | np.integer) and not isinstance(start, bool) and start >= 0):
-        raise InvalidParameterError(f"start must be a non-negative integer, got {start!r}")
+    first = whole_number(start, "start", low=0)
     counts = values.astype(np.float64)
     for bad, rule, msg in (
         (~np.isfinite(counts), "finite", "survivors must be finite"),
@@ -141,7 +135,7 @@ def retention_frame_from_survivors(survivors: Sequence[int] | np.ndarray,
                                np.full(n[-1], periods, dtype=np.int64)])
     churned = np.concatenate([np.ones(int(lost.sum()), dtype=bool),
                               np.zeros(int(n[-1]), dtype=bool)])
-    ids = pd.Index([f"c{i}" for i in range(int(start), int(start) + len(duration))],
+    ids = pd.Index([f"c{i}" for i in range(first, first + len(duration))],
                    name="customer_id", dtype="str")
     return pd.DataFrame({"duration": duration, "churned": churned}, index=ids)
 
@@ -422,7 +416,8 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
             - digamma(beta) + dg_ab
         return -np.array([np.dot(w, d_alpha), np.dot(w, d_beta)])
 
-    def _fit(self, data: pd.DataFrame) -> None:
+    def _fit_rows(self, data: pd.DataFrame) -> tuple[Rows, np.ndarray]:
+        """Distinct ``(duration, churned)`` pairs and their counts."""
         duration = data["duration"].to_numpy(dtype=np.float64)
         churned = data["churned"].to_numpy(dtype=bool)
         name = type(self).__name__
@@ -446,19 +441,29 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
                 frame=frame, column="duration", rule="min_periods",
             )
         (ut, uc), w, _ = compress(duration, churned.astype(np.float64))
-        ucb = uc.astype(bool)
+        return (ut, uc.astype(bool)), w
+
+    def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
+        return [np.array([1.0, 1.0]), np.array([0.5, 2.0]), np.array([3.0, 10.0])]
+
+    def _objective(self, rows: Rows, w: np.ndarray) -> tuple[NLL, GRAD]:
+        """Return the base objective, with the weighted sum taken by ``numpy.dot``.
+
+        A cohort has a handful of distinct rows, so the sum costs nothing either way;
+        but where the likelihood is flat around its optimum another summation order
+        moves the optimiser's stopping point (by 3e-7 relative on a simulated cohort
+        with ``alpha = 2, beta = 5``), and estimates should not change for that.
+        """
+        duration, churned = rows
         total = float(w.sum())
 
         def nll(p: np.ndarray) -> float:
-            return float(-np.dot(w, self._loglik(p, ut, ucb))) / total
+            return float(-np.dot(w, self._loglik(p, duration, churned))) / total
 
         def grad(p: np.ndarray) -> np.ndarray:
-            return self._grad(p, ut, ucb, w) / total
+            return self._grad(p, duration, churned, w) / total
 
-        starts = [np.array([1.0, 1.0]), np.array([0.5, 2.0]), np.array([3.0, 10.0])]
-        res = fit_mle(nll, starts[0], self._param_names, grad=grad, model=name,
-                      boundary_notes=self._boundary_notes, extra_starts=starts[1:])
-        self._store_fit(res, total)
+        return nll, grad
 
     # ------------------------------------------------------------------ results
     def _p(self) -> tuple[float, float]:
@@ -575,11 +580,10 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         0.8333
         """
         alpha, beta = self._p()
-        if not _positive_int(horizon):
-            raise InvalidParameterError(f"horizon must be a positive integer, got {horizon!r}")
+        horizon = whole_number(horizon, "horizon")
         n = _whole(renewals, "renewals", 0)
         uniq, inv = np.unique(n.ravel(), return_inverse=True)
-        out = _expected_renewals(alpha, beta, uniq, int(horizon))[inv]
+        out = _expected_renewals(alpha, beta, uniq, horizon)[inv]
         return np.asarray(out.reshape(n.shape), dtype=np.float64)
 
     def discounted_expected_residual_lifetime(self, renewals: Any,

@@ -16,7 +16,7 @@ Examples
 """
 
 from crmmodels.core.base import CRMModel, ParamRule
-from crmmodels.core.deprecation import renamed_param, warn_deprecated
+from crmmodels.core.deprecation import renamed_argument, renamed_param, warn_deprecated
 from crmmodels.core.figures import (
     check_column_name,
     check_count,
@@ -85,6 +85,7 @@ __all__ = [
     "new_axes",
     "numeric_column",
     "register",
+    "renamed_argument",
     "renamed_param",
     "require_columns",
     "unregister",

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from crmmodels.errors import InvalidParameterError, warn
 
-__all__ = ["renamed_param", "warn_deprecated"]
+__all__ = ["renamed_argument", "renamed_param", "warn_deprecated"]
+
 
 def warn_deprecated(message: str) -> None:
     """Issue a ``FutureWarning`` attributed to the first caller outside crmmodels.
@@ -88,4 +89,56 @@ def renamed_param(model: Any, old: str, new: str, *,
         warn_deprecated(
             f"{owner}: the parameter {old} is deprecated and will be removed in the next "
             f"release; use {new}={old_value!r} instead")
+    return old_value
+
+
+def renamed_argument(owner: str, old: str, old_value: Any, new: str, new_value: Any, *,
+                     default: Any = None) -> Any:
+    """Return the value to use for the renamed argument ``new`` of a function or method.
+
+    The counterpart of :func:`renamed_param` for call arguments: the deprecated
+    argument ``old`` (``None`` when not given) wins, with a ``FutureWarning`` pointing
+    at the caller's line, while ``new`` is at its ``default``; both given raises.
+
+    Parameters
+    ----------
+    owner : str
+        The function or method, as the messages name it (``"ChurnModel.score"``).
+    old, new : str
+        The deprecated and the current argument names.
+    old_value, new_value : object
+        The values the call received under each name.
+    default : object, default None
+        The default of ``new`` in the signature.
+
+    Returns
+    -------
+    object
+        ``old_value`` when the old name was used, else ``new_value``.
+
+    Raises
+    ------
+    InvalidParameterError
+        Both names were given (``new`` other than its default).
+
+    Examples
+    --------
+    >>> renamed_argument("f", "unit", None, "freq", "D", default="W")
+    'D'
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as record:
+    ...     warnings.simplefilter("always")
+    ...     renamed_argument("f", "unit", "D", "freq", "W", default="W")
+    'D'
+    >>> record[0].category.__name__, "use freq='D'" in str(record[0].message)
+    ('FutureWarning', True)
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not default and bool(new_value != default):
+        raise InvalidParameterError(
+            f"{owner}: {old} is the deprecated name of {new}; pass only {new}, got "
+            f"{old}={old_value!r} and {new}={new_value!r}")
+    warn_deprecated(f"{owner}: the argument {old} is deprecated and will be removed in the "
+                    f"next release; use {new}={old_value!r} instead")
     return old_value

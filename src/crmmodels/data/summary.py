@@ -400,18 +400,51 @@ def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:
     return data
 
 
-def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.DataFrame:
-    """Check a per-customer summary frame (``frequency, recency, T[, monetary_value]``).
+def validate_summary(summary: object, *, require_monetary: bool = False,
+                     discrete: bool = False) -> pd.DataFrame:
+    """Check a per-customer summary frame and return a clean float64 copy.
 
-    Rules: the columns exist and are finite numbers, ``frequency`` is a
-    non-negative whole number, ``0 <= recency <= T``, ``recency == 0`` when
-    ``frequency == 0``, ``monetary_value >= 0`` (if present), ids unique. A
-    ``customer_id`` column becomes the index.
+    One validator for both kinds of summary the transaction models take:
+
+    * continuous time (the default): ``frequency, recency, T[, monetary_value]``, as
+      :func:`customer_summary` returns them and lifetimes uses them;
+    * discrete time (``discrete=True``, for BG/BB): ``frequency, recency, n_periods``
+      counted in transaction opportunities. ``T`` is accepted as a synonym of
+      ``n_periods``; when both are present they must agree.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        One row per customer, with the columns above and the customer ids as a
+        ``customer_id`` column or as the index.
+    require_monetary : bool, default False
+        Require a ``monetary_value`` column (spend models). Without it, a
+        ``monetary_value`` column of a continuous-time summary is checked and kept when
+        present; a discrete-time summary keeps only its three columns.
+    discrete : bool, default False
+        Check a discrete-time summary.
 
     Returns
     -------
     DataFrame
-        A new float64 frame indexed by ``customer_id``.
+        A new float64 frame with the columns ``frequency, recency, T[,
+        monetary_value]`` (discrete: ``frequency, recency, n_periods``). Its index holds
+        the caller's customer ids unchanged, labels and dtype (integer ids stay
+        integers, text stays text), named ``customer_id``: taken from the
+        ``customer_id`` column when there is one, else from the frame's index.
+
+    Raises
+    ------
+    DataValidationError
+        With ``frame="summary"``, the column, up to five offending row labels and the
+        rule: ``type`` (not a DataFrame), ``required_column``, ``non_empty``,
+        ``flat_index`` (a MultiIndex), ``numeric``, ``finite``, ``non_negative``,
+        ``integer`` (``frequency`` is a whole number; discrete: every column is),
+        ``T_equals_n_periods`` (discrete, both given), ``recency_le_T`` (discrete:
+        ``recency_le_n_periods``), ``frequency_le_recency`` (discrete: each
+        opportunity with a transaction is at or before the last one),
+        ``recency_zero_without_repeat`` (``recency == 0`` when ``frequency == 0``) and
+        ``unique`` (customer ids).
 
     Examples
     --------
@@ -420,6 +453,13 @@ def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.D
     Traceback (most recent call last):
     ...
     crmmodels.errors.DataValidationError: [frame='summary', ...] recency must not exceed T...
+    >>> ok = pd.DataFrame({"frequency": [2, 0], "recency": [5, 0], "n_periods": [6, 6]},
+    ...                   index=[101, 102])
+    >>> validate_summary(ok, discrete=True)
+                 frequency  recency  n_periods
+    customer_id
+    101                2.0      5.0        6.0
+    102                0.0      0.0        6.0
     """
     from crmmodels.errors import MissingColumnError
 
@@ -431,41 +471,65 @@ def validate_summary(summary: object, *, require_monetary: bool = False) -> pd.D
     df = summary.copy(deep=False)
     if "customer_id" in df.columns:
         df = df.set_index("customer_id")
-    cols = ["frequency", "recency", "T"] + (["monetary_value"] if require_monetary else [])
-    if "monetary_value" in df.columns and "monetary_value" not in cols:
+    time_col = "n_periods" if discrete and "n_periods" in df.columns else "T"
+    time_name = "n_periods" if discrete else "T"
+    cols = ["frequency", "recency", time_col]
+    if require_monetary or (not discrete and "monetary_value" in df.columns):
         cols.append("monetary_value")
     for c in cols:
         if c not in df.columns:
-            raise MissingColumnError("summary", c, list(df.columns))
+            raise MissingColumnError("summary", time_name if c == time_col else c,
+                                     list(df.columns))
     if len(df) == 0:
         raise DataValidationError("summary is empty", frame="summary", rule="non_empty")
-    # Integer ids (and the default RangeIndex) are kept as they are: turning a million
-    # of them into text would cost more than the fit; other ids become text.
-    if pd.api.types.is_integer_dtype(df.index.dtype) or df.index.dtype == "str":
-        ids = df.index.rename("customer_id")
-    else:
-        ids = pd.Index(df.index.astype("str"), name="customer_id")
-    out = pd.DataFrame(index=ids)
+    if isinstance(df.index, pd.MultiIndex):
+        raise DataValidationError(
+            "summary must have one customer id per row: give a customer_id column or a "
+            f"flat index, not a MultiIndex of {df.index.nlevels} levels",
+            frame="summary", rule="flat_index",
+        )
+    # The caller's ids as they are: converting them (say a million integers to text)
+    # would cost more than the fit, and scores should come back under the same labels.
+    out = pd.DataFrame(index=df.index.rename("customer_id"))
     for c in cols:
         s = df[c]
         if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
             raise DataValidationError(f"{c} must be numeric, got {s.dtype}", frame="summary",
                                       column=c, rule="numeric")
         v = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(v)
-        _raise_if(bad, df.index, c, "finite", f"{c} must be a finite number")
+        _raise_if(~np.isfinite(v), df.index, c, "finite", f"{c} must be a finite number")
         _raise_if(v < 0, df.index, c, "non_negative", f"{c} must not be negative")
-        out[c] = v
-    f, r, t = out["frequency"].to_numpy(), out["recency"].to_numpy(), out["T"].to_numpy()
-    _raise_if(f != np.round(f), df.index, "frequency", "integer",
-              "frequency counts repeat purchase periods and must be a whole number")
-    _raise_if(r > t * (1 + 1e-12), df.index, "recency", "recency_le_T",
-              "recency must not exceed T")
+        out[time_name if c == time_col else c] = v
+    if discrete:
+        for c in ("frequency", "recency", time_col):
+            v = out[time_name if c == time_col else c].to_numpy()
+            _raise_if(v != np.round(v), df.index, c, "integer",
+                      f"{c} counts transaction opportunities and must be a whole number")
+        if time_col == "n_periods" and "T" in df.columns:
+            t = pd.to_numeric(df["T"], errors="coerce").to_numpy(dtype=np.float64,
+                                                                 na_value=np.nan)
+            _raise_if(t != out["n_periods"].to_numpy(), df.index, "T", "T_equals_n_periods",
+                      "T and n_periods are synonyms here and must agree (drop one of them)")
+    else:
+        f = out["frequency"].to_numpy()
+        _raise_if(f != np.round(f), df.index, "frequency", "integer",
+                  "frequency counts repeat purchase periods and must be a whole number")
+    f, r, t = (out[c].to_numpy() for c in ("frequency", "recency", time_name))
+    if discrete:
+        _raise_if(r > t, df.index, "recency", "recency_le_n_periods",
+                  "recency (the opportunity of the last transaction) must not exceed "
+                  "n_periods")
+        _raise_if(f > r, df.index, "frequency", "frequency_le_recency",
+                  "frequency (opportunities with a transaction) must not exceed recency")
+    else:
+        _raise_if(r > t * (1 + 1e-12), df.index, "recency", "recency_le_T",
+                  "recency must not exceed T")
     _raise_if((f == 0) & (r != 0), df.index, "recency", "recency_zero_without_repeat",
               "recency must be 0 when frequency is 0")
     if out.index.has_duplicates:
-        dup = out.index.duplicated()
-        _raise_if(dup, df.index, "customer_id", "unique", "customer ids must be unique")
+        _raise_if(out.index.duplicated(), df.index, "customer_id", "unique",
+                  "customer ids must be unique: give one row per customer (repeat a row "
+                  "for each customer sharing a pattern)")
     return out
 
 
@@ -474,5 +538,3 @@ def _raise_if(mask: np.ndarray, index: pd.Index, column: str, rule: str, msg: st
         raise DataValidationError(msg, frame="summary", column=column, rule=rule,
                                   rows=list(index[np.flatnonzero(mask)[:5]]),
                                   n_rows=int(mask.sum()))
-
-

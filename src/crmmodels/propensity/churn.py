@@ -44,7 +44,7 @@ from crmmodels.core import (
     Predicate,
     RandomState,
     check_params,
-    warn_deprecated,
+    renamed_argument,
 )
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
@@ -495,7 +495,7 @@ class ChurnModel(CRMModel):
             defection cost, or by probability without a value).
         """
         self._check_fitted()
-        cutoff = _renamed_argument("score", "at", at, "cutoff", cutoff)
+        cutoff = renamed_argument("ChurnModel.score", "at", at, "cutoff", cutoff)
         prepared = self._prepare(data)
         return self._check_output(self._score_at(prepared, cutoff, value))
 
@@ -589,8 +589,8 @@ class ChurnModel(CRMModel):
             (probability points; positive raises the risk).
         """
         self._check_fitted()
-        cutoff = _renamed_argument("drivers", "at", at, "cutoff", cutoff)
-        top_k = _renamed_argument("drivers", "n", n, "top_k", top_k, default=3)
+        cutoff = renamed_argument("ChurnModel.drivers", "at", at, "cutoff", cutoff)
+        top_k = renamed_argument("ChurnModel.drivers", "n", n, "top_k", top_k, default=3)
         check_params("ChurnModel.drivers", {"top_k": top_k},
                      {"top_k": [Interval(Integral, 1, None)]})
         if data is None:
@@ -617,16 +617,3 @@ class ChurnModel(CRMModel):
                                  float(contribution[j, i])))
         return pd.DataFrame(rows_out, columns=["customer_id", "rank", "feature", "value",
                                                "contribution"])
-
-
-def _renamed_argument(method: str, old: str, old_value: Any, new: str, new_value: Any,
-                      default: Any = None) -> Any:
-    """Resolve a renamed method argument: the old name warns for one release."""
-    if old_value is None:
-        return new_value
-    if new_value is not default and new_value != default:
-        raise InvalidParameterError(
-            f"ChurnModel.{method}: {old} is the deprecated name of {new}; pass only {new}")
-    warn_deprecated(f"ChurnModel.{method}: the argument {old} is deprecated and will be "
-                    f"removed in the next release; use {new}={old_value!r} instead")
-    return old_value

@@ -42,8 +42,8 @@ from crmmodels.core import (
     Interval,
     Options,
     Predicate,
+    renamed_argument,
     renamed_param,
-    warn_deprecated,
 )
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
@@ -637,14 +637,7 @@ def rfm_change(model: RFMModel, data: CRMData | pd.DataFrame,
     """
     from crmmodels.data import align_timestamp
 
-    if at is not None:
-        if cutoffs is not None:
-            raise InvalidParameterError(
-                "rfm_change: at is the deprecated name of cutoffs; pass only cutoffs, got "
-                f"at={at!r} and cutoffs={cutoffs!r}")
-        warn_deprecated("rfm_change: the parameter at is deprecated and will be removed in "
-                        f"the next release; use cutoffs={at!r} instead")
-        cutoffs = at
+    cutoffs = renamed_argument("rfm_change", "at", at, "cutoffs", cutoffs)
     if not isinstance(model, RFMModel):
         raise InvalidParameterError(f"model must be an RFMModel, got {type(model).__name__}")
     if not _is_int(k) or k < 1:
