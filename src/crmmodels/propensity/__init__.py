@@ -9,8 +9,9 @@
   screening, categoricals, calibration, class weights);
 * :func:`default_estimator` - the stacked classifier both use by default;
 * evaluation: :func:`classification_metrics`, :func:`calibration_table`,
-  :func:`gains_table`, :func:`backtest`, :func:`precision_at_k`, :func:`cost_curve`,
-  :func:`card_precision_at_k`, :func:`fraud_time_split`;
+  :func:`gains_table`, :func:`churn_holdout`, :func:`precision_at_k`,
+  :func:`cost_curve`, :func:`card_precision_at_k`, :func:`fraud_time_split`
+  (:func:`backtest` is the deprecated name of :func:`churn_holdout`);
 * figures: :func:`plot_gains`, :func:`plot_lift`, :func:`plot_calibration`,
   :func:`plot_cost_curve`, :func:`plot_card_precision`.
 
@@ -29,6 +30,7 @@ from crmmodels.propensity.evaluation import (
     backtest,
     calibration_table,
     card_precision_at_k,
+    churn_holdout,
     classification_metrics,
     cost_curve,
     fraud_time_split,
@@ -53,6 +55,7 @@ __all__ = [
     "calibration_table",
     "card_precision_at_k",
     "churn_features",
+    "churn_holdout",
     "churn_labels",
     "classification_metrics",
     "clipped_logit",

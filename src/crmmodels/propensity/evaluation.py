@@ -4,7 +4,9 @@
   the base rate;
 * :func:`calibration_table`: predicted vs observed rate by probability bin;
 * :func:`gains_table`: response, lift and cumulative gains by score decile;
-* :func:`backtest`: train on earlier cut-offs, test on a later one, time-ordered.
+* :func:`churn_holdout`: train on earlier cut-offs, test on a later one, time-ordered
+  (rolling-origin evaluation over many cut-offs is
+  :func:`crmmodels.model_selection.backtest`).
 
 For fraud models:
 
@@ -23,11 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmmodels.core import warn_deprecated
 from crmmodels.data import CRMData, whole_number
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
-__all__ = ["backtest", "calibration_table", "card_precision_at_k", "classification_metrics",
-           "cost_curve", "fraud_time_split", "gains_table", "precision_at_k"]
+__all__ = ["backtest", "calibration_table", "card_precision_at_k", "churn_holdout",
+           "classification_metrics", "cost_curve", "fraud_time_split", "gains_table",
+           "precision_at_k"]
 
 
 # ---------------------------------------------------------------- propensity models
@@ -190,9 +194,9 @@ def gains_table(y_true: Any, y_score: Any, n_groups: int = 10) -> pd.DataFrame:
     return out
 
 
-def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
-             horizon: Any = None) -> dict[str, Any]:
-    """Time-ordered evaluation of a non-contractual churn model.
+def churn_holdout(model: Any, data: CRMData, *, train_cutoffs: Any, test_cutoff: Any,
+                  horizon: Any = None) -> dict[str, Any]:
+    """Time-ordered holdout evaluation of a non-contractual churn model.
 
     The model is fitted with ``cutoff=train_cutoffs`` (each training label window
     ``(cutoff, cutoff + horizon]`` must end by the test cut-off, so nothing of the test
@@ -222,8 +226,9 @@ def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
     --------
     >>> from crmmodels.propensity import ChurnModel
     >>> from crmmodels.datasets import load_cdnow_sample
-    >>> out = backtest(ChurnModel(random_state=0), load_cdnow_sample(),
-    ...                ["1997-10-01", "1997-12-01"], "1998-03-01")
+    >>> out = churn_holdout(ChurnModel(random_state=0), load_cdnow_sample(),
+    ...                     train_cutoffs=["1997-10-01", "1997-12-01"],
+    ...                     test_cutoff="1998-03-01")
     >>> out["metrics"]["roc_auc"] > 0.7
     True
     """
@@ -247,6 +252,24 @@ def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
                                               scores["churn_probability"].to_numpy()),
             "gains": gains_table(labels.to_numpy(), scores["churn_probability"].to_numpy()),
             "scores": scores, "model": fitted}
+
+
+def backtest(model: Any, data: CRMData, train_cutoffs: Any, test_cutoff: Any,
+             horizon: Any = None) -> dict[str, Any]:
+    """Run :func:`churn_holdout` under its deprecated name (removed in the next release).
+
+    ``backtest`` now names the rolling-origin evaluation of every forward-looking model,
+    :func:`crmmodels.model_selection.backtest`; this one-split churn evaluation is
+    :func:`churn_holdout`. Calling it warns (``FutureWarning``) and returns what
+    :func:`churn_holdout` returns.
+    """
+    warn_deprecated(
+        "crmmodels.propensity.backtest is deprecated and will be removed in the next "
+        "release; use churn_holdout(model, data, train_cutoffs=..., test_cutoff=...) for "
+        "this one-split evaluation, or crmmodels.model_selection.backtest for rolling-origin "
+        "evaluation over many cutoffs")
+    return churn_holdout(model, data, train_cutoffs=train_cutoffs, test_cutoff=test_cutoff,
+                         horizon=horizon)
 
 
 # ---------------------------------------------------------------- fraud models
