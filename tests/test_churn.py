@@ -489,3 +489,36 @@ def test_score_leaves_the_model_unchanged() -> None:
     before = dict(vars(model))
     model.score(data)
     assert set(vars(model)) == set(before)
+
+
+def test_churn_and_fraud_models_fit_through_propensity_classifier(telco: CRMData) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from crmmodels.datasets import load_vehicle_insurance_fraud
+    from crmmodels.fraud import FraudModel
+    from crmmodels.propensity import PropensityClassifier
+
+    frame = _telco_frame(telco).iloc[:1500].copy()
+    # TotalCharges as the raw file holds it: text, blank for new customers.
+    frame["TotalCharges"] = frame["TotalCharges"].map(
+        lambda v: " " if pd.isna(v) else f"{v:.2f}").astype("str")
+    boosting = HistGradientBoostingClassifier(max_iter=30, categorical_features="from_dtype",
+                                              random_state=0)
+    model = ChurnModel(estimator=boosting, calibrate=False).fit(frame)
+    assert isinstance(model.classifier_, PropensityClassifier)
+    assert model.classifier_.numeric_text_ == ["TotalCharges"]
+    assert "TotalCharges" not in model.categorical_
+    # The same columns through the classifier directly give the same probabilities.
+    x = frame[model.feature_names_]
+    y = frame["churned"].astype(int)
+    direct = PropensityClassifier(estimator=boosting, calibrate=False, categorical="native",
+                                  screen=False).fit(x, y)
+    scores = model.score(frame)["churn_probability"].loc[frame.index.astype(str)]
+    np.testing.assert_array_equal(scores.to_numpy(), direct.predict_proba(x)[:, 1])
+
+    claims = load_vehicle_insurance_fraud()
+    with pytest.warns(DataQualityWarning, match="PolicyNumber"):
+        fraud = FraudModel(estimator=boosting, label="FraudFound_P",
+                           random_state=0).fit(claims)
+    assert isinstance(fraud.estimator_, PropensityClassifier)
+    assert fraud.estimator_.features_used_ == fraud.feature_names_

@@ -150,3 +150,62 @@ def test_identifier_warning_points_at_the_callers_line() -> None:
     with pytest.warns(DataQualityWarning) as record:
         clf.fit(x, y)
     assert record[0].filename == __file__
+
+
+def test_categorical_setting_native_onehot_and_bad_value() -> None:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(2)
+    n = 300
+    x = pd.DataFrame({"plan": rng.choice(["basic", "plus"], n),
+                      "tenure": rng.integers(1, 72, n).astype(float)})
+    y = (rng.random(n) < np.where(x["plan"] == "basic", 0.5, 0.2)).astype(int)
+    # native: the estimator receives the category column itself.
+    seen: list[pd.DataFrame] = []
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        seen.append(frame)
+        return frame
+
+    native = make_pipeline(
+        FunctionTransformer(keep),
+        ColumnTransformer([("onehot", OneHotEncoder(), ["plan"])], remainder="passthrough"),
+        LogisticRegression())
+    PropensityClassifier(estimator=native, calibrate=False, categorical="native").fit(x, y)
+    assert isinstance(seen[0]["plan"].dtype, pd.CategoricalDtype)
+    # onehot forces the encoding even for a model that reads categories natively.
+    boosting = HistGradientBoostingClassifier(max_iter=10, categorical_features="from_dtype")
+    onehot = PropensityClassifier(estimator=boosting, calibrate=False,
+                                  categorical="onehot").fit(x, y)
+    assert type(onehot.estimator_).__name__ == "Pipeline"
+    auto = PropensityClassifier(estimator=boosting, calibrate=False).fit(x, y)
+    assert type(auto.estimator_).__name__ == "HistGradientBoostingClassifier"
+    with pytest.raises(ValueError, match="categorical must be"):
+        PropensityClassifier(estimator=boosting, categorical="dummy").fit(x, y)
+
+
+def test_numeric_text_is_read_as_in_fit_and_bad_values_are_reported() -> None:
+    rng = np.random.default_rng(3)
+    n = 200
+    charges = rng.uniform(20, 100, n).round(2)
+    x = pd.DataFrame({"charges": [f"{v:.2f}" for v in charges], "code": ["7"] * (n - 1) + ["8"]})
+    x.loc[:4, "charges"] = " "
+    y = (charges + rng.normal(0, 10, n) > 60).astype(int)
+    boosting = HistGradientBoostingClassifier(max_iter=10)
+    clf = PropensityClassifier(estimator=boosting, calibrate=False).fit(x, y)
+    assert clf.numeric_text_ == ["charges", "code"]
+    design = clf.design_matrix(x)
+    expected = pd.to_numeric(x["charges"].str.strip().replace("", None)).astype(float)
+    np.testing.assert_array_equal(design["charges"].to_numpy(), expected.to_numpy())
+    # Text that is not a number at prediction becomes missing, and the user hears of it.
+    later = x.head(3).assign(charges=["12.5", "n/a", "30"])
+    with pytest.warns(DataQualityWarning, match="1 of its values here are not numbers"):
+        got = clf.design_matrix(later)["charges"]
+    assert got.isna().tolist() == [False, True, False]
+    # A column of text in fit stays categorical, even when scoring data looks numeric.
+    words = x.assign(code=["a", "b"] * (n // 2))
+    clf2 = PropensityClassifier(estimator=boosting, calibrate=False).fit(words, y)
+    assert "code" in clf2.categories_
+    assert isinstance(clf2.design_matrix(words.assign(code="1"))["code"].dtype,
+                      pd.CategoricalDtype)

@@ -161,8 +161,7 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
                 f"load it with {klass.__name__}.load or CRMModel.load"
             )
         model = klass(**params)
-        for k, v in state.items():
-            setattr(model, k, v)
+        model._load_state(state)
         if not isinstance(model, cls):  # pragma: no cover - guarded above
             raise ModelFormatError(f"file holds {klass.__name__}")
         return model
@@ -170,6 +169,15 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: Any) -> None:
         raise NotImplementedError
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        """Set the learned attributes read from a model file.
+
+        A model whose learned attributes changed between releases overrides this to
+        translate the state of older files.
+        """
+        for k, v in state.items():
+            setattr(self, k, v)
 
     def _score(self, data: Any) -> pd.DataFrame:
         raise NotImplementedError

@@ -119,19 +119,32 @@ def learn_categories(frame: pd.DataFrame) -> dict[str, list[str]]:
 
     Booleans count as categorical. ``"(other)"`` pools rarer levels (only when there
     are more than 250) and ``"(missing)"`` stands for missing values and levels never
-    seen in training.
+    seen in training. A pandas ``category`` column with at most 250 declared levels
+    keeps them all, in their declared order (a design matrix made by :func:`design`
+    gives back its own levels).
 
     Examples
     --------
     >>> import pandas as pd
     >>> learn_categories(pd.DataFrame({"plan": ["b", "a", None], "x": [1.0, 2.0, 3.0]}))
     {'plan': ['(missing)', 'a', 'b']}
+    >>> size = pd.Categorical(["S", "L"], categories=["S", "M", "L"], ordered=True)
+    >>> learn_categories(pd.DataFrame({"size": size}))
+    {'size': ['S', 'M', 'L', '(missing)']}
     """
     categories: dict[str, list[str]] = {}
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(
                 values.dtype):
+            continue
+        declared = (values.dtype.categories if isinstance(values.dtype, pd.CategoricalDtype)
+                    else None)
+        if declared is not None and len(declared) <= MAX_LEVELS:
+            levels = list(dict.fromkeys(str(v) for v in declared))
+            if MISSING not in levels:
+                levels.append(MISSING)
+            categories[str(column)] = levels
             continue
         counts = _as_text(values).value_counts()
         levels = sorted(counts.index[:MAX_LEVELS].tolist())

@@ -50,98 +50,18 @@ from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 from crmmodels.propensity._tabular import (
     binary_labels,
-    design,
     identifier_columns,
-    learn_categories,
     occlusion,
     screen_columns,
     typical_values,
 )
 from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
+from crmmodels.propensity.classifier import PropensityClassifier, default_estimator
 
 __all__ = ["ChurnModel", "default_estimator", "identifier_columns"]
 
 # Columns of a customers frame that are never features.
 _NOT_FEATURES = ("customer_id", "churned", "signup_date")
-
-
-def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
-                      random_state: int | None = None, n_samples: int | None = None,
-                      class_weight: str | None = None) -> Any:
-    """Build the default churn classifier: spline logistic regression and boosting, stacked.
-
-    Two members see the same columns and a logistic regression combines their
-    out-of-fold probabilities (5 shuffled, stratified folds):
-
-    * a logistic regression on one-hot categoricals and, for each numeric column, a
-      cubic spline basis of its quantile-transformed value (median-imputed, plus a
-      missing-value indicator): smooth, additive, non-linear effects;
-    * scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier` with
-      native categoricals, learning rate 0.05, 15-leaf trees with at least 50 rows per
-      leaf, L2 penalty 1 and early stopping: interactions.
-
-    The combining logistic regression is fitted on out-of-fold predictions, so its
-    output is already a Platt-calibrated probability. Chosen on two public data sets
-    with a generic protocol (5-fold stratified CV, three seeds; see the churn docs):
-    on Telco churn it beats one-hot logistic regression on 15 of 15 folds and default
-    gradient boosting on 15 of 15; on bank marketing it ties the latter.
-
-    Parameters
-    ----------
-    numeric, categorical : sequence of str
-        Column names of the two kinds (categoricals have pandas ``category`` dtype).
-    random_state : int, optional
-        Seed of the folds, the quantile transform and the boosted trees.
-    n_samples : int, optional
-        Training rows, when known: the quantile transform then uses at most as many
-        quantiles as the smallest inner fold has rows (200 at most).
-    class_weight : {None, "balanced"}, default None
-        Class weights of both members. ``"balanced"`` weighs each class by the inverse
-        of its frequency in the rows each member is fitted on (so inside every fold);
-        the combining layer still sees unweighted rows and keeps the probabilities
-        calibrated.
-
-    Returns
-    -------
-    sklearn.ensemble.StackingClassifier
-
-    Examples
-    --------
-    >>> est = default_estimator(["tenure"], ["contract"], random_state=0)
-    >>> [name for name, _ in est.estimators]
-    ['logistic', 'boosting']
-    """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
-    from sklearn.impute import MissingIndicator, SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline, make_union
-    from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer
-
-    quantiles = 200 if n_samples is None else int(min(200, max(2, 0.75 * n_samples)))
-    parts: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        splines = make_pipeline(
-            SimpleImputer(strategy="median", keep_empty_features=True),
-            QuantileTransformer(n_quantiles=quantiles, random_state=random_state),
-            SplineTransformer(n_knots=5, degree=3, knots="uniform"))
-        parts.append(("numeric", make_union(
-            splines, MissingIndicator(features="all", error_on_new=False)), list(numeric)))
-    if categorical:
-        parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"),
-                      list(categorical)))
-    logistic = make_pipeline(ColumnTransformer(parts), LogisticRegression(
-        max_iter=2000, class_weight=class_weight))
-    boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=500, max_leaf_nodes=15, min_samples_leaf=50,
-        l2_regularization=1.0, early_stopping=True, validation_fraction=0.1,
-        n_iter_no_change=20, categorical_features="from_dtype", class_weight=class_weight,
-        random_state=random_state)
-    return StackingClassifier(
-        [("logistic", logistic), ("boosting", boosting)],
-        final_estimator=LogisticRegression(), stack_method="predict_proba",
-        cv=StratifiedKFold(5, shuffle=True, random_state=random_state))
 
 
 def _valid_cutoff(v: Any) -> bool:
@@ -199,7 +119,9 @@ class ChurnModel(CRMModel):
         setting contractual.
     calibrate : bool, default True
         Calibrate the probabilities of a given ``estimator`` (Platt scaling over 5
-        shuffled, stratified folds, averaging the 5 calibrated models). The default
+        shuffled, stratified folds, averaging the 5 calibrated models; fewer folds when
+        the rarer class has fewer than 5 customers, none below 2), as
+        :class:`PropensityClassifier` does. The default
         estimator is calibrated by construction (its combining logistic regression is
         fitted on out-of-fold predictions), so the flag changes nothing for it.
     features : "auto" or list of str, default "auto"
@@ -217,8 +139,12 @@ class ChurnModel(CRMModel):
 
     Attributes
     ----------
+    classifier_ : PropensityClassifier
+        The fitted classifier: it reads text columns of numbers as numbers, encodes
+        the categoricals with their training levels, calibrates a given ``estimator``
+        and fits it.
     estimator_ : classifier
-        The fitted (calibrated) classifier.
+        The fitted (calibrated) estimator inside ``classifier_``.
     feature_names_ : list of str
         Columns the classifier sees, in order.
     categorical_ : list of str
@@ -372,13 +298,45 @@ class ChurnModel(CRMModel):
         return raw[keep]
 
     def _design(self, raw: pd.DataFrame) -> pd.DataFrame:
-        """Typed design matrix in the training layout (unknown levels -> missing)."""
-        return design(raw, self.feature_names_, self.categories_)
+        """Typed design matrix in the training layout (unknown levels -> missing).
 
-    def _learn_layout(self, raw: pd.DataFrame) -> None:
-        self.categories_ = learn_categories(raw)
-        self.feature_names_ = [str(c) for c in raw.columns]
-        self.categorical_ = [c for c in self.feature_names_ if c in self.categories_]
+        A feature column absent from ``raw`` is missing for every customer.
+        """
+        return self.classifier_.design_matrix(raw.reindex(columns=self.feature_names_))
+
+    # ------------------------------------------------------------------ fitted parts
+    @property
+    def estimator_(self) -> Any:
+        """The fitted (calibrated) classifier inside ``classifier_``."""
+        return self.classifier_.estimator_
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """Columns the classifier sees, in order."""
+        return list(self.classifier_.features_used_)
+
+    @property
+    def categories_(self) -> dict[str, list[str]]:
+        """Levels of each categorical column learned in training."""
+        return dict(self.classifier_.categories_)
+
+    @property
+    def categorical_(self) -> list[str]:
+        """The categorical columns among ``feature_names_``."""
+        return [c for c in self.feature_names_ if c in self.classifier_.categories_]
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        """Restore a saved state; files of earlier releases held the parts one by one."""
+        state = dict(state)
+        if "classifier_" not in state and "estimator_" in state:
+            state["classifier_"] = PropensityClassifier.from_fitted(
+                state.pop("estimator_"), classes=[0, 1],
+                features=state.pop("feature_names_"),
+                categories=state.pop("categories_"), estimator=self.estimator,
+                calibrate=self.calibrate, categorical="native", screen=False,
+                random_state=self.random_state)
+            state.pop("categorical_", None)
+        super()._load_state(state)
 
     # ------------------------------------------------------------------ fit
     def _training_rows(self, data: CRMData) -> tuple[pd.DataFrame, np.ndarray]:
@@ -427,8 +385,6 @@ class ChurnModel(CRMModel):
         return binary_labels(labels, self.label, "customers", "customers")
 
     def _fit(self, data: CRMData) -> None:
-        from sklearn.base import clone
-
         raw, y = self._training_rows(data)
         if len(y) == 0:
             raise DataValidationError("no customers to train on at the cut-off",
@@ -440,31 +396,18 @@ class ChurnModel(CRMModel):
                 f"for all {len(y)} customers): nothing to learn", column=self.label,
                 rule="one_class")
         selected = self._select(raw, self._attribute_columns(data, raw))
-        self._learn_layout(selected)
-        x = self._design(selected)
-        if self.estimator is None:
-            numeric = [c for c in self.feature_names_ if c not in self.categories_]
-            base = default_estimator(numeric, self.categorical_, self.random_state,
-                                     n_samples=len(y))
-        else:
-            base = clone(self.estimator)
-        minority = int(min(np.bincount(y)))
-        # The default stack's combining layer is a logistic regression on out-of-fold
+        # The columns are screened above (identifiers only among the customer
+        # attributes); the classifier types, encodes, calibrates and fits. The default
+        # stack's combining layer is a logistic regression on out-of-fold
         # probabilities, i.e. already a Platt calibration: no second loop of folds.
-        if self.calibrate and self.estimator is not None and minority >= 5:
-            from sklearn.calibration import CalibratedClassifierCV
-            from sklearn.model_selection import StratifiedKFold
-
-            folds = StratifiedKFold(n_splits=min(5, minority), shuffle=True,
-                                    random_state=self.random_state)
-            model = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
-        else:
-            model = base
-        model.fit(x, y)
-        self.estimator_ = model
+        classifier = PropensityClassifier(
+            estimator=self.estimator, calibrate=self.calibrate, categorical="native",
+            screen=False, random_state=self.random_state)
+        classifier.fit(selected, y)
+        self.classifier_ = classifier
         self.n_train_ = len(y)
         self.churn_rate_ = float(y.mean())
-        self.reference_ = typical_values(x, self.categories_)
+        self.reference_ = typical_values(self._design(selected), self.categories_)
 
     # ------------------------------------------------------------------ score
     def score(self, data: CRMData | pd.DataFrame, /, *, cutoff: Any = None,
@@ -509,9 +452,13 @@ class ChurnModel(CRMModel):
         raw = self._raw_features(data, cut if self._has_history(data) else None)
         return self._design(raw)
 
+    def _probability(self, x: pd.DataFrame) -> np.ndarray:
+        """Churn probability of each row of a design matrix (``classes_[1]`` is 1)."""
+        return np.asarray(self.estimator_.predict_proba(x)[:, 1], dtype=np.float64)
+
     def _score_at(self, data: CRMData, at: Any, value: Any) -> pd.DataFrame:
         x = self._features_at(data, at)
-        p = self.estimator_.predict_proba(x)[:, 1] if len(x) else np.zeros(0)
+        p = self._probability(x) if len(x) else np.zeros(0)
         # Rank 0 = highest probability (ties by customer id); deciles of the ranks.
         rank = np.empty(len(p), dtype=np.int64)
         rank[np.lexsort((x.index.to_numpy(dtype=object).astype(str), -p))] = np.arange(len(p))
@@ -606,8 +553,7 @@ class ChurnModel(CRMModel):
                                           column="customer_id", rule="unknown_id")
             x = x.loc[wanted]
         names = self.feature_names_
-        contribution = occlusion(lambda m: self.estimator_.predict_proba(m)[:, 1], x,
-                                 self.reference_)
+        contribution = occlusion(self._probability, x, self.reference_)
         top = np.argsort(-contribution, axis=0, kind="stable")[:min(int(top_k), len(names))]
         rows_out = []
         for i, cid in enumerate(x.index):

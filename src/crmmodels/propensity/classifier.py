@@ -24,6 +24,7 @@ class is the positive one. ChurnModel and FraudModel add the friendlier label ha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -33,7 +34,7 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from crmmodels.errors import warn
+from crmmodels.errors import DataQualityWarning, InvalidParameterError, warn
 from crmmodels.propensity._tabular import (
     clipped_logit,
     design,
@@ -41,7 +42,87 @@ from crmmodels.propensity._tabular import (
     screen_columns,
 )
 
-__all__ = ["PropensityClassifier"]
+__all__ = ["PropensityClassifier", "default_estimator"]
+
+
+def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
+                      random_state: int | None = None, n_samples: int | None = None,
+                      class_weight: str | None = None) -> Any:
+    """Build the default churn classifier: spline logistic regression and boosting, stacked.
+
+    Two members see the same columns and a logistic regression combines their
+    out-of-fold probabilities (5 shuffled, stratified folds):
+
+    * a logistic regression on one-hot categoricals and, for each numeric column, a
+      cubic spline basis of its quantile-transformed value (median-imputed, plus a
+      missing-value indicator): smooth, additive, non-linear effects;
+    * scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier` with
+      native categoricals, learning rate 0.05, 15-leaf trees with at least 50 rows per
+      leaf, L2 penalty 1 and early stopping: interactions.
+
+    The combining logistic regression is fitted on out-of-fold predictions, so its
+    output is already a Platt-calibrated probability. Chosen on two public data sets
+    with a generic protocol (5-fold stratified CV, three seeds; see the churn docs):
+    on Telco churn it beats one-hot logistic regression on 15 of 15 folds and default
+    gradient boosting on 15 of 15; on bank marketing it ties the latter.
+
+    Parameters
+    ----------
+    numeric, categorical : sequence of str
+        Column names of the two kinds (categoricals have pandas ``category`` dtype).
+    random_state : int, optional
+        Seed of the folds, the quantile transform and the boosted trees.
+    n_samples : int, optional
+        Training rows, when known: the quantile transform then uses at most as many
+        quantiles as the smallest inner fold has rows (200 at most).
+    class_weight : {None, "balanced"}, default None
+        Class weights of both members. ``"balanced"`` weighs each class by the inverse
+        of its frequency in the rows each member is fitted on (so inside every fold);
+        the combining layer still sees unweighted rows and keeps the probabilities
+        calibrated.
+
+    Returns
+    -------
+    sklearn.ensemble.StackingClassifier
+
+    Examples
+    --------
+    >>> est = default_estimator(["tenure"], ["contract"], random_state=0)
+    >>> [name for name, _ in est.estimators]
+    ['logistic', 'boosting']
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
+    from sklearn.impute import MissingIndicator, SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer
+
+    quantiles = 200 if n_samples is None else int(min(200, max(2, 0.75 * n_samples)))
+    parts: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        splines = make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            QuantileTransformer(n_quantiles=quantiles, random_state=random_state),
+            SplineTransformer(n_knots=5, degree=3, knots="uniform"))
+        parts.append(("numeric", make_union(
+            splines, MissingIndicator(features="all", error_on_new=False)), list(numeric)))
+    if categorical:
+        parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"),
+                      list(categorical)))
+    logistic = make_pipeline(ColumnTransformer(parts), LogisticRegression(
+        max_iter=2000, class_weight=class_weight))
+    boosting = HistGradientBoostingClassifier(
+        learning_rate=0.05, max_iter=500, max_leaf_nodes=15, min_samples_leaf=50,
+        l2_regularization=1.0, early_stopping=True, validation_fraction=0.1,
+        n_iter_no_change=20, categorical_features="from_dtype", class_weight=class_weight,
+        random_state=random_state)
+    return StackingClassifier(
+        [("logistic", logistic), ("boosting", boosting)],
+        final_estimator=LogisticRegression(), stack_method="predict_proba",
+        cv=StratifiedKFold(5, shuffle=True, random_state=random_state))
+
 
 def _numeric_text(values: pd.Series) -> pd.Series | None:
     """Return the column as numbers when every non-blank value is one, else None."""
@@ -81,6 +162,12 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     class_weight : {None, "balanced"}, default None
         Class weights of the default estimator's members, or set on ``estimator``
         when it takes ``class_weight``.
+    categorical : {"auto", "native", "onehot"}, default "auto"
+        How a given ``estimator`` receives categorical columns: ``"native"`` as pandas
+        ``category`` columns (for estimators or pipelines that handle them
+        themselves), ``"onehot"`` one-hot encoded, ``"auto"`` natively when the
+        estimator has ``categorical_features="from_dtype"``, else one-hot. The default
+        estimator always reads them natively.
     screen : bool, default True
         Leave identifier-like, datetime, all-missing and constant DataFrame columns
         out (reported in ``features_dropped_``).
@@ -100,6 +187,9 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     features_dropped_ : dict
         Columns left out and why: ``"identifier"``, ``"datetime"``,
         ``"all missing"`` or ``"constant"``.
+    numeric_text_ : list of str
+        Text columns read as numbers (every non-blank value a number in ``fit``); the
+        same columns are read as numbers at prediction, and only they.
     categories_ : dict
         Levels of each categorical column learned in training.
     estimator_ : classifier
@@ -127,11 +217,12 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     """
 
     def __init__(self, *, estimator: Any = None, calibrate: bool = True,
-                 class_weight: str | None = None, screen: bool = True,
-                 random_state: int | None = None) -> None:
+                 class_weight: str | None = None, categorical: str = "auto",
+                 screen: bool = True, random_state: int | None = None) -> None:
         self.estimator = estimator
         self.calibrate = calibrate
         self.class_weight = class_weight
+        self.categorical = categorical
         self.screen = screen
         self.random_state = random_state
 
@@ -164,10 +255,28 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
                             ensure_all_finite="allow-nan")
         return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
+    @staticmethod
+    def _numeric_text_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
+        """Columns of text that hold numbers, as floats."""
+        return {c: s for c in frame.columns if (s := _numeric_text(frame[c])) is not None}
+
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Columns of text that hold numbers become floats."""
-        converted = {c: s for c in frame.columns
-                     if (s := _numeric_text(frame[c])) is not None}
+        """Read the text columns that held numbers in ``fit`` as numbers."""
+        converted = {}
+        for c in self.numeric_text_:
+            values = frame[c]
+            if pd.api.types.is_numeric_dtype(values.dtype):
+                continue
+            text = values.astype("object").where(values.notna(), None).map(
+                lambda v: v.strip() if isinstance(v, str) else v)
+            blank = text.isna() | (text == "")
+            numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
+            bad = int((numbers.isna() & ~blank).sum())
+            if bad:
+                warn(f"PropensityClassifier: column {c!r} held numbers in fit but {bad} "
+                     "of its values here are not numbers; they are read as missing",
+                     DataQualityWarning)
+            converted[c] = numbers.astype(np.float64)
         return frame.assign(**converted) if converted else frame
 
     # ------------------------------------------------------------------ fit
@@ -213,8 +322,13 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         if len(classes) < 2:
             raise ValueError(f"PropensityClassifier needs 2 classes; y has 1 class only "
                              f"({classes[0]!r})")
+        if self.categorical not in ("auto", "native", "onehot"):
+            raise InvalidParameterError("PropensityClassifier: categorical must be one of "
+                                        f"'auto', 'native', 'onehot', got {self.categorical!r}")
         weights = None if sample_weight is None else self._weights(sample_weight, len(frame))
-        frame = self._typed(frame)
+        numeric_text = self._numeric_text_columns(frame)
+        if numeric_text:
+            frame = frame.assign(**numeric_text)
         if self.screen and isinstance(X, pd.DataFrame):
             keep, dropped = screen_columns(frame, list(frame.columns), "PropensityClassifier")
             if not keep:
@@ -230,6 +344,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         else:
             model.fit(x, codes, sample_weight=weights)
         self.classes_ = classes
+        self.numeric_text_ = [c for c in numeric_text if c in keep]
         self.features_used_ = keep
         self.features_dropped_ = dropped
         self.categories_ = categories
@@ -249,8 +364,6 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
     def _estimator(self, keep: list[str], categories: dict[str, list[str]],
                    codes: np.ndarray, n: int) -> Any:
-        from crmmodels.propensity.churn import default_estimator
-
         numeric = [c for c in keep if c not in categories]
         categorical = [c for c in keep if c in categories]
         if self.estimator is None:
@@ -259,11 +372,14 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         base = clone(self.estimator)
         if self.class_weight is not None:
             if "class_weight" not in base.get_params():
-                raise ValueError(
+                raise InvalidParameterError(
                     f"class_weight={self.class_weight!r}: {type(base).__name__} takes no "
                     "class_weight; weigh the classes in the estimator itself")
             base.set_params(class_weight=self.class_weight)
-        if categorical and base.get_params().get("categorical_features") != "from_dtype":
+        native = self.categorical == "native" or (
+            self.categorical == "auto"
+            and base.get_params().get("categorical_features") == "from_dtype")
+        if categorical and not native:
             from sklearn.compose import ColumnTransformer
             from sklearn.pipeline import make_pipeline
             from sklearn.preprocessing import OneHotEncoder
@@ -282,10 +398,80 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
                                 random_state=self.random_state)
         return CalibratedClassifierCV(base, method="sigmoid", cv=folds)
 
+    @classmethod
+    def from_fitted(cls, fitted: Any, *, classes: Sequence[Any], features: Sequence[str],
+                    categories: dict[str, list[str]], **params: Any) -> PropensityClassifier:
+        """Wrap an estimator already fitted on a design matrix of these columns.
+
+        For model files of earlier releases, which held the estimator and the column
+        layout separately: the result predicts exactly as ``fitted`` did on the design
+        matrix (no text column is read as a number, as none was then).
+
+        Parameters
+        ----------
+        fitted : classifier
+            Fitted on ``design(frame, features, categories)`` with labels ``classes``.
+        classes : sequence
+            The two labels, sorted.
+        features : sequence of str
+            The columns ``fitted`` saw, in order.
+        categories : dict
+            Levels of each categorical column.
+        **params
+            Constructor parameters of the wrapper.
+
+        Returns
+        -------
+        PropensityClassifier
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> lr = LogisticRegression().fit(pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}),
+        ...                               [0, 0, 1, 1])
+        >>> clf = PropensityClassifier.from_fitted(lr, classes=[0, 1], features=["x"],
+        ...                                        categories={}, screen=False)
+        >>> clf.predict(pd.DataFrame({"x": [0.5, 2.5]})).tolist()
+        [0, 1]
+        """
+        out = cls(**params)
+        out.classes_ = np.asarray(classes)
+        out.n_features_in_ = len(features)
+        out.feature_names_in_ = np.asarray([str(f) for f in features], dtype=object)
+        out.numeric_text_ = []
+        out.features_used_ = [str(f) for f in features]
+        out.features_dropped_ = {}
+        out.categories_ = dict(categories)
+        out.estimator_ = fitted
+        return out
+
     # ------------------------------------------------------------------ predict
     def _design(self, X: Any) -> pd.DataFrame:  # noqa: N803
         frame = self._typed(self._frame(X, reset=False))
         return design(frame, self.features_used_, self.categories_)
+
+    def design_matrix(self, X: Any) -> pd.DataFrame:  # noqa: N803
+        """Return ``X`` as the estimator sees it: screened, typed and encoded.
+
+        The columns ``features_used_`` in order: numbers as floats (text columns of
+        numbers read as numbers), categoricals as pandas ``category`` columns with the
+        training levels (unseen levels pooled). A given ``estimator`` that reads
+        categoricals one-hot gets them encoded inside ``estimator_``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> X = pd.DataFrame({"charges": ["1.5", " ", "3"] * 4,
+        ...                   "plan": ["a", "b", "a"] * 4})
+        >>> clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False)
+        >>> _ = clf.fit(X, [0, 1, 1] * 4)
+        >>> clf.design_matrix(X.head(2)).dtypes.astype(str).tolist()
+        ['float64', 'category']
+        """
+        check_is_fitted(self)
+        return self._design(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
         """Return the probability of each class, columns in ``classes_`` order."""
@@ -313,3 +499,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         """
         self._output = transform
         return self
+
+
+# Model files name the class by its public path, which stays when modules move.
+PropensityClassifier.__module__ = "crmmodels.propensity"

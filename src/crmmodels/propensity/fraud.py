@@ -63,6 +63,7 @@ from crmmodels.propensity._tabular import (
     screen_columns,
     typical_values,
 )
+from crmmodels.propensity.classifier import PropensityClassifier, default_estimator
 
 __all__ = ["FraudModel"]
 
@@ -132,7 +133,9 @@ class FraudModel(CRMModel):
 
     Attributes
     ----------
-    estimator_ : classifier or IsolationForest
+    estimator_ : PropensityClassifier or IsolationForest pipeline
+        Supervised: the fitted :class:`PropensityClassifier` around the stack (or the
+        given estimator); anomaly: the forest on the encoded features.
     mode_ : {"supervised", "anomaly"}
     kind_ : {"table", "transactions"}
         What the model was fitted on; ``score`` takes the same kind.
@@ -424,8 +427,6 @@ class FraudModel(CRMModel):
     def _classifier(self, n_samples: int) -> Any:
         from sklearn.base import clone
 
-        from crmmodels.propensity.churn import default_estimator
-
         if self.estimator is None:
             from sklearn.linear_model import LogisticRegression
             from sklearn.pipeline import make_pipeline
@@ -441,20 +442,20 @@ class FraudModel(CRMModel):
                 class_weight=self.class_weight).set_params(
                     boosting__max_leaf_nodes=31, boosting__min_samples_leaf=20,
                     final_estimator=combiner)
-        base = clone(self.estimator)
-        if self.class_weight is not None:
-            if "class_weight" not in base.get_params():
-                raise InvalidParameterError(
-                    f"class_weight={self.class_weight!r}: {type(base).__name__} takes no "
-                    "class_weight; weigh the classes in the estimator itself")
-            base.set_params(class_weight=self.class_weight)
-        return base
+        return clone(self.estimator)
 
     def _fit_supervised(self, x: pd.DataFrame, y: np.ndarray) -> None:
         from sklearn.base import clone
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-        base = self._classifier(int(len(y) * (1 - 1 / _N_FOLDS)))
+        # The columns are screened and encoded above; the classifier fits the stack
+        # (or the given estimator, uncalibrated: the threshold is set on its scores).
+        # Class weights go into the default stack's members as it is built, and onto a
+        # given estimator through the classifier.
+        base = PropensityClassifier(
+            estimator=self._classifier(int(len(y) * (1 - 1 / _N_FOLDS))), calibrate=False,
+            class_weight=None if self.estimator is None else self.class_weight,
+            categorical="native", screen=False, random_state=self.random_state)
         minority = int(np.bincount(y).min())
         folds = StratifiedKFold(n_splits=max(2, min(_N_FOLDS, minority)), shuffle=True,
                                 random_state=self.random_state)
