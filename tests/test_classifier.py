@@ -38,16 +38,89 @@ def test_check_estimator_in_full_with_a_plain_estimator() -> None:
     assert not failed, failed
 
 
+# The two checks the default stack fails, and why. scikit-learn lists the first for
+# both members of the stack itself (HistGradientBoostingClassifier and
+# LogisticRegression: "sample_weight is not equivalent to removing/repeating samples");
+# here the shuffled out-of-fold stacking adds to it, as folds of repeated rows differ
+# from folds of weighted ones. The second is a choice: class weights shape the members,
+# and the combining layer, fitted unweighted, keeps the probabilities calibrated, so
+# extreme weights do not flip the predictions as the check expects.
+DEFAULT_STACK_EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data":
+        "sample_weight is not equivalent to removing/repeating samples (as for "
+        "HistGradientBoostingClassifier and LogisticRegression in scikit-learn)",
+    "check_class_weight_classifiers":
+        "class weights shape the members; the unweighted combiner keeps the "
+        "probabilities calibrated",
+}
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "open: the default stack does not take sample_weight (its logistic member is a "
-    "Pipeline) and its inner 5-fold CV cannot fit the checks' datasets whose rarer class "
-    "has one or two rows; calibration folds break sample-weight equivalence"))
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
-def test_check_estimator_in_full_with_the_default_stack() -> None:
-    results = check_estimator(PropensityClassifier(random_state=0), on_fail=None)
-    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+@pytest.mark.filterwarnings("ignore::crmmodels.errors.DataQualityWarning")
+def test_check_estimator_with_the_default_stack() -> None:
+    results = check_estimator(PropensityClassifier(random_state=0), on_fail=None,
+                              expected_failed_checks=DEFAULT_STACK_EXPECTED_FAILURES)
+    status = {r["check_name"]: r["status"] for r in results}
+    failed = {name: s for name, s in status.items() if s == "failed"}
+    assert len(results) > 50
     assert not failed, failed
+    # The expected failures do fail (otherwise the list above is stale).
+    assert {status[name] for name in DEFAULT_STACK_EXPECTED_FAILURES} == {"xfail"}
+
+
+def test_sample_weight_reaches_the_default_stack() -> None:
+    rng = np.random.default_rng(4)
+    n = 400
+    x = pd.DataFrame({"tenure": rng.uniform(0, 72, n),
+                      "plan": rng.choice(["basic", "plus"], n)})
+    y = (rng.random(n) < 1 / (1 + np.exp((x["tenure"] - 30) / 10))).astype(int)
+    plain = PropensityClassifier(random_state=0).fit(x, y)
+    ones = PropensityClassifier(random_state=0).fit(x, y, sample_weight=np.ones(n))
+    np.testing.assert_allclose(ones.predict_proba(x), plain.predict_proba(x), rtol=1e-12)
+    w = np.where(x["plan"] == "basic", 5.0, 1.0)
+    weighted = PropensityClassifier(random_state=0).fit(x, y, sample_weight=w)
+    assert not np.allclose(weighted.predict_proba(x), plain.predict_proba(x))
+    with pytest.raises(ValueError, match="weights are zero"):
+        PropensityClassifier(random_state=0).fit(x, y, sample_weight=np.zeros(n))
+    with pytest.raises(ValueError, match="2 classes among the rows with positive"):
+        PropensityClassifier(random_state=0).fit(x, y, sample_weight=(y == 1).astype(float))
+
+
+def test_rare_class_sets_the_folds_and_one_row_fits_the_logistic_member() -> None:
+    rng = np.random.default_rng(5)
+    x = pd.DataFrame({"v": rng.normal(size=60), "w": rng.normal(size=60)})
+    y = np.zeros(60, dtype=int)
+    y[:3] = 1
+    clf = PropensityClassifier(random_state=0).fit(x, y)
+    assert clf.estimator_.cv.get_n_splits() == 3
+    assert clf.estimator_.named_estimators_["boosting"].early_stopping
+    # Early stopping needs two rows of each class in each member's fit (the hold-out
+    # of 10% is stratified): with two rare rows, a member's fit sees one.
+    y[2] = 0
+    clf = PropensityClassifier(random_state=0).fit(x, y)
+    assert clf.estimator_.cv.get_n_splits() == 2
+    assert not clf.estimator_.named_estimators_["boosting"].early_stopping
+    y1 = np.zeros(60, dtype=int)
+    y1[0] = 1
+    with pytest.warns(DataQualityWarning, match="fitted alone"):
+        alone = PropensityClassifier(random_state=0).fit(x, y1)
+    assert type(alone.estimator_).__name__ == "WeightedPipeline"
+    assert alone.predict_proba(x).shape == (60, 2)
+
+
+def test_class_weight_dict_is_keyed_by_the_labels() -> None:
+    from crmmodels.errors import InvalidParameterError
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(200, 2))
+    y = np.where(x[:, 0] + rng.normal(size=200) > 1, "leave", "stay")
+    clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False,
+                               class_weight={"leave": 5.0, "stay": 1.0}).fit(x, y)
+    reference = LogisticRegression(class_weight={"leave": 5.0, "stay": 1.0}).fit(x, y)
+    np.testing.assert_allclose(clf.predict_proba(x), reference.predict_proba(x), rtol=1e-8)
+    with pytest.raises(InvalidParameterError, match="not in y"):
+        PropensityClassifier(class_weight={"churn": 2.0}).fit(x, y)
 
 
 def test_labels_follow_scikit_learn_rules() -> None:
@@ -178,7 +251,7 @@ def test_categorical_setting_native_onehot_and_bad_value() -> None:
     boosting = HistGradientBoostingClassifier(max_iter=10, categorical_features="from_dtype")
     onehot = PropensityClassifier(estimator=boosting, calibrate=False,
                                   categorical="onehot").fit(x, y)
-    assert type(onehot.estimator_).__name__ == "Pipeline"
+    assert type(onehot.estimator_).__name__ == "WeightedPipeline"
     auto = PropensityClassifier(estimator=boosting, calibrate=False).fit(x, y)
     assert type(auto.estimator_).__name__ == "HistGradientBoostingClassifier"
     with pytest.raises(ValueError, match="categorical must be"):

@@ -51,6 +51,7 @@ FORMAT_VERSION: Final = 2
 #: checked here before it is handed back.
 TRUSTED_TYPES: Final[tuple[str, ...]] = (
     "crmmodels.propensity.PropensityClassifier",
+    "crmmodels.propensity.WeightedPipeline",
     "crmmodels.propensity.clipped_logit",
     "numpy.dtype",
     "scipy._lib.array_api_compat.numpy._aliases.asarray",

@@ -25,7 +25,7 @@ Examples
 from crmmodels.propensity._tabular import clipped_logit, identifier_columns
 from crmmodels.propensity.churn import ChurnModel, default_estimator
 from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
-from crmmodels.propensity.classifier import PropensityClassifier
+from crmmodels.propensity.classifier import PropensityClassifier, WeightedPipeline
 from crmmodels.propensity.evaluation import (
     backtest,
     calibration_table,
@@ -51,6 +51,7 @@ __all__ = [
     "ChurnModel",
     "FraudModel",
     "PropensityClassifier",
+    "WeightedPipeline",
     "backtest",
     "calibration_table",
     "card_precision_at_k",

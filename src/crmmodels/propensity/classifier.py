@@ -30,6 +30,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.pipeline import Pipeline
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -42,16 +43,49 @@ from crmmodels.propensity._tabular import (
     screen_columns,
 )
 
-__all__ = ["PropensityClassifier", "default_estimator"]
+__all__ = ["PropensityClassifier", "WeightedPipeline", "default_estimator"]
+
+
+class WeightedPipeline(Pipeline):  # type: ignore[misc]
+    """A :class:`~sklearn.pipeline.Pipeline` whose ``fit`` takes ``sample_weight``.
+
+    The weights go to the final step, as ``Pipeline.fit(X, y,
+    <last step>__sample_weight=w)`` would send them; this lets a pipeline be a member of
+    a stack or a search that passes ``sample_weight`` by name (scikit-learn's own
+    ``Pipeline`` accepts it only through metadata routing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = np.arange(8.0).reshape(-1, 1), np.array([0, 0, 1, 0, 1, 0, 1, 1])
+    >>> w = np.array([1, 1, 1, 1, 1, 1, 0, 0])
+    >>> pipe = WeightedPipeline([("scale", StandardScaler()), ("lr", LogisticRegression())])
+    >>> direct = LogisticRegression().fit(StandardScaler().fit_transform(X), y,
+    ...                                   sample_weight=w)
+    >>> bool(np.allclose(pipe.fit(X, y, sample_weight=w)[-1].coef_, direct.coef_))
+    True
+    """
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None,  # noqa: N803
+            **params: Any) -> Self:
+        """Fit the steps; ``sample_weight`` goes to the final step's ``fit``."""
+        if sample_weight is not None:
+            params[f"{self.steps[-1][0]}__sample_weight"] = sample_weight
+        super().fit(X, y, **params)
+        return self
 
 
 def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
                       random_state: int | None = None, n_samples: int | None = None,
-                      class_weight: str | None = None) -> Any:
+                      class_weight: str | None = None, *,
+                      n_minority: int | None = None) -> Any:
     """Build the default churn classifier: spline logistic regression and boosting, stacked.
 
     Two members see the same columns and a logistic regression combines their
-    out-of-fold probabilities (5 shuffled, stratified folds):
+    out-of-fold probabilities (5 shuffled, stratified folds; as many as the rarer class
+    has rows when that is fewer):
 
     * a logistic regression on one-hot categoricals and, for each numeric column, a
       cubic spline basis of its quantile-transformed value (median-imputed, plus a
@@ -80,10 +114,18 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
         of its frequency in the rows each member is fitted on (so inside every fold);
         the combining layer still sees unweighted rows and keeps the probabilities
         calibrated.
+    n_minority : int, optional
+        Rows of the rarer class, when known: fewer than 5 means as many folds; fewer
+        than 2 leaves nothing to stack, and the logistic member alone is returned
+        (with a :class:`~crmmodels.errors.DataQualityWarning`). Early stopping of the
+        boosted trees is left off when its validation split could not hold both
+        classes.
 
     Returns
     -------
     sklearn.ensemble.StackingClassifier
+        Or, below 2 rows of the rarer class, the logistic member (a
+        :class:`WeightedPipeline`). Every part takes ``sample_weight``.
 
     Examples
     --------
@@ -99,7 +141,13 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer
 
-    quantiles = 200 if n_samples is None else int(min(200, max(2, 0.75 * n_samples)))
+    folds = 5 if n_minority is None else max(min(5, n_minority), 2)
+    fit_share = 1 - 1 / folds  # of the rows, in the smallest fit of a member
+    quantiles = 200 if n_samples is None else int(
+        min(200, max(2, 0.75 * n_samples * (fit_share / 0.8))))
+    # The boosted trees' early stopping holds out a stratified 10% of their rows.
+    early_stopping = (n_samples is None or n_samples * fit_share > 10) and (
+        n_minority is None or n_minority * fit_share >= 2)
     parts: list[tuple[str, Any, list[str]]] = []
     if numeric:
         splines = make_pipeline(
@@ -111,17 +159,21 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
     if categorical:
         parts.append(("categorical", OneHotEncoder(handle_unknown="ignore"),
                       list(categorical)))
-    logistic = make_pipeline(ColumnTransformer(parts), LogisticRegression(
-        max_iter=2000, class_weight=class_weight))
+    logistic = WeightedPipeline(make_pipeline(ColumnTransformer(parts), LogisticRegression(
+        max_iter=2000, class_weight=class_weight)).steps)
+    if n_minority is not None and n_minority < 2:
+        warn(f"the rarer class has {n_minority} row: too few to stack out of fold; the "
+             "spline logistic regression is fitted alone", DataQualityWarning)
+        return logistic
     boosting = HistGradientBoostingClassifier(
         learning_rate=0.05, max_iter=500, max_leaf_nodes=15, min_samples_leaf=50,
-        l2_regularization=1.0, early_stopping=True, validation_fraction=0.1,
+        l2_regularization=1.0, early_stopping=early_stopping, validation_fraction=0.1,
         n_iter_no_change=20, categorical_features="from_dtype", class_weight=class_weight,
         random_state=random_state)
     return StackingClassifier(
         [("logistic", logistic), ("boosting", boosting)],
         final_estimator=LogisticRegression(), stack_method="predict_proba",
-        cv=StratifiedKFold(5, shuffle=True, random_state=random_state))
+        cv=StratifiedKFold(folds, shuffle=True, random_state=random_state))
 
 
 def _numeric_text(values: pd.Series) -> pd.Series | None:
@@ -159,9 +211,12 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         Calibrate a given ``estimator`` with Platt scaling over 5 shuffled,
         stratified folds (fewer when the rarer class has fewer than 5 rows; none
         below 2). Changes nothing for the default estimator.
-    class_weight : {None, "balanced"}, default None
-        Class weights of the default estimator's members, or set on ``estimator``
-        when it takes ``class_weight``.
+    class_weight : {None, "balanced"} or dict, default None
+        Class weights (a dict is keyed by the labels of ``y``) of the default
+        estimator's members, or set on ``estimator`` when it takes ``class_weight``.
+        The default stack's combining layer stays unweighted, so its probabilities
+        stay calibrated: weights sharpen what the members learn about the rarer class
+        without moving the probabilities away from the observed rates.
     categorical : {"auto", "native", "onehot"}, default "auto"
         How a given ``estimator`` receives categorical columns: ``"native"`` as pandas
         ``category`` columns (for estimators or pipelines that handle them
@@ -217,7 +272,8 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     """
 
     def __init__(self, *, estimator: Any = None, calibrate: bool = True,
-                 class_weight: str | None = None, categorical: str = "auto",
+                 class_weight: str | dict[Any, float] | None = None,
+                 categorical: str = "auto",
                  screen: bool = True, random_state: int | None = None) -> None:
         self.estimator = estimator
         self.calibrate = calibrate
@@ -326,6 +382,12 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             raise InvalidParameterError("PropensityClassifier: categorical must be one of "
                                         f"'auto', 'native', 'onehot', got {self.categorical!r}")
         weights = None if sample_weight is None else self._weights(sample_weight, len(frame))
+        # Rows with zero weight teach nothing: the classes must both keep some.
+        counts = np.bincount(codes if weights is None else codes[weights > 0], minlength=2)
+        if weights is not None and (counts == 0).any():
+            raise ValueError(
+                "PropensityClassifier needs 2 classes among the rows with positive "
+                f"sample_weight; only class {classes[int(np.argmax(counts))]!r} has any")
         numeric_text = self._numeric_text_columns(frame)
         if numeric_text:
             frame = frame.assign(**numeric_text)
@@ -338,7 +400,8 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             keep, dropped = list(frame.columns), {}
         categories = learn_categories(frame[keep])
         x = design(frame, keep, categories)
-        model = self._estimator(keep, categories, codes, len(frame))
+        model = self._estimator(keep, categories, int(counts.min()), len(frame),
+                                self._class_weight_codes(classes))
         if weights is None:
             model.fit(x, codes)
         else:
@@ -360,22 +423,38 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             raise ValueError(f"sample_weight.shape == {w.shape}, expected ({n},)!")
         if not np.isfinite(w).all() or (w < 0).any():
             raise ValueError("sample_weight must be finite and non-negative")
+        if not (w > 0).any():
+            raise ValueError("sample_weight: all weights are zero; at least one row must "
+                             "have a positive weight")
         return w
 
+    def _class_weight_codes(self, classes: np.ndarray) -> Any:
+        """``class_weight`` as the estimator sees it: a dict keyed by class codes 0/1."""
+        if not isinstance(self.class_weight, dict):
+            return self.class_weight
+        unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+        if unknown:
+            raise InvalidParameterError(
+                f"PropensityClassifier: class_weight has labels {unknown} that are not in "
+                f"y (classes {classes.tolist()})")
+        return {code: self.class_weight[label] for code, label in enumerate(classes.tolist())
+                if label in self.class_weight}
+
     def _estimator(self, keep: list[str], categories: dict[str, list[str]],
-                   codes: np.ndarray, n: int) -> Any:
+                   minority: int, n: int, class_weight: Any) -> Any:
+        """Return the unfitted estimator for these columns and class counts."""
         numeric = [c for c in keep if c not in categories]
         categorical = [c for c in keep if c in categories]
         if self.estimator is None:
             return default_estimator(numeric, categorical, self.random_state, n_samples=n,
-                                     class_weight=self.class_weight)
+                                     class_weight=class_weight, n_minority=minority)
         base = clone(self.estimator)
-        if self.class_weight is not None:
+        if class_weight is not None:
             if "class_weight" not in base.get_params():
                 raise InvalidParameterError(
                     f"class_weight={self.class_weight!r}: {type(base).__name__} takes no "
                     "class_weight; weigh the classes in the estimator itself")
-            base.set_params(class_weight=self.class_weight)
+            base.set_params(class_weight=class_weight)
         native = self.categorical == "native" or (
             self.categorical == "auto"
             and base.get_params().get("categorical_features") == "from_dtype")
@@ -387,8 +466,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             onehot = ColumnTransformer(
                 [("onehot", OneHotEncoder(handle_unknown="ignore"), categorical)],
                 remainder="passthrough")
-            base = make_pipeline(onehot, base)
-        minority = int(np.bincount(codes).min())
+            base = WeightedPipeline(make_pipeline(onehot, base).steps)
         if not self.calibrate or minority < 2:
             return base
         from sklearn.calibration import CalibratedClassifierCV
@@ -503,3 +581,4 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
 # Model files name the class by its public path, which stays when modules move.
 PropensityClassifier.__module__ = "crmmodels.propensity"
+WeightedPipeline.__module__ = "crmmodels.propensity"
