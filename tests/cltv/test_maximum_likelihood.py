@@ -97,3 +97,17 @@ def test_a_model_that_states_only_its_likelihood() -> None:
     # Standard error from the (numerical) Hessian: sqrt(rate / n) for a Poisson mean.
     assert model.standard_errors_["rate"] == pytest.approx(np.sqrt(rate / len(counts)),
                                                            rel=1e-4)
+
+
+def test_convergence_warnings_point_at_the_callers_line() -> None:
+    import pandas as pd
+
+    from crmmodels.cltv import BetaGeoModel
+    from crmmodels.errors import ConvergenceWarning
+
+    # Nobody repeats: the dropout parameters are not identified by these data.
+    summary = pd.DataFrame({"frequency": [0.0] * 50, "recency": [0.0] * 50,
+                            "T": np.linspace(10, 60, 50)})
+    with pytest.warns(ConvergenceWarning) as record:
+        BetaGeoModel().fit(summary)
+    assert {w.filename for w in record} == {__file__}

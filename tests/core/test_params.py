@@ -109,3 +109,21 @@ def test_churn_random_state_accepts_numpy_int() -> None:
 def test_constructors_are_keyword_only() -> None:
     with pytest.raises(TypeError):
         RFMModel(5)  # type: ignore[misc]
+
+
+def test_numpy_integers_inside_window_tuples() -> None:
+    from crmmodels.datasets import load_cdnow_sample
+    from crmmodels.propensity import ChurnModel, FraudModel
+
+    data = load_cdnow_sample()
+    as_numpy = ChurnModel(windows=(np.int64(30), np.int64(90)), random_state=0,
+                          features=["recency_days", "purchases_30d", "purchases_90d"])
+    as_int = ChurnModel(windows=(30, 90), random_state=0,
+                        features=["recency_days", "purchases_30d", "purchases_90d"])
+    pd.testing.assert_frame_equal(as_numpy.fit(data).score(data), as_int.fit(data).score(data))
+    FraudModel(windows=(np.int64(1), np.int64(7)))._check_params()
+    for bad in ((np.float64(1.5),), (np.bool_(True),), (True,)):
+        with pytest.raises(InvalidParameterError, match="windows"):
+            FraudModel(windows=bad)._check_params()
+        with pytest.raises(InvalidParameterError, match="windows"):
+            ChurnModel(windows=bad)._check_params()

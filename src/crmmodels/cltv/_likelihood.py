@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from crmmodels.errors import ConvergenceError, ConvergenceWarning
+from crmmodels.errors import ConvergenceError, ConvergenceWarning, warn
 
 __all__ = [
     "GRAD",
@@ -223,11 +222,11 @@ def fit_mle(
     for name, hit, p in zip(names, at_bound, params, strict=True):
         if hit:
             side = "0" if p < 1 else "infinity"
-            warnings.warn(
+            warn(
                 f"{model}: {name} was driven to {side} (estimate {p:.3g}); "
                 + notes.get(name, "the model is at the edge of its parameter space")
                 + ". Standard errors are not meaningful for it.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning,
             )
     with np.errstate(all="ignore"):
         h = hessian(nll, params, grad)
@@ -238,12 +237,12 @@ def fit_mle(
     except np.linalg.LinAlgError:
         cov = np.full((len(params), len(params)), np.nan)
         if not at_bound.any():
-            warnings.warn(
+            warn(
                 f"{model}: the information matrix is singular at the optimum, so some of "
                 f"{list(names)} are not identified by these data (e.g. no customer made a "
                 "repeat purchase); standard errors are NaN and the estimates are arbitrary "
                 "along the flat directions.",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning,
             )
     return FitResult(params, -value, cov, converged, best)
 

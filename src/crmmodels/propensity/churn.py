@@ -91,7 +91,8 @@ def _valid_features(v: Any) -> bool:
 
 def _valid_windows(v: Any) -> bool:
     return (isinstance(v, list | tuple) and len(v) > 0
-            and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in v))
+            and all(isinstance(w, Integral) and not isinstance(w, bool | np.bool_) and int(w) > 0
+                    for w in v))
 
 
 class ChurnModel(CRMModel):
@@ -230,6 +231,9 @@ class ChurnModel(CRMModel):
         raise DataValidationError(
             f"ChurnModel takes CRMData or a DataFrame, got {type(data).__name__}", rule="type")
 
+    def _windows(self) -> tuple[int, ...]:
+        return tuple(int(w) for w in self.windows)
+
     def _contractual(self, data: CRMData) -> bool:
         return data.customers is not None and self.label in data.customers.columns
 
@@ -241,7 +245,7 @@ class ChurnModel(CRMModel):
         """Behavioural features at ``at`` joined with the customer attributes."""
         parts: list[pd.DataFrame] = []
         if self._has_history(data):
-            parts.append(churn_features(data, at, windows=tuple(self.windows)))
+            parts.append(churn_features(data, at, windows=self._windows()))
         if data.customers is not None:
             attrs = data.customers.drop_duplicates("customer_id").set_index("customer_id")
             drop = [c for c in (*_NOT_FEATURES, self.label) if c in attrs.columns]
@@ -484,7 +488,7 @@ class ChurnModel(CRMModel):
                 found = data.customers.drop_duplicates("customer_id").set_index(
                     "customer_id")[column]
             elif self._has_history(data) and column not in x.columns:
-                found = churn_features(data, None, windows=tuple(self.windows)).get(column)
+                found = churn_features(data, None, windows=self._windows()).get(column)
             else:
                 found = x.get(column)
             if found is None:

@@ -72,7 +72,7 @@ _CHUNK = 200_000  # rows per predict call: bounds the spline basis' memory
 
 
 def _whole(v: Any, low: int) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+    return isinstance(v, Integral) and not isinstance(v, bool | np.bool_) and int(v) >= low
 
 
 class _Input(NamedTuple):
@@ -338,7 +338,8 @@ class FraudModel(CRMModel):
                 "each transaction once", frame="transactions", column="transaction_id",
                 rule="unique_id", rows=repeated.iloc[:5].tolist())
         has_label = self.label in tx.columns and bool(tx[self.label].notna().any())
-        features = fraud_features(data, windows=self.windows, terminal_windows=self.windows,
+        windows = tuple(int(w) for w in self.windows)
+        features = fraud_features(data, windows=windows, terminal_windows=windows,
                                   delay_days=self.delay_days,
                                   terminal_column="terminal_id" if supervised and has_label
                                   else None,
