@@ -365,12 +365,12 @@ class FraudModel(CRMModel):
                                       f"{self.label!r}", column=self.label,
                                       rule="required_column")
         if self.unit == "customer" and data.kind != "transactions":
-            raise InvalidParameterError("unit='customer' needs transactions (CRMData)")
+            raise InvalidParameterError("FraudModel: unit='customer' needs transactions (CRMData)")
         self.mode_ = "supervised" if (self.mode == "supervised" or (
             self.mode == "auto" and has_label)) else "anomaly"
         if self.mode_ == "anomaly" and self.target_precision is not None:
-            raise InvalidParameterError("target_precision needs labels; in anomaly mode "
-                                        "give alert_budget")
+            raise InvalidParameterError("FraudModel: target_precision needs labels; in "
+                                        "anomaly mode give alert_budget")
         self.kind_ = data.kind
         raw = data.raw
         if data.kind == "transactions":
