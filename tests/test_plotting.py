@@ -58,7 +58,7 @@ def holdout(bgnbd: BetaGeoModel, split: pd.DataFrame) -> HoldoutResult:
 @pytest.fixture(scope="module")
 def tracking(bgnbd: BetaGeoModel, cdnow_sample: CRMData) -> pd.DataFrame:
     return purchase_tracking(bgnbd, cdnow_sample, "1997-01-01", "1998-06-30",
-                             calibration_end="1997-09-30")
+                             cutoff="1997-09-30")
 
 
 @pytest.fixture(scope="module")
