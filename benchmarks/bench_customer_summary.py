@@ -463,6 +463,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validation: {', '.join(f'{t:.2f}' for t in v_step.times)} s", flush=True)
 
     def summarise() -> pd.DataFrame:
+        # Start from validated data without derived tables: each run aggregates the
+        # transactions itself (a later call on the same data would reuse them).
+        data.__dict__.pop("_derived", None)
         return customer_summary(data, freq=args.freq)
 
     s_step = StepResult(f"crmmodels customer_summary(freq={args.freq!r})")

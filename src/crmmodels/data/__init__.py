@@ -5,6 +5,9 @@
   or dropped;
 * :class:`Customer`, :class:`Transaction` and :class:`Interaction` are the pydantic
   record models behind the column names and rules;
+* :func:`customer_aggregates` is the one per-customer aggregate of the transactions
+  (first and last purchase, counts, amounts), computed once per data and arguments and
+  shared by the summary and the segment and churn models;
 * :func:`customer_summary` and :func:`calibration_holdout` build the repeat-purchase
   summary (frequency, recency, T, monetary value) every transaction model uses.
 
@@ -22,6 +25,12 @@ from crmmodels.data._validation import (
     align_timestamp,
     whole_number,
 )
+from crmmodels.data.aggregates import (
+    customer_aggregates,
+    data_time,
+    period_numbers,
+    wall_clock,
+)
 from crmmodels.data.container import CRMData
 from crmmodels.data.schemas import (
     SCHEMAS,
@@ -36,10 +45,7 @@ from crmmodels.data.summary import (
     as_summary,
     calibration_holdout,
     customer_summary,
-    data_time,
-    period_numbers,
     validate_summary,
-    wall_clock,
 )
 
 __all__ = [
@@ -56,6 +62,7 @@ __all__ = [
     "align_timestamp",
     "as_summary",
     "calibration_holdout",
+    "customer_aggregates",
     "customer_summary",
     "data_time",
     "period_numbers",

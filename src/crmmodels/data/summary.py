@@ -17,20 +17,31 @@ Times are counted in periods of ``freq`` divided by ``freq_multiplier`` (e.g.
 the unit is the calendar month (the difference of month numbers), which lifetimes
 cannot compute on pandas 3.
 
-Everything is vectorised with integer period numbers and ``numpy.bincount`` over the
-customer codes that :class:`~crmmodels.CRMData` computed during validation.
+The per-customer counts, periods and amounts come from
+:func:`~crmmodels.data.customer_aggregates`, computed once per data, cut-off and
+period and shared with the other models.
 """
 
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
-from crmmodels.data._validation import align_timestamp
+from crmmodels.data.aggregates import (
+    _as_data,
+    _distinct_pairs,
+    _period_of,
+    _unit,
+    _wall,
+    customer_aggregates,
+    data_time,
+    period_numbers,
+    wall_clock,
+)
+from crmmodels.data.aggregates import _check_freq as _check_period
 from crmmodels.data.container import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -39,39 +50,14 @@ __all__ = [
     "as_summary",
     "calibration_holdout",
     "customer_summary",
-    "data_time",
-    "period_numbers",
     "validate_summary",
-    "wall_clock",
 ]
 
 SUMMARY_COLUMNS: Final = ("frequency", "recency", "T", "monetary_value")
-_FREQS: Final = ("D", "W", "M", "h")
-
-
-@dataclass(frozen=True)
-class _TxArrays:
-    codes: np.ndarray  # customer code per row
-    ids: pd.Index  # customer id per code
-    periods: np.ndarray  # int64 period number per row
-    amount: np.ndarray  # float64
-    ts: np.ndarray  # datetime64 (naive wall time) per row
-
-
-def _as_data(data: CRMData | pd.DataFrame) -> CRMData:
-    if isinstance(data, CRMData):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return CRMData(transactions=data)
-    raise DataValidationError(
-        f"expected CRMData or a transactions DataFrame, got {type(data).__name__}",
-        frame="transactions", rule="type",
-    )
 
 
 def _check_freq(freq: str, freq_multiplier: float) -> None:
-    if freq not in _FREQS:
-        raise InvalidParameterError(f"freq must be one of {list(_FREQS)}, got {freq!r}")
+    _check_period(freq)
     if isinstance(freq_multiplier, bool | np.bool_) or not (
             isinstance(freq_multiplier, numbers.Real) and np.isfinite(freq_multiplier)
             and freq_multiplier > 0):
@@ -80,131 +66,44 @@ def _check_freq(freq: str, freq_multiplier: float) -> None:
         )
 
 
-def wall_clock(values: pd.Series) -> np.ndarray:
-    """Return wall-clock datetime64 values in the column's own unit (no overflow to ns).
+def _period_end(end: pd.Timestamp, freq: str, data: CRMData) -> pd.Timestamp:
+    """Return the last moment of the (wall-clock) period of ``end``, in the data's unit.
 
-    Timezone-aware timestamps lose their zone and keep their local time.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> ts = pd.Series(pd.to_datetime(["2024-01-01 09:00"]).tz_localize("Europe/Paris"))
-    >>> str(wall_clock(ts)[0])
-    '2024-01-01T09:00:00.000000'
+    A transaction is at or before it exactly when its period is at or before the period
+    of ``end``.
     """
-    if getattr(values.dtype, "tz", None) is not None:
-        values = values.dt.tz_localize(None)
-    return values.to_numpy()
-
-
-def data_time(value: object, data: CRMData, name: str) -> pd.Timestamp:
-    """Return the date ``value`` expressed in the timezone of ``data``.
-
-    Parameters
-    ----------
-    value : str or Timestamp
-        A cut-off date given by the caller.
-    data : CRMData
-        The data it applies to.
-    name : str
-        The parameter's name, for the error message.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from crmmodels import CRMData
-    >>> tx = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-05"], "amount": [1.0]})
-    >>> data_time("2024-01-31", CRMData(transactions=tx), "cutoff")
-    Timestamp('2024-01-31 00:00:00')
-    """
-    return align_timestamp(value, data.timezone, name)
-
-
-def period_numbers(ts: np.ndarray, freq: str) -> np.ndarray:
-    """Integer period number of each (naive) timestamp.
-
-    Days, hours and months count from the Unix epoch; weeks start on Monday, as
-    pandas' ``W`` (``W-SUN``) periods do.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ts = np.array(["2024-01-07", "2024-01-08"], dtype="datetime64[ns]")  # Sun, Mon
-    >>> np.diff(period_numbers(ts, "W")).tolist()
-    [1]
-    """
-    if freq == "D":
-        return ts.astype("datetime64[D]").astype(np.int64)
-    if freq == "h":
-        return ts.astype("datetime64[h]").astype(np.int64)
-    if freq == "M":
-        return ts.astype("datetime64[M]").astype(np.int64)
-    if freq == "W":
-        days = ts.astype("datetime64[D]").astype(np.int64)
-        return (days + 3) // 7  # 1970-01-01 is a Thursday; weeks start on Monday
-    raise InvalidParameterError(f"freq must be one of {list(_FREQS)}, got {freq!r}")
-
-
-def _period_of(ts: pd.Timestamp, freq: str) -> int:
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return int(period_numbers(np.array([ts.to_datetime64()]), freq)[0])
-
-
-def _tx_arrays(data: CRMData, freq: str) -> _TxArrays:
-    data.require("transactions")
     assert data.transactions is not None
-    codes, ids = data.customer_codes("transactions")
-    ts = wall_clock(data.transactions["timestamp"])
-    return _TxArrays(
-        codes=codes,
-        ids=ids,
-        periods=period_numbers(ts, freq),
-        amount=data.transactions["amount"].to_numpy(dtype=np.float64),
-        ts=ts,
-    )
+    nxt = _period_of(end, freq) + 1  # the start of the next period:
+    if freq == "W":
+        start = np.datetime64(7 * nxt - 3, "D")  # weeks start on Monday
+    elif freq == "M":
+        start = np.datetime64(nxt, "M")
+    elif freq == "h":
+        start = np.datetime64(nxt, "h")
+    else:
+        start = np.datetime64(nxt, "D")
+    last = pd.Timestamp(start) - pd.Timedelta(1, unit=_unit(data.transactions["timestamp"]))
+    if data.timezone is not None:
+        # Any offset keeps the wall-clock time; a moment in a DST gap moves before it.
+        last = last.tz_localize(data.timezone, ambiguous=True, nonexistent="shift_backward")
+    return last
 
 
-def _distinct_pairs(codes: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
-    """Distinct ``code * span + offset`` keys (one per customer and period), sorted."""
-    key = np.sort(codes.astype(np.int64) * span + offsets)
-    if len(key) == 0:
-        return key
-    keep = np.empty(len(key), dtype=bool)
-    keep[0] = True
-    np.not_equal(key[1:], key[:-1], out=keep[1:])
-    return key[keep]
-
-
-def _summarise(
-    codes: np.ndarray,
-    periods: np.ndarray,
-    amount: np.ndarray,
-    n_codes: int,
-    end_period: int,
-    freq_multiplier: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return present mask, frequency, recency, T and monetary value per code."""
-    n_rows = np.bincount(codes, minlength=n_codes)
-    present = n_rows > 0
-    big = np.iinfo(np.int64).max
-    first = np.full(n_codes, big, dtype=np.int64)
-    last = np.full(n_codes, -big, dtype=np.int64)
-    np.minimum.at(first, codes, periods)
-    np.maximum.at(last, codes, periods)
-    # Distinct (customer, period) pairs.
-    p0 = int(periods.min()) if len(periods) else 0
-    span = int(periods.max()) - p0 + 1 if len(periods) else 1
-    n_periods = np.bincount(_distinct_pairs(codes, periods - p0, span) // span,
-                            minlength=n_codes)
-    frequency = np.where(present, n_periods - 1, 0).astype(np.float64)
-    is_first = periods == first[codes]
-    repeat_sum = np.bincount(codes, weights=np.where(is_first, 0.0, amount), minlength=n_codes)
+def _summary_columns(agg: pd.DataFrame, end_period: int,
+                     freq_multiplier: float) -> dict[str, np.ndarray]:
+    """Frequency, recency, T and monetary value from the per-customer aggregate."""
+    first = agg["first_period"].to_numpy()
+    frequency = (agg["n_periods"].to_numpy() - 1).astype(np.float64)
+    repeat = agg["repeat_amount"].to_numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat_sum / np.maximum(frequency, 1), 0.0)
-    recency = np.where(present, (last - first), 0).astype(np.float64) / freq_multiplier
-    t = np.where(present, (end_period - first), 0).astype(np.float64) / freq_multiplier
-    return present, frequency, recency, t, monetary
+        monetary = np.where(frequency > 0, repeat / np.maximum(frequency, 1), 0.0)
+    return {
+        "frequency": frequency,
+        "recency": (agg["last_period"].to_numpy() - first).astype(np.float64)
+        / freq_multiplier,
+        "T": (end_period - first).astype(np.float64) / freq_multiplier,
+        "monetary_value": monetary,
+    }
 
 
 def customer_summary(
@@ -255,30 +154,18 @@ def customer_summary(
     """
     _check_freq(freq, freq_multiplier)
     data = _as_data(data)
-    arr = _tx_arrays(data, freq)
+    data.require("transactions")
     end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
-    end_p = _period_of(end, freq)
-    codes, periods, amount = arr.codes, arr.periods, arr.amount
-    if observation_end is not None:
-        keep = periods <= end_p
-        if not keep.all():
-            codes, periods, amount = codes[keep], periods[keep], amount[keep]
-    if len(codes) == 0:
+    cut = None if observation_end is None else _period_end(end, freq, data)
+    agg = customer_aggregates(data, end=cut, freq=freq)
+    if agg.empty:
         raise DataValidationError(
             f"no transaction on or before observation_end {end}", frame="transactions",
             column="timestamp", rule="non_empty",
         )
-    present, f, r, t, m = _summarise(codes, periods, amount, len(arr.ids), end_p,
-                                     freq_multiplier)
-    return _frame(arr.ids, present, {"frequency": f, "recency": r, "T": t,
-                                     "monetary_value": m})
-
-
-def _frame(ids: pd.Index, present: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
-    # CRMData keeps the distinct ids sorted, so the result is in customer_id order.
-    idx = pd.Index(ids[present], name="customer_id", dtype="str")
-    return pd.DataFrame({k: v[present] for k, v in cols.items()}, index=idx)
+    return pd.DataFrame(_summary_columns(agg, _period_of(end, freq), freq_multiplier),
+                        index=agg.index, copy=False)  # fresh arrays: no copy
 
 
 def calibration_holdout(
@@ -336,6 +223,8 @@ def calibration_holdout(
     """
     _check_freq(freq, freq_multiplier)
     data = _as_data(data)
+    data.require("transactions")
+    assert data.transactions is not None
     cal_end = data_time(calibration_end, data, "calibration_end")
     obs_end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
@@ -343,46 +232,45 @@ def calibration_holdout(
         raise InvalidParameterError(
             f"calibration_end {cal_end} must be before observation_end {obs_end}"
         )
-    arr = _tx_arrays(data, freq)
-    unit = np.datetime_data(arr.ts.dtype)[0]
-    cal_np = _naive_ts(cal_end, unit)
-    obs_np = _naive_ts(obs_end, unit)
-    in_cal = arr.ts <= cal_np[0]
-    if not in_cal.any():
+    agg = customer_aggregates(data, end=cal_end, freq=freq)
+    if agg.empty:
         raise DataValidationError(
             f"no transaction on or before calibration_end {cal_end}", frame="transactions",
             column="timestamp", rule="non_empty",
         )
-    n = len(arr.ids)
     cal_p = _period_of(cal_end, freq)
-    present, f, r, t, m = _summarise(arr.codes[in_cal], arr.periods[in_cal],
-                                     arr.amount[in_cal], n, cal_p, freq_multiplier)
-    in_hold = (~in_cal) & (arr.ts <= obs_np[0])
-    hc, hp, ha = arr.codes[in_hold], arr.periods[in_hold], arr.amount[in_hold]
+    cols = _summary_columns(agg, cal_p, freq_multiplier)
+    # The holdout: its own distinct periods and amounts (a period holding calibration_end
+    # counts on both sides).
+    codes, ids = data.customer_codes("transactions")
+    ts = wall_clock(data.transactions["timestamp"])
+    unit = _unit(data.transactions["timestamp"])
+    in_cal = ts <= _wall(cal_end, unit).to_datetime64()
+    in_hold = ~in_cal & (ts <= _wall(obs_end, unit).to_datetime64())
+    n = len(ids)
+    hc = codes[in_hold]
     if len(hc):
+        hp = period_numbers(ts[in_hold], freq)
         p0 = int(hp.min())
         span = int(hp.max()) - p0 + 1
         f_hold: np.ndarray = np.bincount(_distinct_pairs(hc, hp - p0, span) // span,
                                          minlength=n).astype(np.float64)
-        s_hold: np.ndarray = np.bincount(hc, weights=ha, minlength=n)
+        s_hold: np.ndarray = np.bincount(
+            hc, weights=data.transactions["amount"].to_numpy(dtype=np.float64)[in_hold],
+            minlength=n)
     else:
         f_hold = np.zeros(n)
         s_hold = np.zeros(n)
     with np.errstate(invalid="ignore", divide="ignore"):
         m_hold = np.where(f_hold > 0, s_hold / np.maximum(f_hold, 1), 0.0)
+    calibrated = np.bincount(codes[in_cal], minlength=n) > 0  # the rows of agg, in order
     duration = float(_period_of(obs_end, freq) - cal_p) / freq_multiplier
-    return _frame(arr.ids, present, {
-        "frequency": f, "recency": r, "T": t, "monetary_value": m,
-        "frequency_holdout": f_hold, "monetary_value_holdout": m_hold,
-        "duration_holdout": np.full(n, duration),
+    cols.update({
+        "frequency_holdout": f_hold[calibrated],
+        "monetary_value_holdout": m_hold[calibrated],
+        "duration_holdout": np.full(len(agg), duration),
     })
-
-
-def _naive_ts(ts: pd.Timestamp, unit: str) -> np.ndarray:
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    as_unit: Literal["s", "ms", "us", "ns"] = unit if unit in ("s", "ms", "us") else "ns"  # type: ignore[assignment]
-    return np.array([ts.as_unit(as_unit).asm8])
+    return pd.DataFrame(cols, index=agg.index, copy=False)
 
 
 def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, customer_aggregates, wall_clock
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["churn_features", "churn_labels", "parse_horizon"]
@@ -64,11 +64,9 @@ def _cutoff(data: CRMData, cutoff: object) -> tuple[pd.Timestamp, np.datetime64]
     return cut, np.datetime64(naive.as_unit("ns"))
 
 
-def _age_days(frame: pd.DataFrame, cut: np.datetime64) -> np.ndarray:
-    """Days from each row's timestamp to the cut-off (negative after it)."""
-    from crmmodels.data import wall_clock
-
-    ts = wall_clock(frame["timestamp"]).astype("datetime64[ns]")
+def _age_days(stamps: pd.Series, cut: np.datetime64) -> np.ndarray:
+    """Days from each timestamp (wall-clock time) to the cut-off (negative after it)."""
+    ts = wall_clock(stamps).astype("datetime64[ns]")
     return (cut - ts).astype(np.int64) / _DAY_NS
 
 
@@ -99,7 +97,7 @@ def _population(data: CRMData, cut: np.datetime64) -> pd.Index:
                             ("interactions", data.interactions)):
             if frame is not None:
                 codes, uniques = data.customer_codes(name)  # type: ignore[arg-type]
-                seen = np.bincount(codes[_age_days(frame, cut) >= 0],
+                seen = np.bincount(codes[_age_days(frame["timestamp"], cut) >= 0],
                                    minlength=len(uniques)) > 0
                 parts.append(uniques[seen])
         ids = parts[0]
@@ -119,7 +117,7 @@ def _rows_known(data: CRMData, name: str, pop: pd.Index, cut: np.datetime64
     frame = getattr(data, name)
     codes, ids = data.customer_codes(name)  # type: ignore[arg-type]
     where = pop.get_indexer(ids)
-    age = _age_days(frame, cut)
+    age = _age_days(frame["timestamp"], cut)
     keep = (age >= 0) & (where[codes] >= 0)
     return keep, where[codes[keep]].astype(np.int64), age[keep]
 
@@ -215,6 +213,15 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
     first_seen = np.full(n, -np.inf)  # largest age = earliest event
 
     if tx is not None:
+        # Purchases and the first transaction: the shared per-customer aggregate.
+        agg = customer_aggregates(data, end=cut_ts, freq=None)
+        at = pop.get_indexer(agg.index)
+        mine = at >= 0
+        n_p = np.zeros(n)
+        n_p[at[mine]] = agg["n_purchases"].to_numpy()[mine]
+        first_seen[at[mine]] = _age_days(agg["first_timestamp"], cut)[mine]
+        # Each purchase dated at its first row and worth the sum of its rows, for recency,
+        # spend, the windows and the gaps.
         keep, cust, age = _rows_known(data, "transactions", pop, cut)
         amount = tx["amount"].to_numpy(dtype=np.float64)[keep]
         if "transaction_id" in tx.columns:
@@ -234,13 +241,9 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
         # depend on the order of the input rows.
         canon = np.lexsort((p_amount, p_age, p_cust))
         p_cust, p_age, p_amount = p_cust[canon], p_age[canon], p_amount[canon]
-        n_p = np.bincount(p_cust, minlength=n).astype(np.float64)
         spend = np.bincount(p_cust, weights=p_amount, minlength=n)
         recency = np.full(n, np.inf)
         np.minimum.at(recency, p_cust, p_age)
-        oldest = np.full(n, -np.inf)
-        np.maximum.at(oldest, p_cust, p_age)
-        first_seen = np.maximum(first_seen, oldest)
         cols["recency_days"] = np.where(n_p > 0, recency, np.nan)
         cols["n_purchases"] = n_p
         cols["spend_total"] = spend
@@ -303,7 +306,7 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
     if data.customers is not None and "signup_date" in data.customers.columns:
         signup = data.customers.drop_duplicates("customer_id").set_index("customer_id")
         signed = signup["signup_date"].reindex(pop)
-        age = _age_days(pd.DataFrame({"timestamp": signed}), cut)
+        age = _age_days(signed, cut)
         age = np.where(signed.notna().to_numpy() & (age >= 0), age, -np.inf)
         first_seen = np.maximum(first_seen, age)
     tenure = np.where(np.isfinite(first_seen), first_seen, np.nan)
@@ -361,10 +364,9 @@ def churn_labels(data: CRMData | pd.DataFrame, cutoff: object, horizon: object =
             f"cutoff + horizon = {cut_ts + span} runs past the end of the data "
             f"({data.observation_end}): the labels would be censored; use an earlier "
             "cutoff or a shorter horizon")
+    active = customer_aggregates(data, end=cut_ts, freq=None).index  # a transaction by the cut-off
     codes, ids = data.customer_codes("transactions")
-    age = _age_days(data.transactions, cut)
+    age = _age_days(data.transactions["timestamp"], cut)
     horizon_days = span / pd.Timedelta(days=1)
-    before = np.bincount(codes[age >= 0], minlength=len(ids)) > 0
     after = np.bincount(codes[(age < 0) & (-age <= horizon_days)], minlength=len(ids)) > 0
-    return pd.Series(~after[before], index=pd.Index(ids[before], name="customer_id"),
-                     name="churned")
+    return pd.Series(~after[ids.get_indexer(active)], index=active, name="churned")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.core import ColumnName, Constraint, CRMModel, Predicate
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, customer_aggregates
 from crmmodels.errors import DataValidationError, MissingColumnError
 
 __all__ = ["ABCModel", "gini"]
@@ -188,16 +188,10 @@ class ABCModel(CRMModel):
                             index=pd.Index(clv.index, name="customer_id"), name="value")
             return out.sort_index()
         if self.value == "monetary":
-            data.require("transactions")
-            codes, ids = data.customer_codes("transactions")
-            assert data.transactions is not None
-            amounts = data.transactions["amount"].to_numpy(dtype=float)
-            # Sum in an order that does not depend on the row order, and round away
-            # float noise, so that equal spends are exactly equal (ties never split).
-            order = np.lexsort((amounts, codes))
-            spend = np.bincount(codes[order], weights=amounts[order], minlength=len(ids))
-            spend = np.round(spend, 9)
-            out = pd.Series(spend, index=pd.Index(ids, name="customer_id"), dtype=float)
+            # Total spend from the shared per-customer aggregate, with float noise rounded
+            # away so that equal spends are exactly equal (ties never split).
+            spend = customer_aggregates(data, freq=None)["total_amount"]
+            out = pd.Series(np.round(spend.to_numpy(), 9), index=spend.index, dtype=float)
             all_ids = data.customer_ids
             if len(all_ids) > len(out):
                 out = out.reindex(all_ids.sort_values(), fill_value=0.0)

@@ -36,7 +36,7 @@ from crmmodels.core import (
     Predicate,
     RandomState,
 )
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, customer_aggregates
 from crmmodels.errors import DataValidationError
 
 __all__ = ["SegmentationModel"]
@@ -68,28 +68,17 @@ def _valid_features(v: Any) -> bool:
 def _rfm(data: CRMData) -> tuple[pd.DataFrame, np.ndarray]:
     """Recency (days), frequency and monetary per customer, in customer-id order.
 
-    Returns the frame and the row -> customer codes. Sums are taken in a canonical row
-    order so that results do not depend on the order of the input rows.
+    Returns the frame and the row -> customer codes. The values come from the shared
+    per-customer aggregate (:func:`crmmodels.data.customer_aggregates`).
     """
-    codes, ids = data.customer_codes()
-    tx = data.transactions
-    assert tx is not None  # guaranteed by _required_frames
-    n = len(ids)
-    amount = tx["amount"].to_numpy(dtype=float)
-    order = np.lexsort((amount, codes))
-    monetary = np.bincount(codes[order], weights=amount[order], minlength=n)
-    if "transaction_id" in tx.columns:
-        tid = tx["transaction_id"]
-        repeated = pd.DataFrame({"c": codes, "t": tid.to_numpy()}).duplicated().to_numpy()
-        counted = ~(repeated & tid.notna().to_numpy())
-        frequency = np.bincount(codes[counted], minlength=n).astype(float)
-    else:
-        frequency = np.bincount(codes, minlength=n).astype(float)
-    last = tx["timestamp"].groupby(codes).max()
-    days = (data.observation_end - last).dt.total_seconds().to_numpy(dtype=float) / 86_400.0
-    recency = np.clip(days, 0.0, None)
-    frame = pd.DataFrame({"recency": recency, "frequency": frequency, "monetary": monetary},
-                         index=pd.Index(ids, name="customer_id"))
+    codes, _ = data.customer_codes()
+    agg = customer_aggregates(data, freq=None)
+    days = ((data.observation_end - agg["last_timestamp"]).dt.total_seconds()
+            .to_numpy(dtype=float) / 86_400.0)
+    frame = pd.DataFrame({"recency": np.clip(days, 0.0, None),
+                          "frequency": agg["n_purchases"].to_numpy().astype(float),
+                          "monetary": agg["total_amount"].to_numpy()},
+                         index=agg.index)
     return frame, codes
 
 

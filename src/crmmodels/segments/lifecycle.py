@@ -42,7 +42,7 @@ from crmmodels.core import (
     renamed_param,
     warn_deprecated,
 )
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, customer_aggregates, wall_clock
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["STAGES", "LifecycleModel"]
@@ -304,37 +304,40 @@ class LifecycleModel(CRMModel):
         return self._classify(data, end, self._features(data, end), default_gap)
 
     def _features(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
-        """Per-customer purchase features from the transactions up to ``end``."""
-        data.require("transactions")
+        """Per-customer purchase features from the transactions up to ``end``.
+
+        Purchase days, first and last purchase come from the shared per-customer aggregate
+        (:func:`crmmodels.data.customer_aggregates`); the gaps between purchase days and the
+        two trend windows are computed here.
+        """
+        agg = customer_aggregates(data, end=end, freq="D")
         tx = data.transactions
         assert tx is not None
         codes, ids = data.customer_codes("transactions")
-        ts = tx["timestamp"]
-        if getattr(ts.dtype, "tz", None) is not None:
-            ts = ts.dt.tz_localize(None)
-            end_naive = end.tz_localize(None)
-        else:
-            end_naive = end
-        stamps = ts.to_numpy().astype("datetime64[us]")
+        end_naive = end.tz_localize(None) if end.tzinfo is not None else end
         end64 = end_naive.to_datetime64().astype("datetime64[us]")
-        keep = stamps <= end64
+
+        def elapsed(stamps: pd.Series) -> np.ndarray:
+            days: np.ndarray = (end64 - wall_clock(stamps).astype("datetime64[us]")) / _DAY
+            return days
+
+        wall = wall_clock(tx["timestamp"])
+        keep = wall <= end_naive.to_datetime64()  # the transactions of the aggregate
+        stamps = wall[keep].astype("datetime64[us]")
         frame = pd.DataFrame({
             "code": codes[keep],
-            "day": stamps[keep].astype("datetime64[D]"),
-            "elapsed": (end64 - stamps[keep]) / _DAY,
+            "day": stamps.astype("datetime64[D]"),
+            "elapsed": (end64 - stamps) / _DAY,
             "amount": tx["amount"].to_numpy(dtype=float)[keep],
         })
         w = float(self.trend_window)
         frame["window"] = np.where(frame["elapsed"] < w, 0,
                                    np.where(frame["elapsed"] < 2 * w, 1, 2))
         days = (frame.groupby(["code", "day"], sort=True)
-                .agg(elapsed=("elapsed", "max"), window=("window", "max"))
+                .agg(window=("window", "max"))
                 .reset_index())
         gaps = days.groupby("code")["day"].diff().dt.total_seconds() / 86400.0
-        per = pd.DataFrame({
-            "n_purchases": days.groupby("code").size(),
-            "days_since_first": days.groupby("code")["elapsed"].max(),
-            "days_since_last": frame.groupby("code")["elapsed"].min(),
+        by_code = pd.DataFrame({
             "own_gap": gaps.groupby(days["code"]).median(),
             "spend_recent": frame["amount"].where(frame["window"] == 0, 0.0)
             .groupby(frame["code"]).sum(),
@@ -343,8 +346,13 @@ class LifecycleModel(CRMModel):
             "purchases_recent": (days["window"] == 0).groupby(days["code"]).sum(),
             "purchases_previous": (days["window"] == 1).groupby(days["code"]).sum(),
         })
-        per.index = pd.Index(np.asarray(ids)[per.index.to_numpy()], name="customer_id",
-                             dtype="str")
+        by_code.index = pd.Index(np.asarray(ids)[by_code.index.to_numpy()],
+                                 name="customer_id", dtype="str")
+        per = pd.DataFrame({
+            "n_purchases": agg["n_periods"].to_numpy(),
+            "days_since_first": elapsed(agg["first_timestamp"]),
+            "days_since_last": elapsed(agg["last_timestamp"]),
+        }, index=agg.index).join(by_code)
         known = per.index
         customers = data.customers
         if customers is not None:

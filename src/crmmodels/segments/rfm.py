@@ -45,7 +45,7 @@ from crmmodels.core import (
     renamed_argument,
     renamed_param,
 )
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, customer_aggregates, period_numbers, wall_clock
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = [
@@ -403,67 +403,26 @@ class RFMModel(CRMModel):
     def _values(self, data: CRMData, end: pd.Timestamp, freq: str) -> pd.DataFrame:
         """Recency, frequency, monetary of customers with a purchase at or before ``end``.
 
-        Computed once per data, date, unit and monetary rule (``fit`` then ``score`` on
-        the same data aggregate the transactions once).
+        Read from the shared per-customer aggregate (:func:`crmmodels.data.customer_aggregates`),
+        which ``fit`` then ``score`` on the same data, and the other models, compute once.
         """
-        key = ("rfm_values", end, freq, self.monetary)
-        return data.derived(key, lambda: self._compute_values(data, end, freq))
-
-    def _compute_values(self, data: CRMData, end: pd.Timestamp, freq: str) -> pd.DataFrame:
-        from crmmodels.data import period_numbers
-
-        data.require("transactions")
-        tx = data.transactions
-        assert tx is not None
-        codes, ids = data.customer_codes("transactions")
-        ts_col = tx["timestamp"]
-        if getattr(ts_col.dtype, "tz", None) is not None:
-            ts_col = ts_col.dt.tz_localize(None)
-            end = end.tz_localize(None) if end.tzinfo is not None else end
-        ts = ts_col.to_numpy()
-        keep = ts <= end.to_datetime64()
-        n_codes = len(ids)
-        if not keep.all():
-            idx = np.flatnonzero(keep)
-            codes = codes[idx]
-            ts = ts[idx]
-        else:
-            idx = None
-        amount = tx["amount"].to_numpy(dtype=np.float64)
-        if idx is not None:
-            amount = amount[idx]
-        present = np.bincount(codes, minlength=n_codes) > 0
-        if not present.any():
+        agg = customer_aggregates(data, end=end, freq=None)
+        if agg.empty:
             raise DataValidationError(
                 f"no transaction at or before {end}", frame="transactions",
                 column="timestamp", rule="min_customers")
-        # Latest timestamp per customer on the raw integers, then periods for those only
-        # (converting every row's timestamp to a period would cost more than the rest).
-        last_raw = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
-        np.maximum.at(last_raw, codes, ts.view(np.int64))
-        end_period = int(period_numbers(np.array([end.to_datetime64()]), freq)[0])
-        last = np.full(n_codes, np.iinfo(np.int64).min, dtype=np.int64)
-        last[present] = period_numbers(last_raw[present].view(ts.dtype), freq)
-        # Distinct purchases.
-        if "transaction_id" in tx.columns:
-            tid_col = tx["transaction_id"] if idx is None else tx["transaction_id"].iloc[idx]
-            tid = pd.factorize(tid_col)[0].astype(np.int64)
-            n_tid = int(tid.max()) + 1 if len(tid) else 0
-            no_id = tid < 0
-            tid[no_id] = n_tid + np.arange(int(no_id.sum()))
-            span = int(tid.max()) + 1 if len(tid) else 1
-            key = np.unique(codes.astype(np.int64) * span + tid)
-            purchases = np.bincount(key // span, minlength=n_codes)
-        else:
-            purchases = np.bincount(codes, minlength=n_codes)
-        total: np.ndarray = np.bincount(codes, weights=amount, minlength=n_codes)
+        wall = end.tz_localize(None) if end.tzinfo is not None else end
+        end_period = int(period_numbers(np.array([wall.to_datetime64()]), freq)[0])
+        last_period = period_numbers(wall_clock(agg["last_timestamp"]), freq)
+        purchases = agg["n_purchases"].to_numpy()
+        monetary = agg["total_amount"].to_numpy()
         if self.monetary == "mean":
-            total = total / np.maximum(purchases, 1)
+            monetary = monetary / np.maximum(purchases, 1)
         return pd.DataFrame(
-            {"recency": (end_period - last[present]).astype(np.int64),
-             "frequency": purchases[present].astype(np.int64),
-             "monetary": total[present]},
-            index=pd.Index(ids[present], name="customer_id"),
+            {"recency": (end_period - last_period).astype(np.int64),
+             "frequency": purchases.astype(np.int64),
+             "monetary": monetary},
+            index=agg.index,
         )
 
     def _scores(self, values: pd.DataFrame) -> pd.DataFrame:
