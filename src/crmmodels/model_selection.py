@@ -43,7 +43,7 @@ from sklearn.model_selection import ParameterGrid
 
 from crmmodels.cltv import NaiveRateModel
 from crmmodels.core import Boolean, Constraint, Interval, Predicate, check_params
-from crmmodels.data import CRMData, calibration_holdout, data_time
+from crmmodels.data import CRMData, as_transaction_data, calibration_holdout, data_time
 from crmmodels.errors import DataValidationError, InvalidParameterError, NotFittedError
 from crmmodels.propensity import churn_labels, parse_horizon, precision_at_k
 
@@ -342,17 +342,6 @@ def _period_span(value: object, freq: str, name: str, *, allow_zero: bool) -> _S
     raise _bad_span(name, value, what)
 
 
-def _as_data(data: object) -> CRMData:
-    if isinstance(data, CRMData):
-        data.require("transactions")
-        return data
-    if isinstance(data, pd.DataFrame) and "timestamp" in data.columns:
-        return CRMData(transactions=data)
-    raise DataValidationError(
-        f"backtest needs CRMData with transactions (or a transactions DataFrame), got "
-        f"{type(data).__name__}", rule="type")
-
-
 # The arguments shared by backtest and TemporalSearchCV, checked by the one checker.
 _CONSTRAINTS: Final[dict[str, list[Constraint | None]]] = {
     "window": [Predicate(lambda v: v in ("expanding", "sliding"), "'expanding' or 'sliding'",
@@ -475,7 +464,7 @@ def _plan(model: Any, data: object, *, cutoffs: object, horizon: object, gap: ob
           window: object) -> _Plan:
     """Check every argument and prepare the training data and truth at each cut-off."""
     kind, revenue = _model_kind(model)
-    crm = _as_data(data)
+    crm = as_transaction_data(data, "backtest")
     check_params("backtest", {"window": window}, _CONSTRAINTS)
     mode: Literal["expanding", "sliding"] = "sliding" if window == "sliding" else "expanding"
     params = model.get_params(deep=False)

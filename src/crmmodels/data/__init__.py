@@ -31,7 +31,7 @@ from crmmodels.data.aggregates import (
     period_numbers,
     wall_clock,
 )
-from crmmodels.data.container import CRMData
+from crmmodels.data.container import CRMData, as_transaction_data
 from crmmodels.data.schemas import (
     SCHEMAS,
     Channel,
@@ -61,6 +61,7 @@ __all__ = [
     "ValidationReport",
     "align_timestamp",
     "as_summary",
+    "as_transaction_data",
     "calibration_holdout",
     "customer_aggregates",
     "customer_summary",

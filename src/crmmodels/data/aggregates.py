@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.data._validation import align_timestamp
-from crmmodels.data.container import CRMData
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.data.container import CRMData, as_transaction_data
+from crmmodels.errors import InvalidParameterError
 
 __all__ = [
     "customer_aggregates",
@@ -105,18 +105,6 @@ def _check_freq(freq: object) -> None:
     """Raise ``InvalidParameterError`` unless ``freq`` is one of ``_FREQS``."""
     if not isinstance(freq, str) or freq not in _FREQS:
         raise InvalidParameterError(f"freq must be one of {list(_FREQS)}, got {freq!r}")
-
-
-def _as_data(data: object) -> CRMData:
-    """Return ``data`` as a ``CRMData`` (a transactions frame is validated on the way in)."""
-    if isinstance(data, CRMData):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return CRMData(transactions=data)
-    raise DataValidationError(
-        f"expected CRMData or a transactions DataFrame, got {type(data).__name__}",
-        frame="transactions", rule="type",
-    )
 
 
 def _period_of(ts: pd.Timestamp, freq: str) -> int:
@@ -251,7 +239,7 @@ def customer_aggregates(
     """
     if freq is not None:
         _check_freq(freq)
-    data = _as_data(data)
+    data = as_transaction_data(data, "customer_aggregates")
     data.require("transactions")
     assert data.transactions is not None
     cut: pd.Timestamp | None = None

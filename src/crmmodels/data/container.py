@@ -21,7 +21,7 @@ from crmmodels.data._validation import (
 from crmmodels.data.schemas import SCHEMAS, Customer, Interaction, Transaction
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
-__all__ = ["CRMData", "ValidationReport"]
+__all__ = ["CRMData", "ValidationReport", "as_transaction_data"]
 
 FrameName = Literal["transactions", "customers", "interactions"]
 _FRAMES: tuple[FrameName, ...] = ("transactions", "customers", "interactions")
@@ -436,6 +436,46 @@ class CRMData:
         if not latest:
             return pd.Timestamp.now().normalize()
         return max(latest)
+
+
+def as_transaction_data(data: object, owner: str = "this function") -> CRMData:
+    """Return ``data`` as a :class:`CRMData` holding transactions.
+
+    A ``CRMData`` passes through (it must have a transactions frame); a DataFrame is
+    validated as the transactions frame of a new ``CRMData``.
+
+    Parameters
+    ----------
+    data : CRMData or DataFrame
+        The data, or a transactions frame.
+    owner : str, default "this function"
+        Who needs the transactions, for the error message.
+
+    Raises
+    ------
+    DataValidationError
+        ``data`` is neither, or is a ``CRMData`` without transactions.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-05"],
+    ...                    "amount": [1.0]})
+    >>> as_transaction_data(tx).n_customers
+    1
+    >>> as_transaction_data([1, 2], "backtest")
+    Traceback (most recent call last):
+    ...
+    crmmodels.errors.DataValidationError: [frame='transactions', rule='type'] backtest needs ...
+    """
+    if isinstance(data, CRMData):
+        data.require("transactions")
+        return data
+    if isinstance(data, pd.DataFrame):
+        return CRMData(transactions=data)
+    raise DataValidationError(
+        f"{owner} needs CRMData with transactions or a transactions DataFrame, got "
+        f"{type(data).__name__}", frame="transactions", rule="type")
 
 
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:

@@ -30,8 +30,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from crmmodels.data.aggregates import _check_freq as _check_period
 from crmmodels.data.aggregates import (
-    _as_data,
     _distinct_pairs,
     _period_of,
     _unit,
@@ -41,8 +41,7 @@ from crmmodels.data.aggregates import (
     period_numbers,
     wall_clock,
 )
-from crmmodels.data.aggregates import _check_freq as _check_period
-from crmmodels.data.container import CRMData
+from crmmodels.data.container import CRMData, as_transaction_data
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = [
@@ -153,7 +152,7 @@ def customer_summary(
     b                  0.0      0.0  26.0             0.0
     """
     _check_freq(freq, freq_multiplier)
-    data = _as_data(data)
+    data = as_transaction_data(data, "the summary")
     data.require("transactions")
     end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
@@ -222,7 +221,7 @@ def calibration_holdout(
     b                  0.0  11.0                0.0              29.0
     """
     _check_freq(freq, freq_multiplier)
-    data = _as_data(data)
+    data = as_transaction_data(data, "the summary")
     data.require("transactions")
     assert data.transactions is not None
     cal_end = data_time(calibration_end, data, "calibration_end")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData, customer_aggregates, wall_clock
+from crmmodels.data import CRMData, as_transaction_data, customer_aggregates, wall_clock
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["churn_features", "churn_labels", "parse_horizon"]
@@ -43,16 +43,6 @@ def parse_horizon(horizon: object) -> pd.Timedelta:
     if pd.isna(span) or span <= pd.Timedelta(0):
         raise InvalidParameterError(f"horizon must be positive, got {horizon!r}")
     return span
-
-
-def _as_data(data: object) -> CRMData:
-    if isinstance(data, CRMData):
-        return data
-    if isinstance(data, pd.DataFrame):
-        return CRMData(transactions=data)
-    raise DataValidationError(
-        f"expected CRMData or a transactions DataFrame, got {type(data).__name__}",
-        rule="type")
 
 
 def _cutoff(data: CRMData, cutoff: object) -> tuple[pd.Timestamp, np.datetime64]:
@@ -195,7 +185,7 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
 'spend_trend_30d': 0.2}, 'b': {'recency_days': 59.0, 'n_purchases': 1.0, \
 'spend_30d': 0.0, 'spend_trend_30d': -1.0}}
     """
-    data = _as_data(data)
+    data = as_transaction_data(data, "churn features")
     wins = [int(w) for w in windows]
     if not wins or any(isinstance(w, bool) or w <= 0 for w in windows) or any(
             w != v for w, v in zip(wins, windows, strict=True)):
@@ -353,7 +343,7 @@ def churn_labels(data: CRMData | pd.DataFrame, cutoff: object, horizon: object =
     >>> churn_labels(data, "2024-01-14", "30D").to_dict()
     {'a': False, 'b': True}
     """
-    data = _as_data(data)
+    data = as_transaction_data(data, "churn features")
     data.require("transactions")
     assert data.transactions is not None
     span = parse_horizon(horizon)
