@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -522,3 +523,57 @@ def test_churn_and_fraud_models_fit_through_propensity_classifier(telco: CRMData
                            random_state=0).fit(claims)
     assert isinstance(fraud.estimator_, PropensityClassifier)
     assert fraud.estimator_.features_used_ == fraud.feature_names_
+
+
+def test_labels_y_n_and_pos_label(telco: CRMData) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    boosting = HistGradientBoostingClassifier(max_iter=20, categorical_features="from_dtype",
+                                              random_state=0)
+    frame = _telco_frame(telco).iloc[:800].copy()
+    truth = frame.pop("churned").astype(bool).to_numpy()
+    # A label column of the user's own naming (not the schema's boolean churned field).
+    frame["flag"] = truth.astype(int)
+
+    def model(**kw: Any) -> ChurnModel:
+        return ChurnModel(estimator=boosting, calibrate=False, label="flag", **kw)
+
+    reference = model().fit(frame).score(frame)
+    # The single letters, in any case, as an insurance-claims file writes them.
+    letters = frame.assign(flag=np.where(truth, "Y", "n"))
+    pd.testing.assert_frame_equal(model().fit(letters).score(letters), reference)
+    # Two other values: refused with a hint, then read with pos_label.
+    words = frame.assign(flag=np.where(truth, "Attrited Customer", "Existing Customer"))
+    with pytest.raises(DataValidationError, match="pos_label="):
+        model().fit(words)
+    named = model(pos_label="Attrited Customer").fit(words)
+    pd.testing.assert_frame_equal(named.score(words), reference)
+    with pytest.raises(DataValidationError, match="is not a value of the label"):
+        model(pos_label="Churned").fit(words)
+    three = words.assign(flag=np.where(np.arange(len(words)) % 3 == 0, "Unknown",
+                                       words["flag"]))
+    with pytest.raises(DataValidationError, match="must have two values"):
+        model(pos_label="Attrited Customer").fit(three)
+    with pytest.raises(DataValidationError, match="one class"):
+        model().fit(frame.assign(flag="N"))
+    with pytest.raises(InvalidParameterError, match="pos_label must be"):
+        model(pos_label=["Y"]).fit(frame)
+
+
+def test_fraud_model_pos_label() -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from crmmodels.datasets import load_vehicle_insurance_fraud
+    from crmmodels.fraud import FraudModel
+
+    boosting = HistGradientBoostingClassifier(max_iter=20, categorical_features="from_dtype",
+                                              random_state=0)
+    claims = load_vehicle_insurance_fraud().iloc[:3000]
+    reference = FraudModel(estimator=boosting, label="FraudFound_P", random_state=0,
+                           id="PolicyNumber").fit(claims).score(claims)
+    worded = claims.assign(FraudFound_P=np.where(claims["FraudFound_P"] == 1, "fraud", "ok"))
+    with pytest.raises(DataValidationError, match="pos_label="):
+        FraudModel(estimator=boosting, label="FraudFound_P", id="PolicyNumber").fit(worded)
+    model = FraudModel(estimator=boosting, label="FraudFound_P", pos_label="fraud",
+                       random_state=0, id="PolicyNumber")
+    pd.testing.assert_frame_equal(model.fit(worded).score(worded), reference)

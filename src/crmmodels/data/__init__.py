@@ -20,6 +20,7 @@ Examples
 """
 
 from crmmodels.data._validation import (
+    BOOLEAN_TEXT,
     ReportEntry,
     ValidationReport,
     align_timestamp,
@@ -49,6 +50,7 @@ from crmmodels.data.summary import (
 )
 
 __all__ = [
+    "BOOLEAN_TEXT",
     "SCHEMAS",
     "SUMMARY_COLUMNS",
     "CRMData",

@@ -24,8 +24,13 @@ OnInvalid = Literal["raise", "drop"]
 OnDuplicate = Literal["keep", "drop", "raise"]
 OnUnknown = Literal["keep", "drop", "raise"]
 
-_TRUE = frozenset({"true", "t", "yes", "y", "1", "1.0"})
-_FALSE = frozenset({"false", "f", "no", "n", "0", "0.0"})
+#: The text read as True and as False in boolean columns (lower-cased, stripped).
+BOOLEAN_TEXT: dict[str, bool] = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1", "1.0"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0", "0.0"), False),
+}
+_TRUE = frozenset(k for k, v in BOOLEAN_TEXT.items() if v)
+_FALSE = frozenset(k for k, v in BOOLEAN_TEXT.items() if not v)
 _TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
 
 

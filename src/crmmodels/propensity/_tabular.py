@@ -18,11 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmmodels.data import BOOLEAN_TEXT
 from crmmodels.errors import DataQualityWarning, DataValidationError, warn
 
 __all__ = ["binary_labels", "binary_or_missing", "clipped_logit", "design",
-           "identifier_columns", "learn_categories", "occlusion", "screen_columns",
-           "typical_values"]
+           "identifier_columns", "is_label_value", "learn_categories", "occlusion",
+           "screen_columns", "typical_values"]
 
 # Categorical levels kept per column (gradient boosting bins at most 255 values);
 # rarer levels are pooled into one.
@@ -186,47 +187,86 @@ def design(frame: pd.DataFrame, names: Sequence[str],
     return pd.DataFrame(out, index=frame.index)
 
 
-def binary_or_missing(labels: pd.Series, column: str, frame: str) -> np.ndarray:
+# Labels read as the data layer reads boolean columns.
+_LABEL_WORDS: dict[str, float] = {k: float(v) for k, v in BOOLEAN_TEXT.items()}
+
+
+def binary_or_missing(labels: pd.Series, column: str, frame: str,
+                      pos_label: Any = None) -> np.ndarray:
     """0/1 labels as floats, NaN where missing; a clear error for any other value.
+
+    Without ``pos_label``: bool, 0/1, true/false, t/f, yes/no and y/n (any case, spaces
+    around ignored; :data:`crmmodels.data.BOOLEAN_TEXT`). With ``pos_label``: that
+    value is 1, the one other value 0 (a label of more than two values is an error).
 
     Examples
     --------
     >>> import pandas as pd
-    >>> binary_or_missing(pd.Series(["Yes", None, 0]), "fraud", "transactions").tolist()
-    [1.0, nan, 0.0]
+    >>> binary_or_missing(pd.Series(["Yes", None, 0, "n"]), "fraud", "transactions").tolist()
+    [1.0, nan, 0.0, 0.0]
+    >>> binary_or_missing(pd.Series(["Attrited", "Existing"]), "flag", "customers",
+    ...                   pos_label="Attrited").tolist()
+    [1.0, 0.0]
     """
     missing = labels.isna().to_numpy()
+    if pos_label is not None:
+        return _with_pos_label(labels, missing, column, frame, pos_label)
     if pd.api.types.is_bool_dtype(labels.dtype):
         return labels.to_numpy(dtype=np.float64)
     text = labels.astype(str).str.strip().str.lower()
-    mapping = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0,
-               "1.0": 1.0, "0.0": 0.0}
-    mapped = np.array(text.map(mapping), dtype=np.float64)
+    mapped = np.array(text.map(_LABEL_WORDS), dtype=np.float64)
     bad = np.isnan(mapped) & ~missing
     if bad.any():
+        values = pd.unique(labels[~missing])
+        hint = (f"; it has two values, {sorted(map(str, values))}: say which one is the "
+                "positive class with pos_label=" if len(values) == 2 else "")
         raise DataValidationError(
-            f"label {column!r} must be 0/1, True/False or Yes/No; found "
-            f"{sorted(set(text[bad]))[:5]}", frame=frame, column=column,
+            f"label {column!r} must be 0/1, True/False, T/F, Yes/No or Y/N; found "
+            f"{sorted(set(text[bad]))[:5]}{hint}", frame=frame, column=column,
             rule="binary_label", rows=labels.index[bad][:5].tolist())
     mapped[missing] = np.nan
     return mapped
 
 
-def binary_labels(labels: pd.Series, column: str, frame: str, unit: str) -> np.ndarray:
-    """0/1 labels from bool, 0/1, true/false or yes/no values; clear errors otherwise.
+def _with_pos_label(labels: pd.Series, missing: np.ndarray, column: str, frame: str,
+                    pos_label: Any) -> np.ndarray:
+    values = pd.unique(labels[~missing])
+    if len(values) > 2:
+        raise DataValidationError(
+            f"label {column!r} must have two values, got {len(values)} "
+            f"({sorted(map(str, values))[:5]})", frame=frame, column=column,
+            rule="binary_label")
+    positive = (labels == pos_label).to_numpy(dtype=bool, na_value=False)
+    if not positive.any():
+        raise DataValidationError(
+            f"pos_label={pos_label!r} is not a value of the label {column!r} (it has "
+            f"{sorted(map(str, values))})", frame=frame, column=column, rule="pos_label")
+    out: np.ndarray = positive.astype(np.float64)
+    out[missing] = np.nan
+    return out
+
+
+def is_label_value(value: Any) -> bool:
+    """Whether ``value`` can name a label's positive class (a string, number or bool)."""
+    return isinstance(value, str | int | float | bool | np.generic)
+
+
+def binary_labels(labels: pd.Series, column: str, frame: str, unit: str,
+                  pos_label: Any = None) -> np.ndarray:
+    """0/1 labels from bool, 0/1, true/false, yes/no or Y/N values, or by ``pos_label``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> binary_labels(pd.Series(["Yes", "no", 1]), "churned", "customers", "customers")
-    array([1, 0, 1])
+    >>> binary_labels(pd.Series(["Yes", "no", 1, "Y"]), "churned", "customers", "customers")
+    array([1, 0, 1, 1])
     """
     if labels.isna().any():
         bad = labels.index[labels.isna().to_numpy()][:5].tolist()
         raise DataValidationError(
             f"label {column!r} is missing for {int(labels.isna().sum())} {unit}",
             frame=frame, column=column, rule="missing_label", rows=bad)
-    return binary_or_missing(labels, column, frame).astype(np.int64)
+    return binary_or_missing(labels, column, frame, pos_label).astype(np.int64)
 
 
 def clipped_logit(p: np.ndarray) -> np.ndarray:

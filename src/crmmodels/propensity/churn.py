@@ -51,6 +51,7 @@ from crmmodels.errors import DataValidationError, InvalidParameterError
 from crmmodels.propensity._tabular import (
     binary_labels,
     identifier_columns,
+    is_label_value,
     occlusion,
     screen_columns,
     typical_values,
@@ -116,8 +117,11 @@ class ChurnModel(CRMModel):
         training row per customer and cut-off (rolling origin). Contractual default:
         ``observation_end``.
     label : str, default "churned"
-        Customers column holding the label (0/1 or bool); its presence makes the
-        setting contractual.
+        Customers column holding the label: bool, 0/1, true/false, yes/no or Y/N (any
+        case); its presence makes the setting contractual.
+    pos_label : str, number or bool, optional
+        The label value of a churner, for a label of two other values (e.g.
+        ``"Attrited Customer"``); without it such a label is refused.
     calibrate : bool, default True
         Calibrate the probabilities of a given ``estimator`` (Platt scaling over 5
         shuffled, stratified folds, averaging the 5 calibrated models; fewer folds when
@@ -186,6 +190,8 @@ class ChurnModel(CRMModel):
         "cutoff": [None, Predicate(_valid_cutoff, "a date or a non-empty list of dates",
                                    ["not a date", []])],
         "label": [ColumnName()],
+        "pos_label": [None, Predicate(is_label_value, "a label value (str, number or bool)",
+                                      [[1], {}])],
         "calibrate": [Boolean()],
         "features": [Predicate(_valid_features, "'auto' or a list of column names",
                                ["all", [], [1]])],
@@ -203,7 +209,8 @@ class ChurnModel(CRMModel):
 
     def __init__(self, *, estimator: Any = None, horizon: str | float | pd.Timedelta = "90D",
                  freq: str = "D",
-                 cutoff: Any = None, label: str = "churned", calibrate: bool = True,
+                 cutoff: Any = None, label: str = "churned", pos_label: Any = None,
+                 calibrate: bool = True,
                  features: str | Sequence[str] = "auto", random_state: int | None = None,
                  value: str | None = None, windows: Sequence[int] = (30, 90, 180)) -> None:
         self.estimator = estimator
@@ -211,6 +218,7 @@ class ChurnModel(CRMModel):
         self.freq = freq
         self.cutoff = cutoff
         self.label = label
+        self.pos_label = pos_label
         self.calibrate = calibrate
         self.features = features
         self.random_state = random_state
@@ -386,7 +394,7 @@ class ChurnModel(CRMModel):
         return parse_horizon(h)
 
     def _binary(self, labels: pd.Series) -> np.ndarray:
-        return binary_labels(labels, self.label, "customers", "customers")
+        return binary_labels(labels, self.label, "customers", "customers", self.pos_label)
 
     def _fit(self, data: CRMData) -> None:
         raw, y = self._training_rows(data)

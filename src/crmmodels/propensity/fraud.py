@@ -58,6 +58,7 @@ from crmmodels.propensity._tabular import (
     binary_labels,
     clipped_logit,
     design,
+    is_label_value,
     learn_categories,
     occlusion,
     screen_columns,
@@ -101,8 +102,11 @@ class FraudModel(CRMModel):
         For transactions: score each transaction, or each customer (the highest score
         among the customer's transactions scored).
     label : str, default "is_fraud"
-        Column holding 0/1 (or bool, yes/no) outcomes: in the entity table, or in the
-        transactions frame (``Transaction.is_fraud``).
+        Column holding the outcomes (bool, 0/1, true/false, yes/no or Y/N, any case): in
+        the entity table, or in the transactions frame (``Transaction.is_fraud``).
+    pos_label : str, number or bool, optional
+        The label value of a fraud, for a label of two other values; without it such a
+        label is refused.
     id : str, optional
         Entity tables: the column identifying the rows; default the frame's index.
     cost_fp, cost_fn : float, default 1 and 10
@@ -175,6 +179,8 @@ class FraudModel(CRMModel):
         "mode": [Options({"auto", "supervised", "anomaly"})],
         "unit": [Options({"transaction", "customer"})],
         "label": [ColumnName()],
+        "pos_label": [None, Predicate(is_label_value, "a label value (str, number or bool)",
+                                      [[1], {}])],
         "id": [None, ColumnName()],
         "cost_fp": [Interval(Real, 0, None, closed="neither")],
         "cost_fn": [Interval(Real, 0, None, closed="neither")],
@@ -199,7 +205,8 @@ class FraudModel(CRMModel):
     )
 
     def __init__(self, *, estimator: Any = None, mode: str = "auto",
-                 unit: str = "transaction", label: str = "is_fraud", id: str | None = None,
+                 unit: str = "transaction", label: str = "is_fraud", pos_label: Any = None,
+                 id: str | None = None,
                  cost_fp: float = 1.0, cost_fn: float = 10.0,
                  alert_budget: float | None = None, target_precision: float | None = None,
                  class_weight: str | None = None, delay_days: int = 7,
@@ -210,6 +217,7 @@ class FraudModel(CRMModel):
         self.mode = mode
         self.unit = unit
         self.label = label
+        self.pos_label = pos_label
         self.id = id
         self.cost_fp = cost_fp
         self.cost_fn = cost_fn
@@ -343,7 +351,7 @@ class FraudModel(CRMModel):
                                   delay_days=self.delay_days,
                                   terminal_column="terminal_id" if supervised and has_label
                                   else None,
-                                  label=self.label)
+                                  label=self.label, pos_label=self.pos_label)
         features.index.name = "transaction_id"
         for column in self.attributes:
             if column not in tx.columns:
@@ -393,7 +401,8 @@ class FraudModel(CRMModel):
             return
         assert data.labels is not None
         y = binary_labels(data.labels, self.label,
-                          "table" if data.kind == "table" else "transactions", "rows")
+                          "table" if data.kind == "table" else "transactions", "rows",
+                          self.pos_label)
         if len(np.unique(y)) < 2:
             raise DataValidationError(
                 f"the label {self.label!r} has one class only: nothing to learn",

@@ -9,6 +9,7 @@ per-row or per-customer Python loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,8 @@ def _sorted_keys(group: np.ndarray, seconds: np.ndarray, max_offset: int
 
 def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1, 7, 30),
                    terminal_windows: Sequence[int] = (1, 7, 30), delay_days: int = 7,
-                   terminal_column: str | None = "terminal_id", label: str = "is_fraud"
+                   terminal_column: str | None = "terminal_id", label: str = "is_fraud",
+                   pos_label: Any = None
                    ) -> pd.DataFrame:
     """Per-transaction fraud features with no look-ahead.
 
@@ -63,6 +65,8 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
         ``(t - w, t)``, without the transaction's own second.
     terminal_column : str or None, default "terminal_id"
         Column naming the terminal or merchant; None leaves the terminal features out.
+    pos_label : str, number or bool, optional
+        The value of ``label`` that marks a fraud, for labels of two other values.
     label : str, default "is_fraud"
         Column of 0/1 fraud labels used for the terminal risk (missing labels count
         as not fraudulent).
@@ -151,7 +155,8 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
         from crmmodels.propensity._tabular import binary_or_missing
 
         # Unknown (missing) labels count as not fraudulent.
-        fraud = np.nan_to_num(binary_or_missing(tx[label], label, "transactions"), nan=0.0)
+        fraud = np.nan_to_num(binary_or_missing(tx[label], label, "transactions", pos_label),
+                              nan=0.0)
         t_order, t_key = _sorted_keys(terminal, seconds, (delay_days + max(t_wins)) * _DAY)
         cum_fraud = np.r_[0.0, np.cumsum(fraud[t_order])]
         # With no delay the window stops just before the transaction's own second: its
