@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from crmmodels import CRMData
 from crmmodels.datasets import load_cdnow_sample, load_online_retail
-from crmmodels.errors import InvalidParameterError, NotFittedError
+from crmmodels.errors import DataValidationError, InvalidParameterError, NotFittedError
 from crmmodels.rfm import (
     STANDARD_SEGMENTS,
     RFMModel,
@@ -228,7 +228,8 @@ def test_breakeven_and_campaign_cells() -> None:
         assert row["ci_lower"] == pytest.approx(max(centre - half, 0.0))
         assert row["ci_upper"] == pytest.approx(centre + half)
         assert row["expected_profit_per_contact"] == pytest.approx(p * 35.0 - 0.62)
-        assert bool(row["mail"]) == (p > 0.62 / 35.0)
+        # By default a cell is mailed when its interval's lower end clears break-even.
+        assert bool(row["mail"]) == (max(centre - half, 0.0) > 0.62 / 35.0)
     # Known value: 5 of 100 -> Wilson (0.02154, 0.11175).
     lo, hi = wilson_interval(np.array([5]), np.array([100]))
     assert (lo[0], hi[0]) == (pytest.approx(0.021543, abs=1e-6),
@@ -296,6 +297,28 @@ def test_segment_map_with_score_ranges() -> None:
         RFMModel(segment_map=overlapping).fit(data)
     with pytest.raises(InvalidParameterError, match="ranges"):
         RFMModel(segment_map={"all": {"r": (0, 9)}}).fit(data)
+
+
+def test_campaign_cells_rule_and_zero_one_responses() -> None:
+    model = RFMModel().fit(load_cdnow_sample())
+    ids = model.rfm_cells_.index[:1500]
+    rng = np.random.default_rng(1)
+    resp = pd.Series(rng.random(1500) < 0.04, index=ids)
+    lower = model.campaign_cells(resp, 0.62, 35.0)
+    point = model.campaign_cells(resp, 0.62, 35.0, rule="point")
+    breakeven = 0.62 / 35.0
+    assert (lower["mail"] == (lower["ci_lower"] > breakeven)).all()
+    assert (point["mail"] == (point["response_rate"] > breakeven)).all()
+    # Evidence mails fewer cells: every cell it mails the point rule mails too.
+    assert not (lower["mail"] & ~point["mail"]).any()
+    assert point["mail"].sum() > lower["mail"].sum()
+    pd.testing.assert_frame_equal(model.campaign_cells(resp.astype(int), 0.62, 35.0), lower)
+    for bad in (resp.astype(int) * 2, resp.astype(float).where(resp, np.nan),
+                resp.map({True: "yes", False: "no"})):
+        with pytest.raises(DataValidationError, match="bool or 0/1"):
+            model.campaign_cells(bad, 0.62, 35.0)
+    with pytest.raises(InvalidParameterError, match="rule must be one of"):
+        model.campaign_cells(resp, 0.62, 35.0, rule="upper")
 
 
 def test_campaign_cells_from_interactions() -> None:

@@ -42,6 +42,7 @@ from crmmodels.core import (
     Interval,
     Options,
     Predicate,
+    check_params,
     renamed_argument,
     renamed_param,
 )
@@ -138,6 +139,19 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
     return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def _as_responses(responses: object) -> pd.Series:
+    """Return a boolean Series from bool or 0/1 responses; a clear error otherwise."""
+    if isinstance(responses, pd.Series):
+        if pd.api.types.is_bool_dtype(responses.dtype) and not responses.isna().any():
+            return responses.astype(bool)
+        if (pd.api.types.is_numeric_dtype(responses.dtype)
+                and responses.isin([0, 1]).all()):
+            return responses.astype(bool)
+    raise DataValidationError(
+        "responses must be a Series of bool or 0/1 indexed by customer_id (no missing "
+        "values)", frame="responses", rule="type")
 
 
 def responses_from_interactions(data: CRMData) -> pd.Series:
@@ -484,19 +498,25 @@ class RFMModel(CRMModel):
         cost_per_contact: float,
         net_revenue_per_response: float,
         data: CRMData | pd.DataFrame | None = None,
+        *,
+        rule: str = "lower_bound",
     ) -> pd.DataFrame:
         """Response rate per RFM cell of a test mailing, and which cells to mail.
 
         Parameters
         ----------
-        responses : Series of bool or CRMData
-            Indexed by ``customer_id``: the contacted customers, True for those who
-            responded; or data whose interactions record the campaign (see
+        responses : Series of bool or 0/1, or CRMData
+            Indexed by ``customer_id``: the contacted customers, True (or 1) for those
+            who responded; or data whose interactions record the campaign (see
             :func:`responses_from_interactions`).
         cost_per_contact, net_revenue_per_response : float
             Economics of a contact; see :func:`breakeven_response_rate`.
         data : CRMData or DataFrame, optional
             Data to take the customers' cells from; default: the cells of the fit.
+        rule : {"lower_bound", "point"}, default "lower_bound"
+            When to mail a cell: when the lower end of its 95% interval is above the
+            break-even rate (the test mailing is evidence the cell pays), or when its
+            observed rate is (``"point"``: more cells, some of them by chance).
 
         Returns
         -------
@@ -504,7 +524,7 @@ class RFMModel(CRMModel):
             Indexed by ``rfm_cell`` (contacted cells only, in cell order):
             ``contacts, responses, response_rate, ci_lower, ci_upper`` (Wilson 95%
             interval), ``expected_profit_per_contact`` (rate x net revenue - cost)
-            and ``mail`` (response rate above the break-even rate).
+            and ``mail`` (by ``rule``).
 
         Examples
         --------
@@ -517,13 +537,12 @@ class RFMModel(CRMModel):
         200
         """
         self._check_fitted()
+        check_params("RFMModel.campaign_cells", {"rule": rule},
+                     {"rule": [Options({"lower_bound", "point"})]})
         breakeven = breakeven_response_rate(cost_per_contact, net_revenue_per_response)
         if isinstance(responses, CRMData):
             responses = responses_from_interactions(responses)
-        if not isinstance(responses, pd.Series) or not pd.api.types.is_bool_dtype(responses):
-            raise DataValidationError(
-                "responses must be a boolean Series indexed by customer_id",
-                frame="responses", rule="type")
+        responses = _as_responses(responses)
         if responses.index.has_duplicates:
             dup = responses.index[responses.index.duplicated()].unique()[:5].tolist()
             raise DataValidationError(
@@ -550,7 +569,7 @@ class RFMModel(CRMModel):
              "ci_lower": lower, "ci_upper": upper,
              "expected_profit_per_contact": rate * float(net_revenue_per_response)
              - float(cost_per_contact),
-             "mail": rate > breakeven},
+             "mail": (lower if rule == "lower_bound" else rate) > breakeven},
             index=pd.Index(table.index.astype(str), name="rfm_cell"),
         )
 
