@@ -234,8 +234,8 @@ def load_online_retail(
 
     Examples
     --------
-    >>> data = load_online_retail()  # doctest: +SKIP
-    >>> data.n_customers  # doctest: +SKIP
+    >>> data = load_online_retail()
+    >>> data.n_customers
     4338
     """
     raw = pd.read_csv(dataset_path("online_retail", data_home),
@@ -277,8 +277,8 @@ def load_groceries(data_home: str | os.PathLike[str] | None = None) -> pd.DataFr
 
     Examples
     --------
-    >>> baskets = load_groceries()  # doctest: +SKIP
-    >>> baskets["basket_id"].nunique(), baskets["item"].nunique()  # doctest: +SKIP
+    >>> baskets = load_groceries()
+    >>> baskets["basket_id"].nunique(), baskets["item"].nunique()
     (9835, 169)
     """
     path = dataset_path("groceries", data_home)
@@ -306,8 +306,8 @@ def load_telco_churn(data_home: str | os.PathLike[str] | None = None) -> CRMData
 
     Examples
     --------
-    >>> data = load_telco_churn()  # doctest: +SKIP
-    >>> round(data.customers["churned"].mean(), 4)  # doctest: +SKIP
+    >>> data = load_telco_churn()
+    >>> round(float(data.customers["churned"].mean()), 4)
     0.2654
     """
     raw = pd.read_csv(dataset_path("telco_churn", data_home))
@@ -329,8 +329,8 @@ def load_vehicle_insurance_fraud(data_home: str | os.PathLike[str] | None = None
 
     Examples
     --------
-    >>> claims = load_vehicle_insurance_fraud()  # doctest: +SKIP
-    >>> int(claims["FraudFound_P"].sum())  # doctest: +SKIP
+    >>> claims = load_vehicle_insurance_fraud()
+    >>> int(claims["FraudFound_P"].sum())
     923
     """
     return pd.read_csv(dataset_path("vehicle_insurance_fraud", data_home),
@@ -360,8 +360,8 @@ def load_card_transactions(
 
     Examples
     --------
-    >>> data = load_card_transactions(subset="sample")  # doctest: +SKIP
-    >>> len(data.transactions)  # doctest: +SKIP
+    >>> data = load_card_transactions(subset="sample")
+    >>> len(data.transactions)
     134288
     """
     if subset not in ("full", "sample"):
