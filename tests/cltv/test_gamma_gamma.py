@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmmodels import CRMData
+from crmmodels import CRMData, customer_summary
 from crmmodels.cltv import GammaGammaModel
 from crmmodels.datasets import dataset_path
 from crmmodels.errors import DataValidationError
@@ -102,3 +102,27 @@ def test_needs_monetary_value_and_repeaters(cdnow_sample: CRMData) -> None:
     with pytest.raises(DataValidationError, match="repeat purchases"):
         GammaGammaModel().fit(none)
     assert check_model(GammaGammaModel(), cdnow_sample) == list(CHECKS)
+
+
+def test_spend_frequency_correlation_is_checked() -> None:
+    from crmmodels.datasets import load_cdnow
+    from crmmodels.errors import DataQualityWarning
+
+    model = GammaGammaModel().fit(load_cdnow())
+    summary = customer_summary(load_cdnow(), model.freq)
+    # The independence lifetimes' docs and the paper check on CDNOW (about 0.1), over
+    # the customers the model fits: repeat buyers with positive spend.
+    repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
+    expected = repeat[["frequency", "monetary_value"]].corr().iloc[0, 1]
+    assert model.spend_frequency_correlation_ == pytest.approx(expected, rel=1e-12)
+    assert model.spend_frequency_correlation_ < 0.3
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 20, 500).astype(float)
+    tied = pd.DataFrame({"frequency": x, "recency": x * 2, "T": x * 2 + 10,
+                         "monetary_value": rng.gamma(4.0, 1.0 + 0.5 * x)})
+    expected = np.corrcoef(x, tied["monetary_value"])[0, 1]
+    assert 0.3 < expected < 0.9
+    with pytest.warns(DataQualityWarning, match=f"correlate at {expected:.2f}") as record:
+        fitted = GammaGammaModel().fit(tied)
+    assert [w.filename for w in record] == [__file__]
+    assert fitted.spend_frequency_correlation_ == pytest.approx(expected, rel=1e-12)
