@@ -2,7 +2,7 @@
 
 Data: the simulated card transactions of the Fraud Detection Handbook
 (``load_card_transactions``, 1,754,155 rows; ``--sample`` for the 14-day subset).
-Timed (wall clock, peak memory by ``tracemalloc`` in the same run):
+Timed (wall clock; peak memory by ``tracemalloc`` in a separate run of each step):
 
 (a) ``crmmodels.features.fraud_features(data)``: customer windows 1/7/30 days,
     time since the previous transaction, night/weekend flags and terminal risk over

@@ -153,7 +153,6 @@ def customer_summary(
     """
     _check_freq(freq, freq_multiplier)
     data = as_transaction_data(data, "the summary")
-    data.require("transactions")
     end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
     cut = None if observation_end is None else _period_end(end, freq, data)
@@ -222,7 +221,6 @@ def calibration_holdout(
     """
     _check_freq(freq, freq_multiplier)
     data = as_transaction_data(data, "the summary")
-    data.require("transactions")
     assert data.transactions is not None
     cal_end = data_time(calibration_end, data, "calibration_end")
     obs_end = data_time(observation_end, data, "observation_end") if observation_end is not None \

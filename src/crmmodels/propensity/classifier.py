@@ -176,6 +176,19 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
         cv=StratifiedKFold(folds, shuffle=True, random_state=random_state))
 
 
+def _read_numbers(values: pd.Series) -> tuple[pd.Series, int, bool]:
+    """Read a text column as numbers.
+
+    Returns the floats (NaN where blank or not a number), how many non-blank values
+    were not numbers, and whether every value was blank.
+    """
+    text = values.astype("object").where(values.notna(), None).map(
+        lambda v: v.strip() if isinstance(v, str) else v)
+    blank = text.isna() | (text == "")
+    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(np.float64)
+    return numbers, int((numbers.isna() & ~blank).sum()), bool(blank.all())
+
+
 def _numeric_text(values: pd.Series) -> pd.Series | None:
     """Return the column as numbers when every non-blank value is one, else None."""
     if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
@@ -184,15 +197,8 @@ def _numeric_text(values: pd.Series) -> pd.Series | None:
     if not (pd.api.types.is_object_dtype(values.dtype)
             or pd.api.types.is_string_dtype(values.dtype)):
         return None
-    text = values.astype("object").where(values.notna(), None)
-    stripped = text.map(lambda v: v.strip() if isinstance(v, str) else v)
-    blank = stripped.isna() | (stripped == "")
-    if blank.all():
-        return None
-    converted = pd.to_numeric(stripped.where(~blank, None), errors="coerce")
-    if converted[~blank].isna().any():
-        return None
-    return converted.astype(np.float64)
+    numbers, bad, all_blank = _read_numbers(values)
+    return None if bad or all_blank else numbers
 
 
 class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -323,16 +329,12 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             values = frame[c]
             if pd.api.types.is_numeric_dtype(values.dtype):
                 continue
-            text = values.astype("object").where(values.notna(), None).map(
-                lambda v: v.strip() if isinstance(v, str) else v)
-            blank = text.isna() | (text == "")
-            numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
-            bad = int((numbers.isna() & ~blank).sum())
+            numbers, bad, _ = _read_numbers(values)
             if bad:
                 warn(f"PropensityClassifier: column {c!r} held numbers in fit but {bad} "
                      "of its values here are not numbers; they are read as missing",
                      DataQualityWarning)
-            converted[c] = numbers.astype(np.float64)
+            converted[c] = numbers
         return frame.assign(**converted) if converted else frame
 
     # ------------------------------------------------------------------ fit
