@@ -218,7 +218,7 @@ def test_plain_frame_indexed_by_customer_and_label_values(telco: CRMData) -> Non
     assert scores.index.tolist() == sorted(frame.index)
     assert model.setting_ == "contractual"
     assert "Contract" in model.categorical_
-    assert "tenure" in model.feature_names_
+    assert "tenure" in model.features_used_
     # Month-to-month contracts churn more, and the model says so.
     by_contract = scores["churn_probability"].groupby(frame["Contract"]).mean()
     assert by_contract["Month-to-month"] > 2 * by_contract["Two year"]
@@ -231,9 +231,9 @@ def test_identifier_columns_are_excluded_with_a_warning(telco: CRMData) -> None:
     assert identifier_columns(frame.drop(columns="churned")) == ["PolicyNumber", "code"]
     with pytest.warns(DataQualityWarning, match="PolicyNumber"):
         model = ChurnModel(random_state=0, calibrate=False).fit(frame)
-    assert model.excluded_["PolicyNumber"] == "identifier"
-    assert "PolicyNumber" not in model.feature_names_
-    assert "code" not in model.feature_names_
+    assert model.features_dropped_["PolicyNumber"] == "identifier"
+    assert "PolicyNumber" not in model.features_used_
+    assert "code" not in model.features_used_
 
 
 def test_bad_labels_and_columns(telco: CRMData) -> None:
@@ -255,9 +255,11 @@ def test_bad_labels_and_columns(telco: CRMData) -> None:
     missing.iloc[3, missing.columns.get_loc("churned")] = None
     with pytest.raises(DataValidationError, match="missing for 1 customers"):
         ChurnModel().fit(missing)
+    # An attribute missing for everyone is left out and named, as FraudModel does.
     empty_col = frame.assign(Region=np.nan)
-    with pytest.raises(DataValidationError, match="Region"):
-        ChurnModel().fit(empty_col)
+    with pytest.warns(DataQualityWarning, match="Region"):
+        dropped = ChurnModel(calibrate=False).fit(empty_col).features_dropped_
+    assert dropped["Region"] == "all missing"
     with pytest.raises(MissingColumnError):
         ChurnModel(features=["tenure", "nope"]).fit(frame)
     with pytest.raises(DataValidationError, match="no label column"):
@@ -468,8 +470,8 @@ def test_behavioural_features_are_never_taken_for_identifiers() -> None:
     data = CRMData(transactions=tx, observation_end="2024-05-30")
     model = ChurnModel(cutoff="2024-02-15", calibrate=False, random_state=0,
                        windows=(30,)).fit(data)  # filterwarnings=error: no warning
-    assert "recency_days" in model.feature_names_
-    assert "identifier" not in model.excluded_.values()
+    assert "recency_days" in model.features_used_
+    assert "identifier" not in model.features_dropped_.values()
 
 
 def test_number_horizon_counts_freq_periods() -> None:
@@ -510,7 +512,7 @@ def test_churn_and_fraud_models_fit_through_propensity_classifier(telco: CRMData
     assert model.classifier_.numeric_text_ == ["TotalCharges"]
     assert "TotalCharges" not in model.categorical_
     # The same columns through the classifier directly give the same probabilities.
-    x = frame[model.feature_names_]
+    x = frame[model.features_used_]
     y = frame["churned"].astype(int)
     direct = PropensityClassifier(estimator=boosting, calibrate=False, categorical="native",
                                   screen=False).fit(x, y)
@@ -522,7 +524,7 @@ def test_churn_and_fraud_models_fit_through_propensity_classifier(telco: CRMData
         fraud = FraudModel(estimator=boosting, label="FraudFound_P",
                            random_state=0).fit(claims)
     assert isinstance(fraud.estimator_, PropensityClassifier)
-    assert fraud.estimator_.features_used_ == fraud.feature_names_
+    assert fraud.estimator_.features_used_ == fraud.features_used_
 
 
 def test_labels_y_n_and_pos_label(telco: CRMData) -> None:

@@ -217,7 +217,7 @@ def test_plain_estimator_gets_one_hot_categoricals() -> None:
 
 
 def test_identifier_warning_points_at_the_callers_line() -> None:
-    x = pd.DataFrame({"id": [f"C{i}" for i in range(40)], "v": [1.0, 2.0] * 20})
+    x = pd.DataFrame({"id": [f"C{i}" for i in range(40)], "v": [1.0, 2.0, 3.0] * 13 + [1.0]})
     y = [0, 1] * 20
     clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False)
     with pytest.warns(DataQualityWarning) as record:

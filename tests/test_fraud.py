@@ -33,8 +33,8 @@ def test_policy_number_guard_and_threshold_is_cost_optimal(claims: pd.DataFrame)
     # Given as a plain column (not as id=), the policy number is caught as an identifier.
     with pytest.warns(DataQualityWarning, match="PolicyNumber"):
         model = FraudModel(estimator=FAST, label="FraudFound_P", random_state=0).fit(table)
-    assert model.excluded_["PolicyNumber"] == "identifier"
-    assert "PolicyNumber" not in model.feature_names_
+    assert model.features_dropped_["PolicyNumber"] == "identifier"
+    assert "PolicyNumber" not in model.features_used_
     # The threshold minimises cost_fp x FP + cost_fn x FN over every cut of the
     # out-of-fold scores (brute force over all distinct thresholds).
     y = table["FraudFound_P"].to_numpy()
@@ -109,7 +109,7 @@ def test_anomaly_mode_finds_planted_outliers() -> None:
         "channel": np.r_[rng.choice(["web", "store"], n), np.full(k, "phone")],
     }, index=pd.Index([f"t{i}" for i in range(n + k)], name="tid"))
     truth = np.r_[np.zeros(n, dtype=int), np.ones(k, dtype=int)]
-    model = FraudModel(random_state=0, alert_budget=0.02).fit(table)
+    model = FraudModel(mode="anomaly", random_state=0, alert_budget=0.02).fit(table)
     assert model.mode_ == "anomaly"
     scores = model.score(table)
     assert scores["fraud_score"].between(0, 1).all()

@@ -159,7 +159,7 @@ def test_transactions_rows_units_and_no_look_ahead(sample: CRMData) -> None:
                                    test_days=4)
     model = FraudModel(estimator=FAST, random_state=0).fit(sample, rows=train)
     assert model.kind_ == "transactions"
-    assert "terminal_risk_7d" in model.feature_names_
+    assert "terminal_risk_7d" in model.features_used_
     scores = model.score(sample, rows=test)
     assert scores.index.name == "transaction_id"
     assert scores.index.equals(pd.Index(tx.loc[test, "transaction_id"]))
@@ -195,7 +195,7 @@ def test_transactions_bad_input(sample: CRMData) -> None:
     small = tx.iloc[:20000]
     late = (tx["timestamp"] >= "2018-04-11").to_numpy()
     model = FraudModel(estimator=FAST, random_state=0).fit(tx, rows=late)
-    assert "terminal_risk_1d" in model.feature_names_
+    assert "terminal_risk_1d" in model.features_used_
     with pytest.raises(DataValidationError, match="past labels"):
         model.score(tx.drop(columns="is_fraud"))
     with pytest.raises(DataValidationError, match="same kind"):
@@ -357,7 +357,7 @@ def test_named_transaction_attributes_become_features() -> None:
     y = tx["is_fraud"].to_numpy().astype(int)
     plain = FraudModel(estimator=FAST, random_state=0).fit(tx)
     with_channel = FraudModel(estimator=FAST, attributes=("channel",), random_state=0).fit(tx)
-    assert "channel" not in plain.feature_names_
+    assert "channel" not in plain.features_used_
     assert "channel" in with_channel.categorical_
     # Out-of-fold: the channel carries the fraud signal the windows cannot see.
     auc_plain = classification_metrics(y, plain.oof_score_)["roc_auc"]
@@ -368,7 +368,7 @@ def test_named_transaction_attributes_become_features() -> None:
     with pytest.warns(DataQualityWarning, match="transaction_id"):
         guarded = FraudModel(estimator=FAST, attributes=("transaction_id",),
                              random_state=0).fit(tx)
-    assert guarded.excluded_["transaction_id"] == "identifier"
+    assert guarded.features_dropped_["transaction_id"] == "identifier"
     with pytest.raises(MissingColumnError, match="merchant"):
         FraudModel(estimator=FAST, attributes=("merchant",)).fit(tx)
     with pytest.raises(InvalidParameterError, match="built-in"):

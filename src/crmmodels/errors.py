@@ -37,6 +37,7 @@ __all__ = [
     "DatasetError",
     "DatasetNotFoundError",
     "InvalidParameterError",
+    "LeakageWarning",
     "MissingColumnError",
     "ModelFormatError",
     "ModelFormatWarning",
@@ -190,6 +191,16 @@ class ModelFormatError(CRMModelsError, ValueError):
 
 class DataQualityWarning(UserWarning):
     """Data are usable but suspicious (e.g. an id-like feature column)."""
+
+
+class LeakageWarning(DataQualityWarning):
+    """A feature column was left out because it gives the label away.
+
+    Raised by the tabular models (churn, fraud, :class:`~crmmodels.propensity.
+    PropensityClassifier`) for columns named like a target that are not the model's
+    label, and for any single column that separates the label almost perfectly on its
+    own. The columns are listed in the model's ``features_dropped_``.
+    """
 
 
 class ConvergenceWarning(UserWarning):

@@ -7,7 +7,10 @@
   :func:`fraud_features`;
 * :class:`PropensityClassifier` - a scikit-learn classifier for raw CRM tables (column
   screening, categoricals, calibration, class weights);
-* :func:`default_estimator` - the stacked classifier both use by default;
+* :func:`default_estimator` - the classifier both use by default;
+* :func:`screen_columns`, :func:`identifier_columns`, :func:`separation` - the one
+  column screen of every tabular model (identifiers, dates, empty and constant
+  columns, target-like names, columns that alone give the label away);
 * evaluation: :func:`classification_metrics`, :func:`calibration_table`,
   :func:`gains_table`, :func:`churn_holdout`, :func:`precision_at_k`,
   :func:`cost_curve`, :func:`card_precision_at_k`, :func:`fraud_time_split`
@@ -22,7 +25,12 @@ Examples
 [2.0, 0.0]
 """
 
-from crmmodels.propensity._tabular import clipped_logit, identifier_columns
+from crmmodels.propensity._tabular import (
+    clipped_logit,
+    identifier_columns,
+    screen_columns,
+    separation,
+)
 from crmmodels.propensity.churn import ChurnModel, default_estimator
 from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
 from crmmodels.propensity.classifier import PropensityClassifier, WeightedPipeline
@@ -73,4 +81,6 @@ __all__ = [
     "plot_gains",
     "plot_lift",
     "precision_at_k",
+    "screen_columns",
+    "separation",
 ]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,11 +20,12 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.data import BOOLEAN_TEXT
-from crmmodels.errors import DataQualityWarning, DataValidationError, warn
+from crmmodels.errors import DataQualityWarning, DataValidationError, LeakageWarning, warn
 
-__all__ = ["binary_labels", "binary_or_missing", "clipped_logit", "design",
-           "identifier_columns", "is_label_value", "learn_categories", "occlusion",
-           "screen_columns", "typical_values"]
+__all__ = ["LEAK_AUC", "TARGET_NAMES", "binary_labels", "binary_or_missing",
+           "clipped_logit", "design", "identifier_columns", "is_label_value",
+           "label_candidates", "learn_categories", "numeric_text", "occlusion", "read_numbers",
+           "screen_columns", "separation", "typical_values"]
 
 # Categorical levels kept per column (gradient boosting bins at most 255 values);
 # rarer levels are pooled into one.
@@ -32,13 +34,115 @@ MISSING = "(missing)"
 OTHER = "(other)"
 
 
+# Column names that hold an outcome (normalised: lower case, non-alphanumerics as "_").
+TARGET_NAMES = frozenset({
+    "is_fraud", "fraud", "fraud_reported", "fraudfound_p", "is_churn", "churned", "churn",
+    "churn_flag", "exited", "attrition_flag", "response", "y", "label", "target", "class"})
+# A single column whose ROC AUC against the label reaches this gives the label away.
+LEAK_AUC = 0.99
+# Rows used to measure single-column separation (a seeded sample above this).
+_LEAK_ROWS = 200_000
+_DATE_TEXT = re.compile(
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?\s*$")
+
+
+def read_numbers(values: pd.Series) -> tuple[pd.Series, int, bool]:
+    """Read a text column as numbers.
+
+    Returns the floats (NaN where blank or not a number), how many non-blank values
+    were not numbers, and whether every value was blank.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numbers, bad, blank = read_numbers(pd.Series(["1.5", " ", "x"]))
+    >>> numbers.tolist(), bad, blank
+    ([1.5, nan, nan], 1, False)
+    """
+    text = values.astype("object").where(values.notna(), None).map(
+        lambda v: v.strip() if isinstance(v, str) else v)
+    blank = text.isna() | (text == "")
+    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(np.float64)
+    return numbers, int((numbers.isna() & ~blank).sum()), bool(blank.all())
+
+
+def numeric_text(values: pd.Series) -> pd.Series | None:
+    """Return a text column as numbers when every non-blank value is one, else None.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_text(pd.Series(["29.85", " ", "1889.5"])).tolist()
+    [29.85, nan, 1889.5]
+    >>> numeric_text(pd.Series(["a", "1"])) is None
+    True
+    """
+    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+            values.dtype) or isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    if not (pd.api.types.is_object_dtype(values.dtype)
+            or pd.api.types.is_string_dtype(values.dtype)):
+        return None
+    numbers, bad, all_blank = read_numbers(values)
+    return None if bad or all_blank else numbers
+
+
+def _is_text(dtype: Any) -> bool:
+    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+                or pd.api.types.is_datetime64_any_dtype(dtype)
+                or isinstance(dtype, pd.CategoricalDtype))
+
+
+def _identifier_reason(values: pd.Series, n: int) -> str | None:
+    """Why a column looks like an identifier (None when it does not).
+
+    Whole numbers: (almost) every value distinct (account numbers, near-unique codes
+    such as a postal code per row), or distinct and running contiguously (a row number).
+    Text: more than half the values distinct (codes, e-mails, names), or more than
+    ``MAX_LEVELS`` levels of which the most frequent ``MAX_LEVELS`` cover less than
+    half the rows (surnames): levels that few rows share can only memorise rows.
+    """
+    present = values.dropna()
+    if len(present) < 0.95 * n or pd.api.types.is_bool_dtype(present.dtype):
+        return None
+    if isinstance(present.dtype, pd.CategoricalDtype):
+        present = present.astype("object")
+    numbers = numeric_text(present) if _is_text(present.dtype) else None
+    if numbers is not None:
+        present = numbers.dropna()
+    distinct = int(present.nunique())
+    if pd.api.types.is_numeric_dtype(present.dtype):
+        v = present.to_numpy(np.float64)
+        if not (len(v) and bool(np.all(np.mod(v, 1) == 0))):
+            return None
+        if distinct == len(v) and v.max() - v.min() + 1 <= 1.5 * len(v):
+            return "consecutive whole numbers"
+        if distinct >= 0.95 * len(v):
+            return f"{distinct:,} distinct whole numbers in {len(v):,} rows"
+        return None
+    if not _is_text(present.dtype):
+        return None
+    if distinct > 0.5 * len(present):
+        return f"{distinct:,} distinct values in {len(present):,} rows"
+    if distinct > MAX_LEVELS:
+        counts = present.astype("object").value_counts()
+        if counts.iloc[:MAX_LEVELS].sum() < 0.5 * len(present):
+            return (f"{distinct:,} distinct values, the {MAX_LEVELS} most frequent cover "
+                    f"{counts.iloc[:MAX_LEVELS].sum() / len(present):.0%} of the rows")
+    return None
+
+
 def identifier_columns(frame: pd.DataFrame) -> list[str]:
     """Columns that look like row identifiers rather than features.
 
-    A column is identifier-like when every non-missing value is distinct and there
-    are at least 20 rows, and it is text (codes such as ``"7590-VHVEG"``) or whole
-    numbers that run (almost) contiguously, like a row number or policy number.
-    Such a column can only memorise rows, or leak their order.
+    With at least 20 rows, a column present in 95% of them is identifier-like when it
+    holds whole numbers (or text of whole numbers) of which at least 95% are distinct
+    (account and policy numbers, near-unique codes such as a postal code per row) or
+    which are distinct and run contiguously (a row number); or text with more than half
+    its values distinct (codes such as ``"7590-VHVEG"``, e-mails, names), or with more
+    than 250 levels of which the 250 most frequent cover less than half the rows (such
+    as surnames). Such a column can only memorise rows, or leak their order.
 
     Examples
     --------
@@ -48,37 +152,139 @@ def identifier_columns(frame: pd.DataFrame) -> list[str]:
     >>> identifier_columns(f)
     ['PolicyNumber', 'code']
     """
-    out: list[str] = []
     n = len(frame)
     if n < 20:
-        return out
-    for column in frame.columns:
-        values = frame[column].dropna()
-        if len(values) < 0.95 * n or values.nunique() != len(values):
+        return []
+    return [str(c) for c in frame.columns if _identifier_reason(frame[c], n) is not None]
+
+
+def _is_date_text(values: pd.Series) -> bool:
+    """Whether at least 95% of a text column's values are written as dates."""
+    if not _is_text(values.dtype):
+        return False
+    present = values.dropna().astype("object")
+    present = present[present.map(lambda v: isinstance(v, str) and v.strip() != "")]
+    if len(present) == 0:
+        return False
+    distinct = pd.Series(present.unique())
+    return bool(distinct.map(lambda v: bool(_DATE_TEXT.match(v))).mean() >= 0.95)
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def label_candidates(frame: pd.DataFrame, label: str) -> list[str]:
+    """Columns of ``frame`` that look like the missing label ``label``, best first.
+
+    The closest name (case, ``_`` and spaces ignored), columns named like a target,
+    then columns of two values read as booleans (0/1, Y/N, yes/no, true/false).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"fraud_reported": ["Y", "N"], "age": [30, 40],
+    ...                   "IsFraud": [0, 1]})
+    >>> label_candidates(f, "is_fraud")
+    ['IsFraud', 'fraud_reported']
+    """
+    from crmmodels.errors import closest_name
+
+    names = [str(c) for c in frame.columns]
+    out: list[str] = []
+    close = closest_name(label, names)
+    if close is not None:
+        out.append(close)
+    out += [c for c in names if _norm_name(c) in TARGET_NAMES and c not in out]
+    for c in names:
+        if c in out:
             continue
-        dtype = values.dtype
-        if pd.api.types.is_bool_dtype(dtype):
+        values = frame[c].dropna()
+        if values.nunique() != 2:
             continue
-        if pd.api.types.is_integer_dtype(dtype) or (
-                pd.api.types.is_float_dtype(dtype)
-                and bool(np.all(np.mod(values.to_numpy(float), 1) == 0))):
-            v = values.to_numpy(float)
-            if v.max() - v.min() + 1 <= 1.5 * len(v):
-                out.append(str(column))
-        elif not (pd.api.types.is_numeric_dtype(dtype)
-                  or pd.api.types.is_datetime64_any_dtype(dtype)):
-            out.append(str(column))
+        if pd.api.types.is_bool_dtype(values.dtype) or values.astype(str).str.strip(
+                ).str.lower().isin(list(BOOLEAN_TEXT)).all():
+            out.append(c)
     return out
 
 
-def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str
-                   ) -> tuple[list[str], dict[str, str]]:
-    """Split candidate feature columns into kept and excluded (with the reason).
+def _auc(score: np.ndarray, y: np.ndarray) -> float:
+    """ROC AUC of ``score`` for the 0/1 labels ``y`` (ties count one half)."""
+    from scipy.stats import rankdata
 
-    Identifier-like columns among ``id_candidates`` are excluded with a
-    :class:`~crmmodels.errors.DataQualityWarning` naming ``owner``; datetime columns,
-    columns missing everywhere and constant columns are excluded silently (the reasons
-    are returned: ``"identifier"``, ``"datetime"``, ``"all missing"``, ``"constant"``).
+    ranks = rankdata(score)
+    n1 = int(y.sum())
+    n0 = len(y) - n1
+    return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def separation(values: pd.Series, y: np.ndarray, *, random_state: int = 0) -> float:
+    """How well one column alone separates the 0/1 labels: ROC AUC, either direction.
+
+    Numbers are ranked as they are, with missing values placed below and above all
+    others (the better of the two counts, so a column missing exactly for one class is
+    caught). Categories are scored by their mean label out of fold (5 folds): a level
+    is judged on rows it was not learned from, so a code held by one row each scores
+    0.5, not 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> y = np.array([0, 0, 1, 1] * 10)
+    >>> codes = pd.Series([f"C{i}" for i in range(40)])  # one row per level
+    >>> separation(pd.Series(y * 2.0 + 1), y), separation(codes, y)
+    (1.0, 0.5)
+    """
+    y = np.asarray(y, dtype=np.int64)
+    if y.min() == y.max():
+        return 0.5
+    numbers = values if pd.api.types.is_numeric_dtype(values.dtype) and not \
+        pd.api.types.is_bool_dtype(values.dtype) else numeric_text(values)
+    if numbers is not None:
+        v = numbers.to_numpy(np.float64, na_value=np.nan)
+        nan = np.isnan(v)
+        aucs = [_auc(np.where(nan, fill, v), y) for fill in (-np.inf, np.inf)] if \
+            nan.any() else [_auc(v, y)]
+        return max(max(a, 1 - a) for a in aucs)
+    codes, _ = pd.factorize(values.astype("object"), use_na_sentinel=False)
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    k = int(codes.max()) + 1
+    score = np.empty(len(y))
+    for train, test in folds.split(codes, y):
+        total = np.bincount(codes[train], minlength=k)
+        hits = np.bincount(codes[train], weights=y[train], minlength=k)
+        prior = y[train].mean()
+        mean = np.where(total > 0, hits / np.maximum(total, 1), prior)
+        score[test] = mean[codes[test]]
+    a = _auc(score, y)
+    return max(a, 1 - a)
+
+
+def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str, *,
+                   y: np.ndarray | None = None, label: str | None = None,
+                   given: Sequence[str] | None = None) -> tuple[list[str], dict[str, str]]:
+    """Split candidate feature columns into kept and dropped (with the reason).
+
+    One rule for every tabular model:
+
+    * ``"datetime"``: datetime columns; ``"date text"``: text columns written as dates;
+    * ``"all missing"`` (a :class:`~crmmodels.errors.DataQualityWarning` names those
+      among ``given``, the columns the user supplied: default ``id_candidates``) and
+      ``"constant"``;
+    * ``"identifier"``: among ``id_candidates``, columns :func:`identifier_columns`
+      flags (a :class:`~crmmodels.errors.DataQualityWarning` names them);
+    * ``"target-like name"``: columns named like an outcome (``is_fraud``,
+      ``fraud_reported``, ``churned``, ``churn``, ``exited``, ``attrition_flag``,
+      ``response``, ``y``, ``label``, ``target``, ``class``) other than ``label``;
+    * ``"leaks the label (ROC AUC ...)"``: with labels ``y``, any column that alone
+      separates them with a ROC AUC of 0.99 or more (:func:`separation`, on a seeded
+      sample of 200,000 rows when there are more).
+
+    The last two come with a :class:`~crmmodels.errors.LeakageWarning`. Text columns
+    that hold numbers are judged as numbers.
 
     Examples
     --------
@@ -87,28 +293,54 @@ def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str
     >>> screen_columns(raw, [], "Model")
     (['x'], {'c': 'constant', 'e': 'all missing'})
     """
-    excluded: dict[str, str] = {}
-    ids = identifier_columns(raw[[c for c in raw.columns if c in set(id_candidates)]])
-    if ids:
-        warn(
-            f"{owner}: {ids} look like identifiers (every value distinct) and are left out "
-            "of the features: they can only memorise rows or leak their order",
-            DataQualityWarning)
-        excluded.update({c: "identifier" for c in ids})
-    keep: list[str] = []
+    dropped: dict[str, str] = {}
+    n = len(raw)
+    candidates = set(map(str, id_candidates))
+    ids: dict[str, str] = {}
+    leaks: dict[str, str] = {}
     for column in map(str, raw.columns):
-        if column in excluded:
-            continue
         values = raw[column]
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            excluded[column] = "datetime"
+            dropped[column] = "datetime"
         elif values.isna().all():
-            excluded[column] = "all missing"
+            dropped[column] = "all missing"
         elif values.nunique(dropna=False) <= 1:
-            excluded[column] = "constant"
-        else:
-            keep.append(column)
-    return keep, excluded
+            dropped[column] = "constant"
+        elif column != label and _norm_name(column) in TARGET_NAMES:
+            leaks[column] = "target-like name"
+        elif _is_date_text(values):
+            dropped[column] = "date text"
+        elif column in candidates and n >= 20 and (
+                why := _identifier_reason(values, n)) is not None:
+            ids[column] = why
+    empty = [c for c in (id_candidates if given is None else given)
+             if dropped.get(str(c)) == "all missing"]
+    if empty:
+        warn(f"{owner}: {empty} are missing for every row and are left out of the "
+             "features", DataQualityWarning)
+    if ids:
+        details = "; ".join(f"{c}: {why}" for c, why in ids.items())
+        warn(f"{owner}: {list(ids)} look like identifiers ({details}) and are left out of "
+             "the features: they can only memorise rows or leak their order",
+             DataQualityWarning)
+        dropped.update({c: "identifier" for c in ids})
+    keep = [c for c in map(str, raw.columns) if c not in dropped and c not in leaks]
+    if y is not None and keep:
+        y = np.asarray(y, dtype=np.int64)
+        rows = np.arange(n)
+        if n > _LEAK_ROWS:
+            rows = np.sort(np.random.default_rng(0).choice(n, _LEAK_ROWS, replace=False))
+        for column in keep:
+            auc = separation(raw[column].iloc[rows], y[rows])
+            if auc >= LEAK_AUC:
+                leaks[column] = f"leaks the label (ROC AUC {auc:.3f} on its own)"
+    if leaks:
+        warn(f"{owner}: {list(leaks)} give the label away and are left out of the "
+             f"features ({'; '.join(f'{c}: {why}' for c, why in leaks.items())})",
+             LeakageWarning)
+        dropped.update(leaks)
+        keep = [c for c in keep if c not in leaks]
+    return keep, dropped
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -45,6 +45,7 @@ from crmmodels.core import (
     RandomState,
     check_params,
     renamed_argument,
+    warn_deprecated,
 )
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
@@ -150,15 +151,19 @@ class ChurnModel(CRMModel):
         and fits it.
     estimator_ : classifier
         The fitted (calibrated) estimator inside ``classifier_``.
-    feature_names_ : list of str
+    features_used_ : list of str
         Columns the classifier sees, in order.
+    features_dropped_ : dict
+        Columns left out and why: ``"identifier"``, ``"datetime"``, ``"date text"``,
+        ``"constant"``, ``"all missing"``, ``"target-like name"`` or ``"leaks the label
+        (ROC AUC ...)"`` (see :func:`crmmodels.propensity.screen_columns`).
+    feature_names_, excluded_ : deprecated
+        Aliases of ``features_used_`` and ``features_dropped_`` (removed in the next
+        release).
     categorical_ : list of str
         The categorical ones.
     categories_ : dict
         Levels of each categorical column learned in training.
-    excluded_ : dict
-        Columns left out and why (``"identifier"``, ``"constant"``, ``"all missing"``,
-        ``"datetime"``).
     setting_ : {"contractual", "non-contractual"}
     cutoffs_ : list of Timestamp
         Training cut-offs.
@@ -280,13 +285,16 @@ class ChurnModel(CRMModel):
         return {str(c) for c in raw.columns
                 if str(c) in given or (str(c).startswith("attr_") and str(c)[5:] in given)}
 
-    def _select(self, raw: pd.DataFrame, attributes: set[str]) -> pd.DataFrame:
-        """Choose and type the training columns; record the exclusions.
+    def _select(self, raw: pd.DataFrame, attributes: set[str], y: np.ndarray
+                ) -> pd.DataFrame:
+        """Choose the training columns; record what was left out and why.
 
-        Identifier detection and the all-missing error apply to the customer
-        attributes; behavioural features are computed, never identifiers, and one that
-        is missing for everyone (e.g. no customer with three purchase days yet) is
-        dropped.
+        One screen for every tabular model (:func:`screen_columns`): identifier
+        detection applies to the customer attributes (behavioural features are
+        computed, never identifiers; columns named in ``features=`` are taken as the
+        user's choice); columns missing for everyone are left out (with a warning for
+        customer attributes), as are constant ones, dates, columns named like a target
+        and columns that alone give the label away.
         """
         if self.features != "auto":
             missing = [c for c in self.features if c not in raw.columns]
@@ -295,18 +303,14 @@ class ChurnModel(CRMModel):
 
                 raise MissingColumnError("features", missing[0], list(raw.columns))
             raw = raw[list(self.features)]
-        keep, excluded = screen_columns(raw, sorted(attributes), "ChurnModel")
-        all_missing = [c for c, why in excluded.items() if why == "all missing"
-                       and (self.features != "auto" or c in attributes)]
-        if all_missing:
-            raise DataValidationError(
-                f"feature columns {all_missing} are missing (NaN) for every customer; drop "
-                "them or fill them", frame="customers", column=all_missing[0],
-                rule="all_missing")
+        keep, excluded = screen_columns(
+            raw, sorted(attributes) if self.features == "auto" else [], "ChurnModel",
+            y=y, label=self.label,
+            given=sorted(attributes) if self.features == "auto" else list(raw.columns))
         if not keep:
-            raise DataValidationError("no usable feature column (all identifiers, constant "
-                                      "or missing)", frame="customers", rule="no_features")
-        self.excluded_ = excluded
+            raise DataValidationError(f"no usable feature column: {excluded}",
+                                      frame="customers", rule="no_features")
+        self.features_dropped_ = excluded
         return raw[keep]
 
     def _design(self, raw: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +318,7 @@ class ChurnModel(CRMModel):
 
         A feature column absent from ``raw`` is missing for every customer.
         """
-        return self.classifier_.design_matrix(raw.reindex(columns=self.feature_names_))
+        return self.classifier_.design_matrix(raw.reindex(columns=self.features_used_))
 
     # ------------------------------------------------------------------ fitted parts
     @property
@@ -323,9 +327,21 @@ class ChurnModel(CRMModel):
         return self.classifier_.estimator_
 
     @property
-    def feature_names_(self) -> list[str]:
+    def features_used_(self) -> list[str]:
         """Columns the classifier sees, in order."""
         return list(self.classifier_.features_used_)
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """Deprecated alias of ``features_used_``."""
+        warn_deprecated("ChurnModel.feature_names_ is deprecated; use features_used_")
+        return self.features_used_
+
+    @property
+    def excluded_(self) -> dict[str, str]:
+        """Deprecated alias of ``features_dropped_``."""
+        warn_deprecated("ChurnModel.excluded_ is deprecated; use features_dropped_")
+        return dict(self.features_dropped_)
 
     @property
     def categories_(self) -> dict[str, list[str]]:
@@ -334,8 +350,8 @@ class ChurnModel(CRMModel):
 
     @property
     def categorical_(self) -> list[str]:
-        """The categorical columns among ``feature_names_``."""
-        return [c for c in self.feature_names_ if c in self.classifier_.categories_]
+        """The categorical columns among ``features_used_``."""
+        return [c for c in self.features_used_ if c in self.classifier_.categories_]
 
     def _load_state(self, state: dict[str, Any]) -> None:
         """Restore a saved state; files of earlier releases held the parts one by one."""
@@ -348,6 +364,8 @@ class ChurnModel(CRMModel):
                 calibrate=self.calibrate, categorical="native", screen=False,
                 random_state=self.random_state)
             state.pop("categorical_", None)
+        if "excluded_" in state:
+            state["features_dropped_"] = state.pop("excluded_")
         super()._load_state(state)
 
     # ------------------------------------------------------------------ fit
@@ -407,7 +425,7 @@ class ChurnModel(CRMModel):
                 f"the label has one class only ({'churned' if classes[0] else 'retained'} "
                 f"for all {len(y)} customers): nothing to learn", column=self.label,
                 rule="one_class")
-        selected = self._select(raw, self._attribute_columns(data, raw))
+        selected = self._select(raw, self._attribute_columns(data, raw), y)
         # The columns are screened above (identifiers only among the customer
         # attributes); the classifier types, encodes, calibrates and fits. The default
         # stack's combining layer is a logistic regression on out-of-fold
@@ -564,7 +582,7 @@ class ChurnModel(CRMModel):
                 raise DataValidationError(f"unknown customers {unknown[:5].tolist()}",
                                           column="customer_id", rule="unknown_id")
             x = x.loc[wanted]
-        names = self.feature_names_
+        names = self.features_used_
         contribution = occlusion(self._probability, x, self.reference_)
         top = np.argsort(-contribution, axis=0, kind="stable")[:min(int(top_k), len(names))]
         rows_out = []

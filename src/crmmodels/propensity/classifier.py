@@ -40,6 +40,8 @@ from crmmodels.propensity._tabular import (
     clipped_logit,
     design,
     learn_categories,
+    numeric_text,
+    read_numbers,
     screen_columns,
 )
 
@@ -176,31 +178,6 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
         cv=StratifiedKFold(folds, shuffle=True, random_state=random_state))
 
 
-def _read_numbers(values: pd.Series) -> tuple[pd.Series, int, bool]:
-    """Read a text column as numbers.
-
-    Returns the floats (NaN where blank or not a number), how many non-blank values
-    were not numbers, and whether every value was blank.
-    """
-    text = values.astype("object").where(values.notna(), None).map(
-        lambda v: v.strip() if isinstance(v, str) else v)
-    blank = text.isna() | (text == "")
-    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(np.float64)
-    return numbers, int((numbers.isna() & ~blank).sum()), bool(blank.all())
-
-
-def _numeric_text(values: pd.Series) -> pd.Series | None:
-    """Return the column as numbers when every non-blank value is one, else None."""
-    if pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(
-            values.dtype) or isinstance(values.dtype, pd.CategoricalDtype):
-        return None
-    if not (pd.api.types.is_object_dtype(values.dtype)
-            or pd.api.types.is_string_dtype(values.dtype)):
-        return None
-    numbers, bad, all_blank = _read_numbers(values)
-    return None if bad or all_blank else numbers
-
-
 class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Binary classifier for CRM tables: screening, categoricals, calibration, weights.
 
@@ -320,7 +297,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     @staticmethod
     def _numeric_text_columns(frame: pd.DataFrame) -> dict[str, pd.Series]:
         """Columns of text that hold numbers, as floats."""
-        return {c: s for c in frame.columns if (s := _numeric_text(frame[c])) is not None}
+        return {c: s for c in frame.columns if (s := numeric_text(frame[c])) is not None}
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Read the text columns that held numbers in ``fit`` as numbers."""
@@ -329,7 +306,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             values = frame[c]
             if pd.api.types.is_numeric_dtype(values.dtype):
                 continue
-            numbers, bad, _ = _read_numbers(values)
+            numbers, bad, _ = read_numbers(values)
             if bad:
                 warn(f"PropensityClassifier: column {c!r} held numbers in fit but {bad} "
                      "of its values here are not numbers; they are read as missing",
@@ -390,11 +367,12 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             raise ValueError(
                 "PropensityClassifier needs 2 classes among the rows with positive "
                 f"sample_weight; only class {classes[int(np.argmax(counts))]!r} has any")
-        numeric_text = self._numeric_text_columns(frame)
-        if numeric_text:
-            frame = frame.assign(**numeric_text)
+        text_numbers = self._numeric_text_columns(frame)
+        if text_numbers:
+            frame = frame.assign(**text_numbers)
         if self.screen and isinstance(X, pd.DataFrame):
-            keep, dropped = screen_columns(frame, list(frame.columns), "PropensityClassifier")
+            keep, dropped = screen_columns(frame, list(frame.columns), "PropensityClassifier",
+                                           y=codes)
             if not keep:
                 raise ValueError("no usable feature column (all identifiers, datetimes, "
                                  f"constant or missing): {dropped}")
@@ -409,7 +387,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         else:
             model.fit(x, codes, sample_weight=weights)
         self.classes_ = classes
-        self.numeric_text_ = [c for c in numeric_text if c in keep]
+        self.numeric_text_ = [c for c in text_numbers if c in keep]
         self.features_used_ = keep
         self.features_dropped_ = dropped
         self.categories_ = categories

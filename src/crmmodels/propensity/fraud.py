@@ -45,6 +45,7 @@ from crmmodels.core import (
     Options,
     Predicate,
     RandomState,
+    warn_deprecated,
 )
 from crmmodels.data import CRMData
 from crmmodels.errors import (
@@ -59,8 +60,11 @@ from crmmodels.propensity._tabular import (
     clipped_logit,
     design,
     is_label_value,
+    label_candidates,
     learn_categories,
+    numeric_text,
     occlusion,
+    read_numbers,
     screen_columns,
     typical_values,
 )
@@ -97,7 +101,10 @@ class FraudModel(CRMModel):
         :func:`crmmodels.propensity.default_estimator` with finer boosted trees (31 leaves,
         at least 20 rows each) and the members combined on their log-odds.
     mode : {"auto", "supervised", "anomaly"}, default "auto"
-        "auto" is supervised when labels exist, anomaly otherwise.
+        "auto" and "supervised" learn from the ``label`` column and raise a
+        :class:`~crmmodels.errors.DataValidationError` without it (naming columns that
+        look like a label); "anomaly" scores outliers without labels, and runs only
+        when asked for.
     unit : {"transaction", "customer"}, default "transaction"
         For transactions: score each transaction, or each customer (the highest score
         among the customer's transactions scored).
@@ -143,7 +150,14 @@ class FraudModel(CRMModel):
     mode_ : {"supervised", "anomaly"}
     kind_ : {"table", "transactions"}
         What the model was fitted on; ``score`` takes the same kind.
-    feature_names_, categorical_, categories_, excluded_ : see ChurnModel
+    features_used_, features_dropped_, categorical_, categories_ : see ChurnModel
+        The same screen chooses the columns (identifiers, dates, constant and empty
+        columns, columns named like a target and columns that alone give the label
+        away are left out).
+    numeric_text_ : list of str
+        Text columns read as numbers (every non-blank value a number in training).
+    feature_names_, excluded_ : deprecated
+        Aliases of ``features_used_`` and ``features_dropped_``.
     threshold_ : float
         Alert threshold on ``fraud_score``.
     base_rate_ : float
@@ -368,14 +382,18 @@ class FraudModel(CRMModel):
     # ------------------------------------------------------------------ fit
     def _fit(self, data: _Input) -> None:
         has_label = data.labels is not None
-        if self.mode == "supervised" and not has_label:
-            raise DataValidationError(f"mode='supervised' needs the label column "
-                                      f"{self.label!r}", column=self.label,
-                                      rule="required_column")
+        if self.mode != "anomaly" and not has_label:
+            look = label_candidates(data.raw, self.label)
+            hint = (f"; columns that look like a label: {look[:5]} (pass label=...)"
+                    if look else "")
+            raise DataValidationError(
+                f"mode={self.mode!r} learns from the label column {self.label!r}, which "
+                f"the {'table' if data.kind == 'table' else 'transactions'} lack"
+                f"{hint}; for outlier scores without labels pass mode='anomaly'",
+                column=self.label, rule="required_column")
         if self.unit == "customer" and data.kind != "transactions":
             raise InvalidParameterError("FraudModel: unit='customer' needs transactions (CRMData)")
-        self.mode_ = "supervised" if (self.mode == "supervised" or (
-            self.mode == "auto" and has_label)) else "anomaly"
+        self.mode_ = "anomaly" if self.mode == "anomaly" else "supervised"
         if self.mode_ == "anomaly" and self.target_precision is not None:
             raise InvalidParameterError("FraudModel: target_precision needs labels; in "
                                         "anomaly mode give alert_budget")
@@ -392,17 +410,30 @@ class FraudModel(CRMModel):
                 str(c).startswith("terminal_") for c in raw.columns):
             warn("FraudModel: the transactions have no terminal_id column, so "
                           "there is no terminal risk feature", DataQualityWarning)
-        self._screen(raw, list(raw.columns) if data.kind == "table" else
-                     list(self.attributes))
-        x = design(raw, self.feature_names_, self.categories_)
+        y: np.ndarray | None = None
+        if self.mode_ == "supervised":
+            assert data.labels is not None
+            y = binary_labels(data.labels, self.label,
+                              "table" if data.kind == "table" else "transactions", "rows",
+                              self.pos_label)
+            self._check_classes(y)
+        raw = self._screen(raw, list(raw.columns) if data.kind == "table" else
+                           list(self.attributes), y)
+        x = design(raw, self.features_used_, self.categories_)
         self.reference_ = typical_values(x, self.categories_)
-        if self.mode_ == "anomaly":
+        if y is None:
             self._fit_anomaly(x)
             return
-        assert data.labels is not None
-        y = binary_labels(data.labels, self.label,
-                          "table" if data.kind == "table" else "transactions", "rows",
-                          self.pos_label)
+        self._fit_supervised(x, y)
+        self.rules_ = self._rules(x, y)
+        if data.kind == "transactions":
+            # Report the out-of-fold scores in the order the rows were given.
+            back = np.empty_like(order)
+            back[order] = np.arange(len(order))
+            self.oof_score_ = self.oof_score_[back]
+
+    def _check_classes(self, y: np.ndarray) -> None:
+        """Both classes, with enough rows of the rarer one to set the threshold."""
         if len(np.unique(y)) < 2:
             raise DataValidationError(
                 f"the label {self.label!r} has one class only: nothing to learn",
@@ -415,24 +446,62 @@ class FraudModel(CRMModel):
                 f"the label {self.label!r} has {int(np.bincount(y).min())} rows of its "
                 f"rarer class; {fewest} at least are needed to learn and set the "
                 "threshold out of fold", column=self.label, rule="too_few_cases")
-        self._fit_supervised(x, y)
-        self.rules_ = self._rules(x, y)
-        if data.kind == "transactions":
-            # Report the out-of-fold scores in the order the rows were given.
-            back = np.empty_like(order)
-            back[order] = np.arange(len(order))
-            self.oof_score_ = self.oof_score_[back]
 
-    def _screen(self, raw: pd.DataFrame, id_candidates: list[str]) -> None:
-        keep, excluded = screen_columns(raw, id_candidates, "FraudModel")
+    def _screen(self, raw: pd.DataFrame, id_candidates: list[str], y: np.ndarray | None
+                ) -> pd.DataFrame:
+        """Choose the feature columns (the shared screen) and read text numbers.
+
+        Returns ``raw`` with the text columns of numbers read as numbers.
+        """
+        numbers = {c: v for c in raw.columns if (v := numeric_text(raw[c])) is not None}
+        if numbers:
+            raw = raw.assign(**numbers)
+        keep, excluded = screen_columns(raw, id_candidates, "FraudModel", y=y,
+                                        label=self.label)
         if not keep:
-            raise DataValidationError(
-                "no usable feature: every column is an identifier, a date or the same for "
-                "all rows", rule="no_features")
-        self.excluded_ = excluded
+            raise DataValidationError(f"no usable feature column: {excluded}",
+                                      rule="no_features")
+        self.features_dropped_ = excluded
+        self.numeric_text_ = [str(c) for c in numbers if c in keep]
         self.categories_ = learn_categories(raw[keep])
-        self.feature_names_ = keep
+        self.features_used_ = keep
         self.categorical_ = [c for c in keep if c in self.categories_]
+        return raw
+
+    def _typed(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """Read the columns that held numbers in training as numbers."""
+        converted = {}
+        for c in getattr(self, "numeric_text_", []):
+            if c in raw.columns and not pd.api.types.is_numeric_dtype(raw[c].dtype):
+                numbers, bad, _ = read_numbers(raw[c])
+                if bad:
+                    warn(f"FraudModel: column {c!r} held numbers in training but {bad} of "
+                         "its values here are not numbers; they are read as missing",
+                         DataQualityWarning)
+                converted[c] = numbers
+        return raw.assign(**converted) if converted else raw
+
+    @property
+    def feature_names_(self) -> list[str]:
+        """Deprecated alias of ``features_used_``."""
+        warn_deprecated("FraudModel.feature_names_ is deprecated; use features_used_")
+        return list(self.features_used_)
+
+    @property
+    def excluded_(self) -> dict[str, str]:
+        """Deprecated alias of ``features_dropped_``."""
+        warn_deprecated("FraudModel.excluded_ is deprecated; use features_dropped_")
+        return dict(self.features_dropped_)
+
+    def _load_state(self, state: dict[str, Any]) -> None:
+        """Restore a saved state; earlier files named the column lists differently."""
+        state = dict(state)
+        for old, new in (("feature_names_", "features_used_"),
+                         ("excluded_", "features_dropped_")):
+            if old in state:
+                state[new] = state.pop(old)
+        state.setdefault("numeric_text_", [])
+        super()._load_state(state)
 
     def _classifier(self, n_samples: int) -> Any:
         from sklearn.base import clone
@@ -442,7 +511,7 @@ class FraudModel(CRMModel):
             from sklearn.pipeline import make_pipeline
             from sklearn.preprocessing import FunctionTransformer
 
-            numeric = [c for c in self.feature_names_ if c not in self.categories_]
+            numeric = [c for c in self.features_used_ if c not in self.categories_]
             # Against churn's default: finer trees (31 leaves of 20 rows or more, not 15
             # of 50), as rare frauds sit in small pockets, and the members combined on
             # the log-odds of their probabilities (see the fraud docs for the study).
@@ -500,7 +569,7 @@ class FraudModel(CRMModel):
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import OneHotEncoder
 
-        numeric = [c for c in self.feature_names_ if c not in self.categories_]
+        numeric = [c for c in self.features_used_ if c not in self.categories_]
         parts: list[tuple[str, Any, list[str]]] = []
         if numeric:
             parts.append(("n", SimpleImputer(strategy="median", keep_empty_features=True),
@@ -538,7 +607,7 @@ class FraudModel(CRMModel):
 
         cols: dict[str, np.ndarray] = {}
         names: list[tuple[str, str | None]] = []  # (column, level or None for numeric)
-        for c in self.feature_names_:
+        for c in self.features_used_:
             if c in self.categories_:
                 codes = x[c].cat.codes.to_numpy()
                 for i, level in enumerate(self.categories_[c]):
@@ -605,9 +674,9 @@ class FraudModel(CRMModel):
 
     # ------------------------------------------------------------------ score
     def _score(self, data: _Input) -> pd.DataFrame:
-        x = design(data.raw, self.feature_names_, self.categories_)
+        x = design(self._typed(data.raw), self.features_used_, self.categories_)
         if self.kind_ == "transactions" and self.mode_ == "supervised" and any(
-                c.startswith("terminal_risk") for c in self.feature_names_) and (
+                c.startswith("terminal_risk") for c in self.features_used_) and (
                 data.labels is None):
             raise DataValidationError(
                 f"the terminal risk features need the past labels: the transactions have "
@@ -622,7 +691,7 @@ class FraudModel(CRMModel):
             top = np.argsort(-contribution, axis=0, kind="stable")[:2]
             texts = []
             for i in range(len(flagged)):
-                parts = [f"{self.feature_names_[j]}={_text(flagged.iat[i, j])}"
+                parts = [f"{self.features_used_[j]}={_text(flagged.iat[i, j])}"
                          for j in top[:, i] if contribution[j, i] > 0]
                 texts.append("; ".join(parts))
             reasons[alert] = texts
