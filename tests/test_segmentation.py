@@ -89,6 +89,60 @@ def test_labels_stable_across_fits_and_row_order(simulated: tuple[CRMData, pd.Se
     pd.testing.assert_series_equal(other["segment"], expected["segment"])
 
 
+def test_default_fits_are_deterministic() -> None:
+    data = load_cdnow_sample()
+    assert SegmentationModel().get_params()["random_state"] == 0
+    # With 6 segments on CDNOW, k-means seeded at random lands in different local optima
+    # from fit to fit; the default seed gives the same segments every time.
+    first = SegmentationModel(n_segments=6).fit(data)
+    second = SegmentationModel(n_segments=6).fit(data)
+    np.testing.assert_array_equal(first.kmeans_.cluster_centers_,
+                                  second.kmeans_.cluster_centers_)
+    pd.testing.assert_frame_equal(first.score(data), second.score(data))
+    seeded = SegmentationModel(n_segments=6, random_state=0).fit(data)
+    pd.testing.assert_frame_equal(seeded.score(data), first.score(data))
+
+
+def _kmeans_threads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the largest thread pool each k-means fit runs with."""
+    from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+    original = KMeans.fit
+
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(max(int(lib["num_threads"]) for lib in threadpool_info()))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(KMeans, "fit", fit)
+    return seen
+
+
+def test_small_inputs_cluster_on_one_thread(simulated: tuple[CRMData, pd.Series],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from threadpoolctl import threadpool_limits
+
+    seen = _kmeans_threads(monkeypatch)
+    with threadpool_limits(limits=4):
+        SegmentationModel(n_segments=3).fit(simulated[0])
+    assert seen == [1]
+
+
+def test_large_inputs_cluster_on_the_usable_cores(simulated: tuple[CRMData, pd.Series],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from crmmodels.core import usable_cores
+    from crmmodels.segments import clustering
+
+    monkeypatch.setattr(clustering, "_SINGLE_THREAD_BELOW", 0)
+    seen = _kmeans_threads(monkeypatch)
+    with threadpool_limits(limits=usable_cores() + 3):
+        SegmentationModel(n_segments=3).fit(simulated[0])
+    assert seen == [usable_cores()]
+
+
 def test_profiles_add_up_and_match_groupby(simulated: tuple[CRMData, pd.Series],
                                            fitted: SegmentationModel) -> None:
     data, _ = simulated

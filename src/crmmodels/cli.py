@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pandas as pd
 
@@ -57,37 +59,87 @@ def _list_models() -> int:
     return 0
 
 
+class _Step:
+    """One step of the demo: its wall-clock time and the warnings it raised."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.warned: list[tuple[str, str]] = []  # (category, message on one line)
+
+
+@contextmanager
+def _timed() -> Iterator[_Step]:
+    """Time the block and keep its warnings, so they are reported as the demo's text."""
+    step = _Step()
+    t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield step
+    step.seconds = time.perf_counter() - t0
+    for w in caught:
+        found = (w.category.__name__, _one_line(w.message))
+        if found not in step.warned:
+            step.warned.append(found)
+
+
+def _one_line(message: object) -> str:
+    return " ".join(str(message).split())
+
+
+def _headline(step: _Step, text: str, notes: Sequence[str] = ()) -> None:
+    """Print a step's line ``[ 1.2 s] text``, then one line per note.
+
+    ``notes`` are what the step reports itself; a warning the step raised is reported
+    as a note unless one of ``notes`` already says it.
+    """
+    print(f"\n[{step.seconds:5.2f} s] {text}")
+    said = [_one_line(n) for n in notes]
+    for note in said:
+        print(f"          note: {note}")
+    for category, message in step.warned:
+        if message not in said:
+            print(f"          note: {category}: {message}")
+
+
 def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
     from crmmodels.cltv import NaiveRateModel
     from crmmodels.data import customer_summary
     from crmmodels.datasets import load_cdnow, load_cdnow_sample, load_online_retail
 
     t0 = time.perf_counter()
-    if source == "online-retail":
-        data, name = load_online_retail(), "Online Retail"
-    else:
-        data = load_cdnow_sample() if sample else load_cdnow()
-        name = "CDNOW sample" if sample else "CDNOW"
-    t1 = time.perf_counter()
-    print(f"Loaded and validated {name}: {data} in {t1 - t0:.2f} s")
+    with _timed() as step:
+        if source == "online-retail":
+            data, name = load_online_retail(), "Online Retail"
+        else:
+            data = load_cdnow_sample() if sample else load_cdnow()
+            name = "CDNOW sample" if sample else "CDNOW"
+    tx = data.transactions
+    n_rows = 0 if tx is None else len(tx)
+    _headline(step, f"Loaded and validated {name}: {n_rows:,} transactions of "
+                    f"{data.n_customers:,} customers up to {data.observation_end.date()}")
     print(data.report)
-    summary = customer_summary(data, freq=freq)
-    t2 = time.perf_counter()
-    print(f"\nCustomer summary (freq={freq!r}), {len(summary)} customers, {t2 - t1:.3f} s:")
+
+    with _timed() as step:
+        summary = customer_summary(data, freq=freq)
+    _headline(step, f"Customer summary (freq={freq!r}): {len(summary):,} customers")
     with pd.option_context("display.width", 120, "display.max_columns", 10):
         print(summary.head(10).round(2).to_string())
         print("\nDistribution:")
         print(summary.describe().T.round(2).to_string())
-    model = NaiveRateModel(horizon=52, freq=freq).fit(data)
-    scores = model.score(data)
-    print("\nNaive Gamma-Poisson baseline (no dropout): params "
-          + ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items()))
-    print(f"Expected purchases next 52 {freq}: total {scores['expected_purchases'].sum():.0f} "
-          f"over {len(scores)} customers")
-    clv = _demo_clv(data, summary, freq)
+
+    with _timed() as step:
+        model = NaiveRateModel(horizon=52, freq=freq).fit(data)
+        scores = model.score(data)
+    _headline(step, f"Baseline: naive Gamma-Poisson (no dropout) fitted on {len(scores):,} "
+                    f"customers")
+    print("params " + ", ".join(f"{k}={v:.4g}" for k, v in model.params_.items())
+          + f"; expected purchases in the next 52 {freq}: "
+            f"{scores['expected_purchases'].sum():,.0f}")
+    clv = _demo_clv(summary, freq)
     _demo_segments(data)
     _demo_churn(data, clv)
     _demo_rules(data)
+    print(f"\nTotal {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -96,52 +148,68 @@ def _demo_rules(data: CRMData) -> None:
 
     tx = data.transactions
     if tx is None or "product_id" not in tx or "transaction_id" not in tx:
-        print("\nCross-sell rules: skipped, the transactions have no baskets "
+        print("\n[ 0.00 s] Cross-sell rules: skipped, the transactions have no baskets "
               "(transaction_id and product_id); try --data online-retail.")
         return
-    # Items named by their description where there is one, so the rules read well.
-    names = tx["description"] if "description" in tx else tx["product_id"]
-    baskets = pd.DataFrame({"basket_id": tx["transaction_id"],
-                            "item": names.fillna(tx["product_id"]).astype(str).str.strip()})
-    t0 = time.perf_counter()
-    model = AssociationRulesModel(min_support=0.01, min_confidence=0.5, min_lift=2.0,
-                                  max_consequent_len=1).fit(baskets)
-    print(f"\nCross-sell rules (baskets = orders, min_support 0.01, min_confidence 0.5, "
-          f"lift >= 2): {len(model.itemsets_):,} frequent itemsets and {len(model.rules_):,} "
-          f"rules over {model.n_baskets_:,} baskets in {time.perf_counter() - t0:.2f} s. "
-          f"Top 10 by lift:")
+    with _timed() as step:
+        # Items named by their description where there is one, so the rules read well.
+        names = tx["description"] if "description" in tx else tx["product_id"]
+        baskets = pd.DataFrame({"basket_id": tx["transaction_id"],
+                                "item": names.fillna(tx["product_id"]).astype(str).str.strip()})
+        model = AssociationRulesModel(min_support=0.01, min_confidence=0.5, min_lift=2.0,
+                                      max_consequent_len=1).fit(baskets)
+    _headline(step, f"Cross-sell rules (baskets = orders, min_support 0.01, min_confidence "
+                    f"0.5, lift >= 2): {len(model.itemsets_):,} frequent itemsets and "
+                    f"{len(model.rules_):,} rules over {model.n_baskets_:,} baskets")
+    print("Top 10 by lift:")
     with pd.option_context("display.width", 140, "display.max_colwidth", 60):
         print(top_rules(model.rules_, n=10, by="lift").round(4).to_string(index=False))
 
 
 def _demo_segments(data: CRMData) -> None:
-    from crmmodels.segments import RFMModel
+    from crmmodels.segments import STANDARD_SEGMENTS, RFMModel
 
-    scores = RFMModel().fit(data).score(data)
-    table = scores.groupby("segment").agg(customers=("monetary", "size"),
-                                          revenue=("monetary", "sum"),
-                                          mean_recency_days=("recency", "mean"),
-                                          mean_frequency=("frequency", "mean"))
+    with _timed() as step:
+        scores = RFMModel().fit(data).score(data)
+    table = scores.groupby("segment", observed=True).agg(
+        customers=("monetary", "size"), revenue=("monetary", "sum"),
+        mean_recency_days=("recency", "mean"), mean_frequency=("frequency", "mean"))
+    # Every segment of the map, an empty one with 0 customers.
+    table = table.reindex(pd.Index(list(STANDARD_SEGMENTS), name="segment"))
+    table[["customers", "revenue"]] = table[["customers", "revenue"]].fillna(0)
+    table["customers"] = table["customers"].astype("int64")
     table["revenue_share"] = table["revenue"] / table["revenue"].sum()
+    empty = table.index[table["customers"] == 0].tolist()
+    held = len(table) - len(empty)
+    _headline(step, f"RFM: quintile scores and the standard {len(table)}-segment map on "
+                    f"{len(scores):,} customers; {held} segments hold customers"
+                    + (f", empty: {', '.join(empty)}" if empty else ""))
     with pd.option_context("display.width", 120):
-        print("\nRFM segments (quintile scores, standard 11-segment map):")
-        print(table.sort_values("revenue", ascending=False).round(3).to_string())
+        print(table.sort_values(["revenue", "customers"], ascending=False)
+              .round(3).to_string(na_rep="-"))
 
 
-def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> pd.Series:
+def _demo_clv(summary: pd.DataFrame, freq: str) -> pd.Series:
     from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
 
     per_year = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}[freq]
     horizon = round(per_year)
-    clv = CLVModel(transaction_model=BetaGeoModel(freq=freq),
-                   spend_model=GammaGammaModel(freq=freq), horizon=horizon,
-                   discount_rate=period_discount_rate(0.10, freq), margin=0.3,
-                   freq=freq).fit(summary)
-    print("\nBG/NBD: " + ", ".join(
+    with _timed() as step:
+        clv = CLVModel(transaction_model=BetaGeoModel(freq=freq),
+                       spend_model=GammaGammaModel(freq=freq), horizon=horizon,
+                       discount_rate=period_discount_rate(0.10, freq), margin=0.3,
+                       freq=freq).fit(summary)
+        scores = clv.score(summary)
+    # Estimates at an edge of the parameter space (BG/NBD's a -> 0 on Online Retail:
+    # no sign of dropout), as the fitted models record them.
+    boundary = [str(message) for fitted in (clv.transaction_model_, clv.spend_model_)
+                for message in getattr(fitted, "boundary_", {}).values()]
+    _headline(step, f"CLV: BG/NBD + Gamma-Gamma fitted on {len(summary):,} customers",
+              boundary)
+    print("BG/NBD: " + ", ".join(
         f"{k}={v:.4g}" for k, v in clv.transaction_model_.params_.items())
         + "; Gamma-Gamma: " + ", ".join(
         f"{k}={v:.4g}" for k, v in clv.spend_model_.params_.items()))
-    scores = clv.score(summary)
     print(f"CLV over the next year ({horizon} periods of {freq!r}, 10% a year discount, 30% "
           f"margin): total {scores['clv'].sum():,.0f}, mean {scores['clv'].mean():.2f}")
     top = scores.sort_values("clv", ascending=False).head(10)
@@ -155,16 +223,30 @@ def _demo_clv(data: CRMData, summary: pd.DataFrame, freq: str) -> pd.Series:
 def _demo_churn(data: CRMData, clv: pd.Series) -> None:
     from crmmodels.propensity import ChurnModel
 
-    t0 = time.perf_counter()
-    model = ChurnModel(horizon="90D", random_state=0).fit(data)
-    scores = model.score(data, value=clv)
-    print(f"\nChurn propensity (no purchase in the next 90 days; trained at "
-          f"{model.cutoffs_[0].date()} on {model.n_train_} customers, churn rate "
-          f"{model.churn_rate_:.1%}, {time.perf_counter() - t0:.1f} s). Most valuable "
-          f"customers at risk (defection cost = P(churn) x CLV):")
-    top = scores.sort_values("retention_priority").head(10)
+    with _timed() as step:
+        model = ChurnModel(horizon="90D", random_state=0).fit(data)
+        scores = model.score(data, value=clv)
+    _headline(step, f"Churn: P(no purchase in the next 90 days) trained at "
+                    f"{model.cutoffs_[0].date()} on {model.n_train_:,} customers (churn rate "
+                    f"{model.churn_rate_:.1%}), scored for {len(scores):,}")
+    scored = scores.join(clv.rename("clv"))
+    deciles = scored.groupby("risk_decile").agg(
+        customers=("churn_probability", "size"),
+        p_churn_min=("churn_probability", "min"), p_churn_max=("churn_probability", "max"),
+        clv=("clv", "sum"), expected_loss=("defection_cost", "sum"))
+    deciles["share_of_loss"] = deciles["expected_loss"] / deciles["expected_loss"].sum()
+    print("By risk decile (1 = the 10% most likely to churn, 10 = the 10% least; CLV and "
+          "expected loss = P(churn) x CLV summed):")
     with pd.option_context("display.width", 120):
-        print(top.join(clv.rename("clv")).round(3).to_string())
+        print(deciles.round(3).to_string())
+    top = scored.sort_values("retention_priority").head(10)
+    top = top[["retention_priority", "churn_probability", "risk_decile", "clv",
+               "defection_cost"]].rename(columns={"defection_cost": "expected_loss"})
+    print("\nTop 10 customers by expected loss = P(churn) x CLV, largest first (the "
+          "retention priority); a high CLV ranks a customer high even at a low P(churn), "
+          "see risk_decile:")
+    with pd.option_context("display.width", 120):
+        print(top.round(3).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -73,17 +73,26 @@ def test_estimates_and_optimum_versus_lifetimes(
     cdnow_summary: pd.DataFrame, fitted: ModifiedBetaGeoModel,
     lifetimes_fit: ModifiedBetaGeoFitter,
 ) -> None:
-    """Measured: ours r=0.5248, alpha=6.183, a=0.8914, b=1.614, LL=-9582.1327."""
+    """Our optimum is lifetimes' (no published MBG/NBD fit of this sample exists).
+
+    For the record, regression values (measured by crmmodels itself, not a reference):
+    r=0.5248, alpha=6.183, a=0.8914, b=1.614, LL=-9582.1327.
+    """
     x, tx, t = _arrays(cdnow_summary)
     theirs = lifetimes_fit.params_[NAMES]
     # lifetimes fits on rescaled time and reports a mean; put both on our scale.
     their_ll = fitted._loglik(theirs.to_numpy(), x, tx, t).sum()
     assert fitted.log_likelihood_ >= their_ll - 1e-8
+    # lifetimes' own likelihood code at lifetimes' own optimum: an independent value.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        their_own = -ModifiedBetaGeoFitter._negative_log_likelihood(
+            np.log(theirs.to_numpy()), x, tx, t, np.ones_like(x), 0.0) * len(x)
+    assert fitted.log_likelihood_ == pytest.approx(their_own, abs=1e-3)
     assert fitted.log_likelihood_ == pytest.approx(
         fitted._loglik(fitted.params_.to_numpy(), x, tx, t).sum(), rel=1e-12)
     for name in NAMES:
         assert float(f"{fitted.params_[name]:.3g}") == float(f"{theirs[name]:.3g}"), name
-    assert round(fitted.log_likelihood_, 1) == -9582.1
     assert fitted.converged_
     assert fitted.n_customers_ == 2357
 

@@ -16,6 +16,9 @@ states only its paper's likelihood and what differs, through a few hooks:
     one.
 ``_starts(rows, w)``
     Starting points (the best optimum wins when the first one fails).
+``_data_scales(rows, w)``
+    The data's own scale of time or spend, against which parameters in those units
+    are judged at the boundary (see :class:`~crmmodels.cltv._likelihood.Boundary`).
 ``_objective(rows, w)``
     Only for models that compute the value and the gradient together (Pareto/NBD).
 
@@ -35,8 +38,10 @@ import pandas as pd
 from crmmodels.cltv._likelihood import (
     GRAD,
     NLL,
+    Boundary,
     FitResult,
     Rows,
+    boundary_pair,
     compress,
     fit_mle,
     numeric_grad,
@@ -47,7 +52,26 @@ from crmmodels.core import Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
 
-__all__ = ["MaximumLikelihoodModel", "TransactionModel"]
+__all__ = ["PURCHASE_RATE_NOTES", "MaximumLikelihoodModel", "TransactionModel"]
+
+#: What the Gamma(r, alpha) distribution of purchase rates at an edge means: shared by
+#: BG/NBD, MBG/NBD and Pareto/NBD, which all model purchases the same way.
+PURCHASE_RATE_NOTES: dict[str, Boundary] = boundary_pair(
+    "r", "alpha",
+    zero=("r -> 0 means purchase rates are extremely heterogeneous: most customers' rate "
+          "is essentially 0 while a few buy very often",
+          "alpha -> 0 means the mean purchase rate r / alpha is far above one purchase per "
+          "period"),
+    infinity=("r -> infinity means the mean purchase rate r / alpha is far above one "
+              "purchase per period",
+              "alpha -> infinity means the mean purchase rate r / alpha is essentially 0; "
+              "when nobody made a repeat purchase, the rates are simply not identified"),
+    both_zero="r and alpha -> 0 together mean purchase rates are extremely heterogeneous: "
+              "most customers' rate is essentially 0 while a few buy very often",
+    both_infinity="r and alpha -> infinity together mean purchase rates hardly vary "
+                  "across customers: everyone buys at the same Poisson rate r / alpha",
+    units=(None, "time"),
+)
 
 
 def _no_gradient(*args: Any) -> None:
@@ -59,14 +83,20 @@ class MaximumLikelihoodModel(CRMModel):
     """Base of every CLV model fitted by maximum likelihood: one ``_fit`` for all.
 
     Subclasses set ``_param_names`` (the paper's symbols, the index of ``params_``)
-    and ``_boundary_notes`` (what a parameter driven to 0 or infinity means), and
-    implement the hooks the module docstring lists; they get ``params_``,
-    ``covariance_``, ``log_likelihood_``, ``converged_``, ``n_customers_``,
-    ``standard_errors_`` and :meth:`summary`.
+    and ``_boundary_notes`` (per parameter, a
+    :class:`~crmmodels.cltv._likelihood.Boundary`: what an estimate driven to 0 or to
+    infinity means for that model), and implement the hooks the module docstring
+    lists; they get ``params_``, ``covariance_``, ``log_likelihood_``, ``converged_``,
+    ``n_customers_``, ``boundary_``, ``standard_errors_`` and :meth:`summary`.
+
+    ``boundary_`` maps each parameter estimated at an edge of its range to the message
+    of the :class:`~crmmodels.errors.ConvergenceWarning` the fit issued about it (the
+    parameter, its estimate and what that edge means for the model); it is empty when
+    the optimum is inside the parameter space.
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ()
-    _boundary_notes: ClassVar[dict[str, str]] = {}
+    _boundary_notes: ClassVar[dict[str, Boundary]] = {}
 
     #: ``_loglik(params, *rows)``: the paper's log-likelihood of each row.
     _loglik: Callable[..., np.ndarray]
@@ -82,6 +112,10 @@ class MaximumLikelihoodModel(CRMModel):
     def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
         """Return starting points (natural parameters, all > 0), best guess first."""
         return [np.ones(len(self._param_names))]
+
+    def _data_scales(self, rows: Rows, w: np.ndarray) -> dict[str, float]:
+        """Return the data's scale of each unit a parameter may be in (none here)."""
+        return {}
 
     def _objective(self, rows: Rows, w: np.ndarray) -> tuple[NLL, GRAD]:
         """Mean negative log-likelihood over customers, and its gradient.
@@ -111,7 +145,7 @@ class MaximumLikelihoodModel(CRMModel):
         try:
             res = fit_mle(nll, starts[0], self._param_names, grad=grad,
                           model=type(self).__name__, boundary_notes=self._boundary_notes,
-                          extra_starts=starts[1:])
+                          scales=self._data_scales(rows, w), extra_starts=starts[1:])
         finally:
             del self._fit_cache
         self._store_fit(res, float(w.sum()))
@@ -124,6 +158,7 @@ class MaximumLikelihoodModel(CRMModel):
         self.log_likelihood_ = res.log_likelihood * total
         self.converged_ = res.converged
         self.n_customers_ = int(total)
+        self.boundary_ = dict(res.boundary)
 
     # ------------------------------------------------------------------ results
     @property
@@ -206,6 +241,10 @@ class TransactionModel(MaximumLikelihoodModel):
 
     def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
         return self._x0(*rows)
+
+    def _data_scales(self, rows: Rows, w: np.ndarray) -> dict[str, float]:
+        """Return the customers' mean time under observation: the data's scale of time."""
+        return {"time": float(np.average(rows[2], weights=w))}
 
     def _x0(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
         return [np.ones(len(self._param_names))]

@@ -13,6 +13,13 @@ with unequal exposure times:
 * posterior mean rate of a customer with ``x`` repeat purchases in ``T``:
   ``(r + x) / (alpha + T)``.
 
+Without dropout, a customer's purchases over the next ``t`` periods are expected at
+that rate: ``t (r + x) / (alpha + T)`` (:meth:`NaiveRateModel.conditional_expected_purchases`,
+the method :func:`~crmmodels.cltv.holdout_comparison` calls on every transaction model),
+and a new customer's at the population mean rate, ``t r / alpha``
+(:meth:`NaiveRateModel.expected_purchases`, used by
+:func:`~crmmodels.cltv.purchase_tracking`).
+
 It is also the reference model on which the model contract
 (:func:`crmmodels.testing.check_model`) is exercised.
 """
@@ -25,6 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from crmmodels.cltv._likelihood import as_arrays
 from crmmodels.core import Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError
@@ -49,6 +57,16 @@ class NaiveRateModel(CRMModel):
         ``r`` (shape) and ``alpha`` (rate) of the Gamma distribution of rates.
     n_customers_ : int
         Customers used in the fit.
+
+    See Also
+    --------
+    crmmodels.cltv.holdout_comparison : holdout predictions of this baseline beside those
+        of a buy-till-you-die model (the same calls work on both).
+
+    Notes
+    -----
+    Nobody leaves, so there is no ``conditional_probability_alive``: the baseline's
+    answer would be 1 for every customer.
 
     Examples
     --------
@@ -101,10 +119,87 @@ class NaiveRateModel(CRMModel):
         self.params_ = pd.Series({"r": m**2 / v, "alpha": m / v}, name="value")
         self.n_customers_ = len(s)
 
+    def purchase_rate(self, frequency: Any, T: Any) -> np.ndarray:  # noqa: N803
+        """Return each customer's posterior mean purchase rate, ``(r + x) / (alpha + T)``.
+
+        Parameters
+        ----------
+        frequency : array-like
+            Repeat purchases ``x`` in the calibration period.
+        T : array-like
+            Time the customer was observed (their age), in the fit's unit.
+
+        Returns
+        -------
+        ndarray
+            Expected purchases per period, broadcast over the inputs.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = NaiveRateModel()
+        >>> model.params_ = pd.Series({"r": 1.0, "alpha": 10.0})
+        >>> model.purchase_rate([0, 4], [10, 40]).tolist()
+        [0.05, 0.1]
+        """
+        self._check_fitted()
+        r, alpha = float(self.params_["r"]), float(self.params_["alpha"])
+        x, big_t = as_arrays(frequency, T)
+        return np.asarray((r + x) / (alpha + big_t), dtype=float)
+
+    def conditional_expected_purchases(self, t: Any, frequency: Any, recency: Any,
+                                       T: Any) -> np.ndarray:  # noqa: N803
+        """Return expected purchases in ``(T, T + t]``: ``t`` times :meth:`purchase_rate`.
+
+        The same call as a buy-till-you-die model's (BG/NBD's, Pareto/NBD's...), so the
+        baseline goes wherever they go (:func:`~crmmodels.cltv.holdout_comparison`,
+        :func:`~crmmodels.cltv.plot_frequency_recency_matrix`). Nobody leaves, so
+        ``recency`` carries no information and is ignored (it only broadcasts).
+
+        Parameters
+        ----------
+        t : array-like
+            Length of the prediction window, in the fit's unit.
+        frequency, recency, T : array-like
+            The customers' summary: repeat purchases, time of the last one, age.
+
+        Returns
+        -------
+        ndarray
+            ``t (r + frequency) / (alpha + T)``, broadcast over the inputs.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = NaiveRateModel()
+        >>> model.params_ = pd.Series({"r": 1.0, "alpha": 10.0})
+        >>> model.conditional_expected_purchases(26, [0, 4], [0, 30], [10, 40]).tolist()
+        [1.3, 2.6]
+        """
+        tt, x, _, big_t = as_arrays(t, frequency, recency, T)
+        return np.asarray(tt * self.purchase_rate(x, big_t), dtype=float)
+
+    def expected_purchases(self, t: Any) -> np.ndarray:
+        """Return expected purchases in ``(0, t]`` of a new customer: ``t r / alpha``.
+
+        A customer who has just made their first purchase buys at the population mean
+        rate ``r / alpha``; :func:`~crmmodels.cltv.purchase_tracking` sums this over a
+        cohort.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = NaiveRateModel()
+        >>> model.params_ = pd.Series({"r": 1.0, "alpha": 10.0})
+        >>> model.expected_purchases([1, 52]).tolist()
+        [0.1, 5.2]
+        """
+        (tt,) = as_arrays(t)
+        return np.asarray(tt * self.purchase_rate(0.0, 0.0), dtype=float)
+
     def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
         s = self._summary(data)
-        r, alpha = float(self.params_["r"]), float(self.params_["alpha"])
-        rate = (r + s["frequency"].to_numpy(float)) / (alpha + s["T"].to_numpy(float))
+        rate = self.purchase_rate(s["frequency"].to_numpy(float), s["T"].to_numpy(float))
         return pd.DataFrame(
             {"expected_purchases": rate * float(self.horizon), "purchase_rate": rate},
             index=pd.Index(s.index, name="customer_id"),

@@ -16,9 +16,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
-from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._base import PURCHASE_RATE_NOTES, TransactionModel
+from crmmodels.cltv._likelihood import Boundary, boundary_pair, wsum
 from crmmodels.cltv._likelihood import as_arrays as _as_arrays
-from crmmodels.cltv._likelihood import wsum
 
 __all__ = ["BetaGeoModel"]
 
@@ -97,6 +97,10 @@ class BetaGeoModel(TransactionModel):
         Whether the optimiser converged.
     n_customers_ : int
         Customers in the fit.
+    boundary_ : dict
+        ``{parameter: message}`` for the estimates at an edge of the parameter space
+        (the text of the fit's :class:`~crmmodels.errors.ConvergenceWarning`: the
+        parameter, its estimate and what that edge means); empty when there is none.
 
     Examples
     --------
@@ -112,15 +116,28 @@ class BetaGeoModel(TransactionModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    _boundary_notes: ClassVar[dict[str, str]] = {
-        "a": "a -> 0 (with b large) means the mean dropout probability a / (a + b) is "
-             "essentially 0: the data show no sign of customers leaving, BG/NBD reduces to "
-             "the NBD model without dropout and P(alive) is about 1 for everyone",
-        "b": "b -> infinity (with a small) means dropout is essentially never observed: "
-             "BG/NBD reduces to the NBD model without dropout",
-        "alpha": "alpha -> infinity with r -> infinity means purchase rates hardly vary "
-                 "across customers (a Poisson model)",
-        "r": "r -> 0 means most customers have a purchase rate near 0",
+    _boundary_notes: ClassVar[dict[str, Boundary]] = {
+        **PURCHASE_RATE_NOTES,
+        **boundary_pair(
+            "a", "b",
+            zero=("a -> 0 means the dropout probability after a purchase is essentially 0 "
+                  "for nearly every customer: the data show no sign of customers leaving, "
+                  "BG/NBD reduces to the NBD model without dropout and P(alive) is about 1 "
+                  "for everyone",
+                  "b -> 0 means the dropout probability is essentially 1: nearly every "
+                  "customer drops out right after their first repeat purchase"),
+            infinity=("a -> infinity means nearly every customer drops out right after "
+                      "their first repeat purchase",
+                      "b -> infinity means the mean dropout probability a / (a + b) is "
+                      "essentially 0: customers (almost) never drop out and BG/NBD reduces "
+                      "to the NBD model without dropout"),
+            both_zero="a and b -> 0 together mean customers split in two: a share "
+                      "a / (a + b) drops out right after their first repeat purchase and "
+                      "the others never drop out",
+            both_infinity="a and b -> infinity together mean the dropout probability "
+                          "hardly varies: every customer drops out after a purchase with "
+                          "the same probability a / (a + b)",
+        ),
     }
 
     def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:

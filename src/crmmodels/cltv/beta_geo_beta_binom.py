@@ -37,7 +37,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
 from crmmodels.cltv._base import TransactionModel
-from crmmodels.cltv._likelihood import compress, wsum
+from crmmodels.cltv._likelihood import Boundary, boundary_pair, compress, wsum
 from crmmodels.cltv.modified_beta_geo import _NEAR_ONE, _near_one
 from crmmodels.core import Constraint, Interval, Options
 from crmmodels.data import CRMData, validate_summary
@@ -136,6 +136,10 @@ class BetaGeoBetaBinomModel(TransactionModel):
         Whether the optimiser converged.
     n_customers_ : int
         Customers in the fit.
+    boundary_ : dict
+        ``{parameter: message}`` for the estimates at an edge of the parameter space
+        (the text of the fit's :class:`~crmmodels.errors.ConvergenceWarning`: the
+        parameter, its estimate and what that edge means); empty when there is none.
 
     Notes
     -----
@@ -178,11 +182,43 @@ class BetaGeoBetaBinomModel(TransactionModel):
     _observed: ClassVar[str] = ("customers with transaction opportunities after the first "
                                 "purchase")
     _param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
-    _boundary_notes: ClassVar[dict[str, str]] = {
-        "alpha": "alpha -> 0 means nearly every customer's transaction probability is 0",
-        "beta": "beta -> 0 means nearly every customer transacts at every opportunity",
-        "gamma": "gamma -> 0 means dropout is essentially never observed",
-        "delta": "delta -> 0 means nearly every customer drops out at the first opportunity",
+    _boundary_notes: ClassVar[dict[str, Boundary]] = {
+        **boundary_pair(
+            "alpha", "beta",
+            zero=("alpha -> 0 means the transaction probability is essentially 0 for "
+                  "nearly every customer",
+                  "beta -> 0 means nearly every customer transacts at every opportunity "
+                  "(transaction probability about 1)"),
+            infinity=("alpha -> infinity means nearly every customer transacts at every "
+                      "opportunity (transaction probability about 1)",
+                      "beta -> infinity means the transaction probability is essentially 0 "
+                      "for nearly every customer"),
+            both_zero="alpha and beta -> 0 together mean customers split in two: a share "
+                      "alpha / (alpha + beta) transacts at every opportunity and the others "
+                      "never",
+            both_infinity="alpha and beta -> infinity together mean the transaction "
+                          "probability hardly varies: every customer transacts with the "
+                          "same probability alpha / (alpha + beta)",
+        ),
+        **boundary_pair(
+            "gamma", "delta",
+            zero=("gamma -> 0 means the dropout probability is essentially 0 for nearly "
+                  "every customer: the data show no sign of customers leaving and BG/BB "
+                  "reduces to the beta-binomial model without dropout",
+                  "delta -> 0 means nearly every customer drops out at the first "
+                  "opportunity (dropout probability about 1)"),
+            infinity=("gamma -> infinity means nearly every customer drops out at the "
+                      "first opportunity (dropout probability about 1)",
+                      "delta -> infinity means the dropout probability is essentially 0 "
+                      "for nearly every customer: BG/BB reduces to the beta-binomial model "
+                      "without dropout"),
+            both_zero="gamma and delta -> 0 together mean customers split in two: a share "
+                      "gamma / (gamma + delta) drops out at the first opportunity and the "
+                      "others never drop out",
+            both_infinity="gamma and delta -> infinity together mean the dropout "
+                          "probability hardly varies: every customer drops out with the "
+                          "same probability gamma / (gamma + delta) at each opportunity",
+        ),
     }
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "horizon": [Interval(Integral, 1, None)],

@@ -14,10 +14,12 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils.validation import check_is_fitted
 
 from crmmodels.core import Options, check_params, renamed_argument
 from crmmodels.data import CRMData
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.errors import DataValidationError, InvalidParameterError, NotFittedError
 
 __all__ = ["HoldoutResult", "holdout_comparison", "purchase_tracking"]
 
@@ -27,6 +29,52 @@ class _TransactionModel(Protocol):
                                        T: Any) -> np.ndarray: ...  # noqa: N803
 
     def expected_purchases(self, t: Any) -> np.ndarray: ...
+
+
+def _require_model(func: str, model: Any, methods: tuple[str, ...], *,
+                   kind: str = "transaction model such as BetaGeoModel") -> None:
+    """Check that ``model`` is a fitted model with ``methods``, naming what is missing.
+
+    ``kind`` completes the advice "pass a fitted ...".
+
+    Raises
+    ------
+    TypeError
+        ``model`` is a class, or lacks one of ``methods``: the message names the
+        function, the object's type and the first missing method.
+    NotFittedError
+        ``model`` is an estimator (it has ``fit``) that has not been fitted.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> try:
+    ...     _require_model("holdout_comparison", LinearRegression(),
+    ...                    ("conditional_expected_purchases",))
+    ... except TypeError as err:
+    ...     print(err)  # doctest: +NORMALIZE_WHITESPACE
+    holdout_comparison: model (LinearRegression) has no conditional_expected_purchases;
+    pass a fitted transaction model such as BetaGeoModel
+    """
+    if isinstance(model, type):
+        raise TypeError(
+            f"{func}: model is the class {model.__name__}, not a model; pass a fitted "
+            f"instance, e.g. {model.__name__}().fit(calibration)"
+        )
+    for method in methods:
+        if not callable(getattr(model, method, None)):
+            raise TypeError(
+                f"{func}: model ({type(model).__name__}) has no {method}; pass a fitted "
+                f"{kind}"
+            )
+    if callable(getattr(model, "fit", None)):
+        try:
+            check_is_fitted(model)
+        except _SklearnNotFittedError as err:
+            raise NotFittedError(
+                f"{func}: model ({type(model).__name__}) is not fitted; call its fit on "
+                "the calibration data first"
+            ) from err
 
 
 @dataclass(frozen=True)
@@ -66,7 +114,8 @@ def holdout_comparison(model: _TransactionModel, split: pd.DataFrame) -> Holdout
     Parameters
     ----------
     model : fitted transaction model
-        Anything with ``conditional_expected_purchases(t, frequency, recency, T)``,
+        Anything with ``conditional_expected_purchases(t, frequency, recency, T)``
+        (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB, :class:`~crmmodels.cltv.NaiveRateModel`),
         fitted on the calibration columns of ``split``.
     split : DataFrame
         Output of :func:`crmmodels.data.calibration_holdout`.
@@ -74,6 +123,16 @@ def holdout_comparison(model: _TransactionModel, split: pd.DataFrame) -> Holdout
     Returns
     -------
     HoldoutResult
+
+    Raises
+    ------
+    TypeError
+        ``model`` has no ``conditional_expected_purchases`` (or is a class), or
+        ``split`` is not a DataFrame.
+    NotFittedError
+        ``model`` has not been fitted.
+    DataValidationError
+        ``split`` lacks a column of :func:`~crmmodels.data.calibration_holdout`.
 
     Examples
     --------
@@ -86,7 +145,20 @@ def holdout_comparison(model: _TransactionModel, split: pd.DataFrame) -> Holdout
     >>> result = holdout_comparison(model, split)
     >>> sorted(result.metrics)
     ['correlation', 'mae', 'rmse', 'total_actual', 'total_error', 'total_predicted']
+
+    The no-dropout baseline takes the same call:
+
+    >>> from crmmodels.cltv import NaiveRateModel
+    >>> naive = NaiveRateModel().fit(split[["frequency", "recency", "T"]])
+    >>> holdout_comparison(naive, split).metrics["total_error"] > result.metrics["total_error"]
+    True
     """
+    _require_model("holdout_comparison", model, ("conditional_expected_purchases",))
+    if not isinstance(split, pd.DataFrame):
+        raise TypeError(
+            f"holdout_comparison: split must be the DataFrame of "
+            f"crmmodels.data.calibration_holdout, got {type(split).__name__}"
+        )
     needed = ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"]
     missing = [c for c in needed if c not in split.columns]
     if missing:
@@ -138,7 +210,8 @@ def purchase_tracking(
     Parameters
     ----------
     model : fitted transaction model
-        Anything with ``expected_purchases(t)``.
+        Anything with ``expected_purchases(t)`` (BG/NBD, Pareto/NBD, MBG/NBD,
+        :class:`~crmmodels.cltv.NaiveRateModel`...).
     data : CRMData
         The cohort's transactions.
     start, end : date
@@ -161,6 +234,11 @@ def purchase_tracking(
 
     Raises
     ------
+    TypeError
+        ``model`` has no ``expected_purchases`` (or is a class), or ``data`` is not a
+        :class:`~crmmodels.CRMData`.
+    NotFittedError
+        ``model`` has not been fitted.
     InvalidParameterError
         A ``freq`` other than ``"D"`` or ``"W"``, ``end`` not after ``start``, or a
         parameter given under both its new and its old name.
@@ -182,6 +260,12 @@ def purchase_tracking(
     cutoff = renamed_argument("purchase_tracking", "calibration_end", calibration_end,
                               "cutoff", cutoff)
     check_params("purchase_tracking", {"freq": freq}, {"freq": [Options({"D", "W"})]})
+    _require_model("purchase_tracking", model, ("expected_purchases",))
+    if not isinstance(data, CRMData):
+        raise TypeError(
+            f"purchase_tracking: data must be a CRMData holding the cohort's transactions, "
+            f"got {type(data).__name__}; build one with CRMData(transactions=...)"
+        )
     data.require("transactions")
     assert data.transactions is not None
     from crmmodels.data import align_timestamp

@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
-from crmmodels.cltv._likelihood import Rows, compress, wsum
+from crmmodels.cltv._likelihood import Boundary, Rows, compress, wsum
 from crmmodels.core import Constraint, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataQualityWarning, DataValidationError, warn
@@ -31,6 +31,12 @@ __all__ = ["GammaGammaModel"]
 #: Above this correlation of frequency and spend the model's independence assumption
 #: is visibly broken (Fader, Hardie & Lee 2005 check it on CDNOW, where it is 0.11).
 _MAX_CORRELATION = 0.3
+
+
+_SPREAD_UNBOUNDED = ("q and v -> 0 together mean mean spend varies without bound across "
+                     "customers: most spend next to nothing and a few very much")
+_SAME_MEAN_SPEND = ("q and v -> infinity together mean customers' mean spends hardly vary: "
+                    "every customer has the same mean spend p v / (q - 1)")
 
 
 def _correlation(x: np.ndarray, m: np.ndarray) -> float:
@@ -63,6 +69,10 @@ class GammaGammaModel(MaximumLikelihoodModel):
     n_customers_ : int
         Customers with at least one repeat transaction and positive spend (the ones
         that inform the fit).
+    boundary_ : dict
+        ``{parameter: message}`` for the estimates at an edge of the parameter space
+        (the text of the fit's :class:`~crmmodels.errors.ConvergenceWarning`: the
+        parameter, its estimate and what that edge means); empty when there is none.
     n_excluded_ : int
         Customers with repeat transactions but zero mean spend (free items, fully
         discounted orders): the Gamma distribution has no mass at 0, so they are left
@@ -83,8 +93,31 @@ class GammaGammaModel(MaximumLikelihoodModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
-    _boundary_notes: ClassVar[dict[str, str]] = {
-        "q": "q -> 0 means spend varies without bound across customers",
+    _boundary_notes: ClassVar[dict[str, Boundary]] = {
+        "p": Boundary(
+            zero="p -> 0 means a customer's transaction values vary without bound around "
+                 "their own mean (their coefficient of variation is 1 / sqrt(p))",
+            infinity="p -> infinity means every customer spends the same amount on each of "
+                     "their transactions (no variation within a customer)",
+        ),
+        "q": Boundary(
+            zero="q -> 0 means mean spend varies without bound across customers: the "
+                 "average spend p v / (q - 1) is undefined, so customers without repeat "
+                 "purchases get an infinite expected spend",
+            infinity="q -> infinity means the average spend p v / (q - 1) is essentially 0",
+            critical=1.0,
+            below_critical="mean spend varies so much across customers that its average "
+                           "p v / (q - 1) is undefined (infinite): customers without repeat "
+                           "purchases get an infinite expected spend (and CLV)",
+            partner="v", both_zero=_SPREAD_UNBOUNDED, both_infinity=_SAME_MEAN_SPEND,
+        ),
+        "v": Boundary(
+            zero="v -> 0 means the average spend p v / (q - 1) is essentially 0",
+            infinity="v -> infinity means the average spend p v / (q - 1) is far above "
+                     "what customers spend",
+            unit="spend",
+            partner="q", both_zero=_SPREAD_UNBOUNDED, both_infinity=_SAME_MEAN_SPEND,
+        ),
     }
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "freq": [Options({"D", "W", "M", "h"})],
@@ -149,6 +182,10 @@ class GammaGammaModel(MaximumLikelihoodModel):
                  "of frequent buyers will be off", DataQualityWarning)
         rows, w, _ = compress(x[use], m[use])
         return rows, w
+
+    def _data_scales(self, rows: Rows, w: np.ndarray) -> dict[str, float]:
+        """Return the customers' mean spend per transaction: the data's scale of spend."""
+        return {"spend": float(np.average(rows[1], weights=w))}
 
     def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:
         mean_m = float(np.average(rows[1], weights=w))

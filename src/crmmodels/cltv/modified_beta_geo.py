@@ -34,9 +34,9 @@ import numpy as np
 from scipy import integrate
 from scipy.special import betainc, betaln, digamma, expit, gammaln, hyp2f1
 
-from crmmodels.cltv._base import TransactionModel
+from crmmodels.cltv._base import PURCHASE_RATE_NOTES, TransactionModel
+from crmmodels.cltv._likelihood import Boundary, boundary_pair, wsum
 from crmmodels.cltv._likelihood import as_arrays as _as_arrays
-from crmmodels.cltv._likelihood import wsum
 
 __all__ = ["ModifiedBetaGeoModel"]
 
@@ -228,6 +228,10 @@ class ModifiedBetaGeoModel(TransactionModel):
         Whether the optimiser converged.
     n_customers_ : int
         Customers in the fit.
+    boundary_ : dict
+        ``{parameter: message}`` for the estimates at an edge of the parameter space
+        (the text of the fit's :class:`~crmmodels.errors.ConvergenceWarning`: the
+        parameter, its estimate and what that edge means); empty when there is none.
 
     See Also
     --------
@@ -251,13 +255,29 @@ class ModifiedBetaGeoModel(TransactionModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    _boundary_notes: ClassVar[dict[str, str]] = {
-        "a": "a -> 0 means dropout (at time zero or after a purchase) is essentially "
-             "never observed",
-        "b": "b -> 0 means nearly every customer drops out right after the first purchase",
-        "r": "r -> 0 means nearly every customer's purchase rate is zero",
-        "alpha": "alpha -> infinity with r means the purchase rates are not identified "
-                 "(e.g. no customer made a repeat purchase)",
+    _boundary_notes: ClassVar[dict[str, Boundary]] = {
+        **PURCHASE_RATE_NOTES,
+        **boundary_pair(
+            "a", "b",
+            zero=("a -> 0 means the dropout probability (at time zero and after each "
+                  "purchase) is essentially 0 for nearly every customer: the data show no "
+                  "sign of customers leaving and MBG/NBD reduces to the NBD model without "
+                  "dropout",
+                  "b -> 0 means the dropout probability is essentially 1: nearly every "
+                  "customer drops out right after the first purchase and no repeat "
+                  "purchases are expected"),
+            infinity=("a -> infinity means nearly every customer drops out right after the "
+                      "first purchase",
+                      "b -> infinity means the mean dropout probability a / (a + b) is "
+                      "essentially 0: customers (almost) never drop out and MBG/NBD reduces "
+                      "to the NBD model without dropout"),
+            both_zero="a and b -> 0 together mean customers split in two: a share "
+                      "a / (a + b) drops out right after the first purchase and the others "
+                      "never drop out",
+            both_infinity="a and b -> infinity together mean the dropout probability "
+                          "hardly varies: every customer drops out (at time zero and after "
+                          "each purchase) with the same probability a / (a + b)",
+        ),
     }
 
     def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:

@@ -56,8 +56,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import digamma, exprel, gammaln
 
-from crmmodels.cltv._base import TransactionModel
-from crmmodels.cltv._likelihood import GRAD, NLL, Rows, compress
+from crmmodels.cltv._base import PURCHASE_RATE_NOTES, TransactionModel
+from crmmodels.cltv._likelihood import GRAD, NLL, Boundary, Rows, boundary_pair, compress
 from crmmodels.cltv._likelihood import as_arrays as _as_arrays
 
 __all__ = ["ParetoNBDModel"]
@@ -408,6 +408,10 @@ class ParetoNBDModel(TransactionModel):
         Whether the optimiser converged.
     n_customers_ : int
         Customers in the fit.
+    boundary_ : dict
+        ``{parameter: message}`` for the estimates at an edge of the parameter space
+        (the text of the fit's :class:`~crmmodels.errors.ConvergenceWarning`: the
+        parameter, its estimate and what that edge means); empty when there is none.
 
     See Also
     --------
@@ -441,11 +445,28 @@ class ParetoNBDModel(TransactionModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
-    _boundary_notes: ClassVar[dict[str, str]] = {
-        "s": "s -> 0 means the data show (almost) no dropout: the model is then the NBD",
-        "beta": "beta -> infinity means lifetimes far longer than the observation window",
-        "r": "r -> 0 means purchase rates are extremely heterogeneous",
-        "alpha": "alpha -> infinity means purchase rates far below one per period",
+    _boundary_notes: ClassVar[dict[str, Boundary]] = {
+        **PURCHASE_RATE_NOTES,
+        **boundary_pair(
+            "s", "beta",
+            zero=("s -> 0 means nearly every customer's dropout rate is essentially 0: the "
+                  "data show (almost) no dropout, Pareto/NBD reduces to the NBD model and "
+                  "P(alive) is about 1 for everyone",
+                  "beta -> 0 means the mean dropout rate s / beta is huge: customers leave "
+                  "almost at once after their first purchase"),
+            infinity=("s -> infinity means the mean dropout rate s / beta is huge: "
+                      "customers leave almost at once after their first purchase",
+                      "beta -> infinity means the mean dropout rate s / beta is essentially "
+                      "0 (lifetimes far longer than the observation window): no dropout, "
+                      "Pareto/NBD reduces to the NBD model"),
+            both_zero="s and beta -> 0 together mean dropout rates are extremely "
+                      "heterogeneous: some customers leave almost at once and the others "
+                      "(almost) never",
+            both_infinity="s and beta -> infinity together mean dropout rates hardly vary "
+                          "across customers: every lifetime is exponential with the same "
+                          "rate s / beta",
+            units=(None, "time"),
+        ),
     }
 
     def __init__(self, *, horizon: float = 52, freq: str = "W") -> None:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
-from crmmodels.cltv.evaluation import HoldoutResult
+from crmmodels.cltv.evaluation import HoldoutResult, _require_model
 from crmmodels.core import check_count, check_positive, is_number, new_axes
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
@@ -179,6 +179,7 @@ def plot_frequency_recency_matrix(
     (11, 40)
     >>> plt.close(ax.figure)
     """
+    _require_model("plot_frequency_recency_matrix", model, ("conditional_expected_purchases",))
     horizon = check_positive(t, "t")
     frequencies, recencies, age = _grid(max_frequency, max_recency, T)
     values = _matrix(
@@ -247,6 +248,7 @@ def plot_probability_alive_matrix(
     True
     >>> plt.close(ax.figure)
     """
+    _require_model("plot_probability_alive_matrix", model, ("conditional_probability_alive",))
     frequencies, recencies, age = _grid(max_frequency, max_recency, T)
     values = _matrix(lambda x, tx: model.conditional_probability_alive(x, tx, age),
                      frequencies, recencies,
@@ -451,6 +453,8 @@ def plot_survival(model: _SurvivalModel, periods: Any, actual: Any = None,
     [1.0, 0.627, 0.474]
     >>> plt.close(ax.figure)
     """
+    _require_model("plot_survival", model, ("survival",),
+                   kind="retention model such as ShiftedBetaGeoModel")
     try:
         t = np.asarray(periods, dtype=np.float64)
     except (TypeError, ValueError) as err:

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, logsumexp
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
-from crmmodels.cltv._likelihood import GRAD, NLL, Rows, compress
+from crmmodels.cltv._likelihood import GRAD, NLL, Boundary, Rows, boundary_pair, compress
 from crmmodels.core import Constraint, Interval
 from crmmodels.data import CRMData, whole_number
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
@@ -317,6 +317,10 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
         Whether the optimiser converged.
     n_customers_ : int
         Customers in the fit.
+    boundary_ : dict
+        ``{parameter: message}`` for the estimates at an edge of the parameter space
+        (the text of the fit's :class:`~crmmodels.errors.ConvergenceWarning`: the
+        parameter, its estimate and what that edge means); empty when there is none.
 
     Notes
     -----
@@ -355,12 +359,23 @@ class ShiftedBetaGeoModel(MaximumLikelihoodModel):
     """
 
     _param_names: ClassVar[tuple[str, ...]] = ("alpha", "beta")
-    _boundary_notes: ClassVar[dict[str, str]] = {
-        "alpha": "alpha -> 0 or infinity: the churn probabilities are degenerate; check "
-                 "that the cohort shows both churn and renewals",
-        "beta": "beta -> infinity with alpha means no heterogeneity: every customer has "
-                "the same churn probability (constant retention rates)",
-    }
+    _boundary_notes: ClassVar[dict[str, Boundary]] = boundary_pair(
+        "alpha", "beta",
+        zero=("alpha -> 0 means the churn probability is essentially 0 for nearly every "
+              "customer: almost nobody churns",
+              "beta -> 0 means nearly every customer churns at the first renewal (churn "
+              "probability about 1)"),
+        infinity=("alpha -> infinity means nearly every customer churns at the first "
+                  "renewal (churn probability about 1)",
+                  "beta -> infinity means the churn probability is essentially 0 for "
+                  "nearly every customer: almost nobody churns"),
+        both_zero="alpha and beta -> 0 together mean the cohort splits in two: a share "
+                  "alpha / (alpha + beta) churns at the first renewal and the others never "
+                  "churn",
+        both_infinity="alpha and beta -> infinity together mean every customer has the "
+                      "same churn probability alpha / (alpha + beta): the retention rate is "
+                      "constant over time (no heterogeneity)",
+    )
     _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
         "horizon": [Interval(Integral, 1, None)],
     }

@@ -6,7 +6,9 @@
   (built-ins, entry-point plug-ins, runtime registrations), importing them lazily;
 * :mod:`crmmodels.core.persistence` writes and reads model files (format 2: registry
   name, no module path, skops for scikit-learn sub-models);
-* :func:`new_axes` and the argument checks every figure shares.
+* :func:`new_axes` and the argument checks every figure shares;
+* :func:`limit_threads` and :func:`usable_cores` bound the BLAS and OpenMP thread
+  pools (every model's ``fit`` runs inside :func:`limit_threads`).
 
 Examples
 --------
@@ -51,6 +53,7 @@ from crmmodels.core.registry import (
     register,
     unregister,
 )
+from crmmodels.core.threads import limit_threads, usable_cores
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -80,6 +83,7 @@ __all__ = [
     "is_model_class",
     "is_number",
     "learned_state",
+    "limit_threads",
     "list_models",
     "name_of",
     "new_axes",
@@ -89,5 +93,6 @@ __all__ = [
     "renamed_param",
     "require_columns",
     "unregister",
+    "usable_cores",
     "warn_deprecated",
 ]

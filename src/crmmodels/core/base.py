@@ -2,10 +2,11 @@
 
 Subclasses write only ``_fit`` and ``_score``; :class:`CRMModel` owns the public
 ``fit`` / ``score``: it checks hyper-parameters, validates the input, calls the
-subclass, and enforces the output's index name and columns. It follows
-scikit-learn's estimator contract (constructor stores, ``fit`` learns state ending in
-``_``, :func:`sklearn.base.clone` works). ``score`` returns a frame, not a number, so
-grid search needs an explicit ``scoring=``.
+subclass (``_fit`` with the BLAS and OpenMP thread pools bounded to the usable cores,
+:func:`crmmodels.core.threads.limit_threads`), and enforces the output's index name and
+columns. It follows scikit-learn's estimator contract (constructor stores, ``fit``
+learns state ending in ``_``, :func:`sklearn.base.clone` works). ``score`` returns a
+frame, not a number, so grid search needs an explicit ``scoring=``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted
 from crmmodels.core.params import Constraint, Predicate, check_params
 from crmmodels.core.persistence import Trusted, learned_state, read_model, write_model
 from crmmodels.core.protocol import Model
+from crmmodels.core.threads import limit_threads
 from crmmodels.data import CRMData, validate_summary
 from crmmodels.errors import (
     DataValidationError,
@@ -79,6 +81,9 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
     # ------------------------------------------------------------------ protocol
     def fit(self, data: CRMData | pd.DataFrame, /) -> Self:
         """Validate the hyper-parameters and the data, then learn.
+
+        The learning runs with the BLAS and OpenMP thread pools bounded to the cores
+        the process may use (:func:`crmmodels.core.threads.limit_threads`).
 
         Parameters
         ----------
@@ -184,11 +189,16 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
 
     # ------------------------------------------------------------------ helpers
     def _learn(self, prepared: Any) -> None:
-        """Run ``_fit`` atomically: when it raises, the model keeps its previous state."""
+        """Run ``_fit`` atomically: when it raises, the model keeps its previous state.
+
+        ``_fit`` runs with the BLAS and OpenMP thread pools bounded to the usable
+        cores (:func:`crmmodels.core.threads.limit_threads`).
+        """
         previous = learned_state(self)
         self._reset()
         try:
-            self._fit(prepared)
+            with limit_threads():
+                self._fit(prepared)
         except BaseException:
             self._reset()
             for k, v in previous.items():

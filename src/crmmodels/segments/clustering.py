@@ -20,7 +20,7 @@ valuable one and labels do not depend on k-means' arbitrary numbering.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from numbers import Integral
 from typing import Any, ClassVar
 
@@ -35,6 +35,7 @@ from crmmodels.core import (
     Options,
     Predicate,
     RandomState,
+    limit_threads,
 )
 from crmmodels.data import CRMData, customer_aggregates
 from crmmodels.errors import DataValidationError
@@ -45,7 +46,8 @@ _RFM = ("recency", "frequency", "monetary")
 _N_INIT = 10
 _SILHOUETTE_SAMPLE = 10_000
 # Below this many customers k-means runs on one thread: thread start-up costs more than
-# it saves on small tables (and much more on a busy machine).
+# it saves on small tables (and much more on a busy machine). Above it, k-means uses the
+# bound every fit runs under (crmmodels.core.limit_threads: the usable cores).
 _SINGLE_THREAD_BELOW = 50_000
 _PROFILE_COLUMNS = ("size", "share_customers", "recency", "frequency", "monetary",
                     "share_revenue")
@@ -122,9 +124,11 @@ class SegmentationModel(CRMModel):
     category_column : str, optional
         A transactions column (e.g. a product category); when given and present,
         each customer's share of spend per value of it is added to the features.
-    random_state : int, optional
-        Seed of k-means (and of the silhouette sample). Set it for reproducible
-        segments.
+    random_state : int or None, default 0
+        Seed of k-means and of the silhouette sample, so two fits on the same data
+        give the same segments. ``None`` lets k-means draw its own seed at every fit
+        (the segments may then differ between fits; the silhouette sample keeps
+        seed 0).
 
     Attributes
     ----------
@@ -195,7 +199,7 @@ class SegmentationModel(CRMModel):
         features: tuple[str, ...] = _RFM,
         k_range: tuple[int, int] = (2, 8),
         category_column: str | None = None,
-        random_state: int | None = None,
+        random_state: int | None = 0,
     ) -> None:
         self.n_segments = n_segments
         self.features = features
@@ -233,7 +237,6 @@ class SegmentationModel(CRMModel):
     def _fit(self, data: CRMData) -> None:
         from sklearn.cluster import KMeans
         from sklearn.metrics import silhouette_score
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
         tx = data.transactions
         assert tx is not None
@@ -279,7 +282,8 @@ class SegmentationModel(CRMModel):
         sample = _SILHOUETTE_SAMPLE if n > _SILHOUETTE_SAMPLE else None
         fits: dict[int, Any] = {}
         scores: dict[int, float] = {}
-        limits = threadpool_limits(limits=1) if n < _SINGLE_THREAD_BELOW else nullcontext()
+        limits: AbstractContextManager[object] = (
+            limit_threads(n_jobs=1) if n < _SINGLE_THREAD_BELOW else nullcontext())
         with limits:
             for k in ks:
                 km = KMeans(n_clusters=k, n_init=_N_INIT, random_state=self.random_state)
