@@ -8,14 +8,17 @@ rows in the seconds range.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
+import warnings
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from crmmodels.data.schemas import SCHEMAS, Channel, InteractionKind, field_kinds, required_fields
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
@@ -31,7 +34,9 @@ BOOLEAN_TEXT: dict[str, bool] = {
 }
 _TRUE = frozenset(k for k, v in BOOLEAN_TEXT.items() if v)
 _FALSE = frozenset(k for k, v in BOOLEAN_TEXT.items() if not v)
-_TZ_SUFFIX = re.compile(r"(Z|[+-]\d{2}(:?\d{2})?)$")
+#: A UTC offset (or "Z") after a time of day; "2011-12-09" has none.
+_TZ_SUFFIX = re.compile(r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -179,6 +184,12 @@ def _check_id(
     """
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(s.cat.categories.dtype)
+    # Python strings (object or python-backed "str" columns); Arrow-backed text is
+    # factorised faster by pandas itself.
+    if s.dtype == object or (s.dtype == "str" and getattr(s.dtype, "storage", "") == "python"):
+        fast = _text_ids(s, column, problems)
+        if fast is not None:
+            return fast
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     u = pd.Index(uniques)
     null_mask = codes < 0
@@ -230,21 +241,24 @@ def _check_id(
             coerced = False
     else:
         text_u = u.astype("str")
-    empty_u = np.asarray(text_u.str.len() == 0, dtype=bool) | np.asarray(
-        text_u.str.isspace(), dtype=bool
-    )
+    if pd.api.types.is_integer_dtype(u.dtype):
+        empty_u = padded = np.zeros(len(text_u), dtype=bool)
+    else:
+        empty_u, padded = _blank_and_padded(np.asarray(text_u, dtype=object))
     # Surrounding whitespace is not part of an id (as in the record schemas).
-    padded = np.asarray(text_u.str.len() != text_u.str.strip().str.len(), dtype=bool) & ~empty_u
     if padded.any():
         text_u = text_u.str.strip()
         coerced = True
     if empty_u.any():
         problems.append(_Problem(column, "non_empty", rows_of(empty_u),
                                  f"{column} must not be empty text"))
+    # Distinct integers have distinct texts; other raw values may map to the same text
+    # (1.0 and 1, 1 and "1", " a" and "a").
+    distinct_text = pd.api.types.is_integer_dtype(u.dtype)
     if coerced:
         report.add(frame, column, "as_text", "coerced", int((~null_mask).sum()),
                    detail=f"{column} values turned into text")
-        # Different raw values may map to the same text (1 and "1"): re-factorise.
+    if coerced and not distinct_text:
         rank_u, final_uniques = pd.factorize(text_u, sort=True)
         final = pd.Index(final_uniques, dtype="str")
     else:
@@ -262,10 +276,54 @@ def _check_id(
     return out, new_codes, final
 
 
+def _blank_and_padded(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per text: empty or whitespace only; surrounded by whitespace (and not blank)."""
+    n = len(texts)
+    length = np.fromiter(map(len, texts), dtype=np.intp, count=n)
+    kept = np.fromiter((len(t.strip()) for t in texts), dtype=np.intp, count=n)
+    blank = kept == 0
+    return blank, (kept != length) & ~blank
+
+
+def _text_ids(s: pd.Series, column: str, problems: list[_Problem]
+              ) -> tuple[pd.Series, np.ndarray, pd.Index] | None:
+    """``_check_id`` for a column of ``str`` values, factorised by their UTF-8 bytes.
+
+    Hashing packed bytes is several times faster than hashing Python strings. Returns
+    None (the general path then runs) when a value is missing or not a ``str``, is
+    longer than 64 bytes, contains NUL, or has surrounding whitespace.
+    """
+    values = s.to_numpy(dtype=object)
+    packed = _pack_text(values)
+    found = None if packed is None else _factorize_packed(packed[0])
+    if packed is None or found is None:
+        return None
+    codes, first = found
+    distinct = values[first]
+    words = packed[0][first]
+    if _blank_free(words):
+        blank = packed[1][first] == 0
+    else:
+        blank, padded = _blank_and_padded(distinct)
+        if padded.any():
+            return None
+    if blank.any():
+        problems.append(_Problem(column, "non_empty", blank[codes],
+                                 f"{column} must not be empty text"))
+    order = _order_packed(words)
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    out = s if s.dtype == "str" else s.astype("str")
+    return out, rank[codes], pd.Index(distinct[order], dtype="str")
+
+
 def _argsort_text(values: pd.Index) -> np.ndarray:
     """Argsort distinct strings by code point (as Python compares them), fast when short."""
     if len(values) == 0:
         return np.zeros(0, dtype=np.intp)
+    packed = _pack_text(np.asarray(values, dtype=object))
+    if packed is not None:
+        return _order_packed(packed[0])
     longest = int(values.str.len().max())
     if longest <= 64:
         return np.argsort(np.asarray(values, dtype=f"U{max(longest, 1)}"), kind="stable")
@@ -275,18 +333,139 @@ def _argsort_text(values: pd.Index) -> np.ndarray:
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
-def _duplicated(out: pd.DataFrame, id_col: str | None, codes: np.ndarray) -> np.ndarray:
+_WHITESPACE_BYTES = np.zeros(256, dtype=bool)
+_WHITESPACE_BYTES[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True  # str.isspace in ASCII
+_WHITESPACE_BYTES[128:] = True  # not ASCII: may be whitespace (U+00A0, ...)
+_LONGEST_PACKED = 64  # bytes: longer ids are factorised by pandas
+# _KEEP_BYTES[j]: a mask keeping the j leading (most significant) bytes of a word.
+_KEEP_BYTES = np.array([0] + [(1 << 64) - (1 << (64 - 8 * j)) for j in range(1, 9)],
+                       dtype=np.uint64)
+
+
+def _pack_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pack texts into words: NUL-padded UTF-8 bytes, big-endian, 8 to a ``uint64``.
+
+    Comparing two rows of the words as tuples compares the texts by code point, as
+    Python does (UTF-8 keeps that order, and a text holds no NUL).
+
+    Parameters
+    ----------
+    values : ndarray of object
+        ``str`` values of at most 64 UTF-8 bytes, without NUL.
+
+    Returns
+    -------
+    (words, n_bytes) or None
+        A ``(len(values), k)`` uint64 array and each text's length in bytes; None when a
+        value is not a ``str`` (a missing value included), holds NUL or a lone
+        surrogate, or is longer than 64 bytes.
+    """
+    n = len(values)
+    if n == 0:
+        return None
+    try:
+        raw = "\x00".join(values).encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    size = len(values[0].encode("utf-8"))
+    if len(buf) == n * (size + 1) - 1 and np.count_nonzero(buf == 0) == n - 1 and (
+            size == 0 or not buf[size::size + 1].any()):
+        # Every value has the same length: the bytes are a (n, size + 1) grid.
+        width = max(8, -(-size // 8) * 8)
+        if size > _LONGEST_PACKED:
+            return None
+        padded = np.zeros((n, width), dtype=np.uint8)
+        padded[:, :size] = np.lib.stride_tricks.as_strided(
+            buf, shape=(n, size), strides=(size + 1, 1), writeable=False)
+        return padded.view(">u8").astype(np.uint64), np.broadcast_to(np.intp(size), (n,))
+    ends = np.flatnonzero(buf == 0)
+    if len(ends) != n - 1:  # a NUL inside a value
+        return None
+    starts = np.empty(n, dtype=np.intp)
+    starts[0] = 0
+    starts[1:] = ends + 1
+    n_bytes = np.empty(n, dtype=np.intp)
+    n_bytes[:-1] = ends - starts[:-1]
+    n_bytes[-1] = len(buf) - starts[-1]
+    longest = int(n_bytes.max())
+    if longest > _LONGEST_PACKED:
+        return None
+    # The 8 bytes from every byte offset, as one big-endian word each (a strided view of
+    # the buffer, padded so that the last offsets can be read too); a value's k-th word
+    # is the word at its start + 8 k, with the bytes past its end masked out.
+    padded_buf = np.concatenate([buf, np.zeros(8, dtype=np.uint8)])
+    at = np.ndarray(shape=(len(buf) + 1,), dtype=">u8", buffer=padded_buf, strides=(1,))
+    k = max(1, -(-longest // 8))
+    words = np.empty((n, k), dtype=np.uint64)
+    for j in range(k):
+        keep = np.clip(n_bytes - 8 * j, 0, 8)
+        words[:, j] = at[np.minimum(starts + 8 * j, len(buf))]
+        words[:, j] &= _KEEP_BYTES[keep]
+    return words, n_bytes
+
+
+def _blank_free(words: np.ndarray) -> bool:
+    """Whether packed texts are all ASCII without whitespace."""
+    return not _WHITESPACE_BYTES[words.astype(">u8").view(np.uint8)].any()
+
+
+def _factorize_packed(words: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes (first-appearance order) and the first row of each code, of packed texts.
+
+    Several words are hashed into one key; the result is checked against every row's
+    words, and None is returned in the (astronomically unlikely) case of a collision.
+    """
+    n, k = words.shape
+    if k == 1:
+        key = words[:, 0]
+    else:
+        key = words[:, 0].copy()
+        with np.errstate(over="ignore"):
+            for j in range(1, k):
+                key *= _MIX
+                key ^= words[:, j]
+                key ^= key >> np.uint64(29)
+    codes, _ = pd.factorize(key)
+    # Codes are numbered in order of first appearance: a row is a code's first one
+    # exactly when its code exceeds every earlier code.
+    running = np.maximum.accumulate(codes)
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.greater(running[1:], running[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    if k > 1:
+        rep = first[codes]
+        for j in range(k):
+            if not np.array_equal(words[rep, j], words[:, j]):
+                return None
+    return codes.astype(np.intp, copy=False), first
+
+
+def _order_packed(words: np.ndarray) -> np.ndarray:
+    """Argsort of packed texts by code point."""
+    if words.shape[1] == 1:
+        return np.argsort(words[:, 0], kind="stable")
+    return np.lexsort(words.T[::-1])
+
+
+def _duplicated(out: pd.DataFrame, id_col: str | None, codes: np.ndarray,
+                keys: Sequence[Hashable] | None = None) -> np.ndarray:
     """Exact ``DataFrame.duplicated(keep="first")``, fast for large frames.
 
-    Rows are hashed on their id codes and numeric / datetime columns; only rows whose
-    hash occurs more than once are compared exactly, column by column, by pandas.
+    Rows are hashed on their id codes and the numeric / datetime columns among ``keys``
+    (default: all columns); the hashes are folded to 32 bits and sorted, and only rows
+    whose folded hash occurs more than once are compared exactly, on every column, by
+    pandas. Hashing fewer columns only lets more rows through to the exact comparison.
     """
     n = len(out)
     if n < 50_000:
         return _exact_duplicated(out)
     h = np.zeros(n, dtype=np.uint64)
+    part = np.empty(n, dtype=np.uint64)
+    shifted = np.empty(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for col in out.columns:
+        for col in out.columns if keys is None else keys:
             series = out[col]
             if col == id_col:
                 v = codes.astype(np.int64).view(np.uint64)
@@ -302,9 +481,30 @@ def _duplicated(out: pd.DataFrame, id_col: str | None, codes: np.ndarray) -> np.
                 v = f.view(np.uint64)
             else:
                 continue
-            h = (h ^ (v + _MIX + (h << np.uint64(6)) + (h >> np.uint64(2)))) * _MIX
-    candidates = pd.Series(h).duplicated(keep=False).to_numpy()
+            # h = (h ^ (v + MIX + (h << 6) + (h >> 2))) * MIX, in place
+            np.right_shift(h, np.uint64(2), out=part)
+            np.add(part, v, out=part)
+            np.add(part, _MIX, out=part)
+            np.left_shift(h, np.uint64(6), out=shifted)
+            np.add(part, shifted, out=part)
+            np.bitwise_xor(h, part, out=h)
+            np.multiply(h, _MIX, out=h)
+    del part, shifted
+    folded = (h ^ (h >> np.uint64(32))).astype(np.uint32)
+    del h
+    ordered = np.sort(folded)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     result = np.zeros(n, dtype=bool)
+    if len(repeated) == 0:
+        return result
+    # Rows whose folded hash repeats: a first sieve on its top 24 bits (a 16 MB table
+    # instead of a binary search per row), then an exact look-up of the few left.
+    repeated = np.unique(repeated)
+    sieve = np.zeros(1 << 24, dtype=bool)
+    sieve[repeated >> np.uint32(8)] = True
+    candidates = sieve[folded >> np.uint32(8)]
+    maybe = np.flatnonzero(candidates)
+    candidates[maybe] = np.isin(folded[maybe], repeated)
     if candidates.any():
         pos = np.flatnonzero(candidates)
         result[pos] = _exact_duplicated(out.iloc[pos])
@@ -324,6 +524,60 @@ def _exact_duplicated(frame: pd.DataFrame) -> np.ndarray:
         return hashable.duplicated(keep="first").to_numpy()
 
 
+# --------------------------------------------------------------------------- dates
+#: The shape of day/month/year text once every digit is replaced by "9": day and month
+#: (in either order), then the year (4 digits, or 2 after "/" or "."), then an optional
+#: time of day (hours, minutes, optional seconds and fraction, optional AM/PM).
+_DM_SHAPE = re.compile(
+    r"(9{1,2})([/.-])(9{1,2})\2(9{4}|9{2})"
+    r"(?:([ T])(9{1,2}):(99)(?::(99)(\.9{1,9})?)?( ?[AaPp][Mm])?)?"
+)
+#: Year-first dates with dashes (ISO 8601), read by pandas' ISO 8601 parser.
+_ISO_SHAPE = re.compile(r"9{4}-9{1,2}-9{1,2}(?:[T ]|$)")
+_ISO_START = re.compile(r"\d{4}-\d{1,2}-\d{1,2}(?:[T ]|$)")
+#: Longest text looked at when inferring a column's date format (longer is not a date).
+_MAX_DATE_TEXT = 64
+#: Distinct values turned into digit shapes at once (bounds the memory of the arrays).
+_SHAPE_CHUNK = 200_000
+_N_EXAMPLES = 3
+_FAMILY_OTHER, _FAMILY_ISO, _FAMILY_DM = 0, 1, 2
+#: ``infer_dtype`` answers of object columns that hold numbers rather than dates.
+_NUMBER_KINDS = frozenset(
+    ("integer", "floating", "mixed-integer-float", "decimal", "boolean", "complex")
+)
+
+
+def check_date_options(datetime_format: object, dayfirst: object) -> None:
+    """Check the ``datetime_format=`` and ``dayfirst=`` options of :class:`CRMData`.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``datetime_format`` is not text, ``dayfirst`` is not None / True / False, or
+        both are given (a format already fixes the day/month order).
+
+    Examples
+    --------
+    >>> check_date_options("%d/%m/%Y", None)
+    >>> check_date_options("%d/%m/%Y", True)
+    Traceback (most recent call last):
+    ...
+    crmmodels.errors.InvalidParameterError: give datetime_format= or dayfirst=, not both...
+    """
+    if datetime_format is not None and not isinstance(datetime_format, str):
+        raise InvalidParameterError(
+            f"datetime_format must be a strftime format such as '%d/%m/%Y', got "
+            f"{datetime_format!r}"
+        )
+    if dayfirst is not None and not isinstance(dayfirst, bool | np.bool_):
+        raise InvalidParameterError(f"dayfirst must be None, True or False, got {dayfirst!r}")
+    if datetime_format is not None and dayfirst is not None:
+        raise InvalidParameterError(
+            "give datetime_format= or dayfirst=, not both: a format already fixes the "
+            f"day/month order (got datetime_format={datetime_format!r}, dayfirst={dayfirst!r})"
+        )
+
+
 def _tz_status(values: pd.Series) -> pd.Series:
     """Per element: the timezone text (or '' for naive) of raw datetime-like values."""
 
@@ -333,7 +587,7 @@ def _tz_status(values: pd.Series) -> pd.Series:
             return "" if tz is None else str(tz)
         if isinstance(v, str):
             m = _TZ_SUFFIX.search(v.strip())
-            return m.group(0) if m else ""
+            return m.group(1) if m else ""
         return ""
 
     return values.map(one)
@@ -344,6 +598,301 @@ def _is_tz_error(exc: BaseException) -> bool:
     return "timezone" in text or "tz-aware" in text or "tz-naive" in text or "offset" in text
 
 
+def _value_kind(v: object) -> int:
+    """0 for text, 1 for a date or datetime object, 2 for anything else."""
+    if isinstance(v, str):
+        return 0
+    if isinstance(v, dt.date | np.datetime64):
+        return 1
+    return 2
+
+
+def _split_objects(raw: pd.Series, nonnull: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the text values and of the values that are neither text nor dates."""
+    none = np.zeros(len(raw), dtype=bool)
+    if raw.dtype != object:
+        if pd.api.types.is_string_dtype(raw.dtype):
+            return nonnull, none
+        return none, none
+    inferred = pd.api.types.infer_dtype(raw, skipna=True)
+    if inferred == "string":
+        return nonnull, none
+    if inferred in ("datetime", "datetime64", "date", "empty"):
+        return none, none
+    kinds = raw.map(_value_kind).to_numpy(dtype=np.int8)
+    return nonnull & (kinds == 0), nonnull & (kinds == 2)
+
+
+def _digit_shapes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each text with every digit replaced by '9', and its two leading numbers.
+
+    Returns the shapes ('' for text too long to be a date) and the numbers written
+    by the first one or two digits and by the one or two digits after the next
+    character (the day and month fields of ``13/01/2011``; meaningless for other
+    shapes). Vectorised: the distinct values become fixed-width code point arrays, in
+    chunks, rewritten at once.
+    """
+    n = len(values)
+    shapes = np.full(n, "", dtype=object)
+    first = np.zeros(n, dtype=np.int64)
+    second = np.zeros(n, dtype=np.int64)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    short = np.flatnonzero((lengths > 0) & (lengths <= _MAX_DATE_TEXT))
+    for start in range(0, len(short), _SHAPE_CHUNK):
+        part = short[start:start + _SHAPE_CHUNK]
+        text = np.array(values[part].tolist(), dtype=str)
+        width = text.dtype.itemsize // 4
+        points = text.view(np.uint32).reshape(len(part), width)
+        digit = (points >= 48) & (points <= 57)
+        lead = min(width, 5)  # "dd/mm" at most
+        value = points[:, :lead].astype(np.int64) - 48
+        zero = np.zeros(len(part), dtype=np.int64)
+        first[part], end = _number_at(value, digit[:, :lead], zero)
+        second[part], _ = _number_at(value, digit[:, :lead], end + 1)
+        points[digit] = 57  # "0".."9" -> "9"
+        shapes[part] = text.astype(object)
+    return shapes, first, second
+
+
+def _number_at(value: np.ndarray, digit: np.ndarray,
+               pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Read, per row, the one- or two-digit number at ``pos``; return it and its end."""
+    rows = np.arange(len(pos))
+    width = value.shape[1]
+    one = value[rows, np.minimum(pos, width - 1)]
+    nxt = np.minimum(pos + 1, width - 1)
+    two = (pos + 1 < width) & digit[rows, nxt]
+    return np.where(two, one * 10 + value[rows, nxt], one), pos + 1 + two
+
+
+def _dm_format(shape: re.Match[str], day_first: bool) -> str:
+    """Build the strftime format of a day/month/year shape matched by ``_DM_SHAPE``."""
+    sep = shape.group(2)
+    first, second = ("%d", "%m") if day_first else ("%m", "%d")
+    fmt = f"{first}{sep}{second}{sep}{'%Y' if len(shape.group(4)) == 4 else '%y'}"
+    if shape.group(5) is not None:
+        ampm = shape.group(10)
+        fmt += f"{shape.group(5)}{'%I' if ampm else '%H'}:%M"
+        if shape.group(8) is not None:
+            fmt += ":%S"
+        if shape.group(9) is not None:
+            fmt += ".%f"
+        if ampm:
+            fmt += " %p" if ampm.startswith(" ") else "%p"
+    return fmt
+
+
+def _ambiguous_format(fmt: str) -> bool:
+    """Whether a format reads day and month as numbers in an order other than Y-m-d."""
+    if "%d" not in fmt or "%m" not in fmt:
+        return False
+    year, month, day = fmt.find("%Y"), fmt.find("%m"), fmt.find("%d")
+    return not 0 <= year < month < day
+
+
+def _examples(values: np.ndarray, codes: np.ndarray, index: pd.Index,
+              which: np.ndarray) -> tuple[str, list[Hashable]]:
+    """Up to ``_N_EXAMPLES`` of the distinct values ``which``, with a row label each."""
+    chosen = np.flatnonzero(which)[:_N_EXAMPLES]  # codes follow first appearance
+    labels = [index[int(np.argmax(codes == k))] for k in chosen]
+    text = ", ".join(f"{values[k]!r} (row {label!r})"
+                     for k, label in zip(chosen, labels, strict=True))
+    return text, labels
+
+
+def _infer_text_format(
+    text: pd.Series, column: str, frame: str, dayfirst: bool | None
+) -> tuple[str, str]:
+    """Infer the one format of a column of text dates from all its (distinct) values.
+
+    Returns the format for :func:`pandas.to_datetime` ("ISO8601" for year-first
+    dates) and how it was chosen, for the report. Raises
+    :class:`~crmmodels.errors.DataValidationError` when day and month cannot be
+    told apart (every value has both at most 12) or the column mixes both orders.
+    """
+    codes, uniques = pd.factorize(text)
+    values = np.asarray(uniques, dtype=object)
+    counts = np.bincount(codes, minlength=len(values))
+    digit_shapes, first, second = _digit_shapes(values)
+    shape_codes, shapes = pd.factorize(digit_shapes)
+    family = np.full(len(shapes), _FAMILY_OTHER, dtype=np.int8)
+    dm_shapes: dict[int, re.Match[str]] = {}
+    for k, shape in enumerate(shapes):
+        m = _DM_SHAPE.fullmatch(shape)
+        if m is not None and not (len(m.group(4)) == 2 and m.group(2) == "-"):
+            family[k] = _FAMILY_DM
+            dm_shapes[k] = m
+        elif _ISO_SHAPE.match(shape):
+            family[k] = _FAMILY_ISO
+    family_u = family[shape_codes]
+    rows = np.bincount(family_u, weights=counts, minlength=3)
+    if rows[_FAMILY_DM] > 0 and rows[_FAMILY_DM] >= rows.max():
+        is_dm = family_u == _FAMILY_DM
+        return _day_month_format(values, codes, counts, text.index, shape_codes, dm_shapes,
+                                 np.where(is_dm, first, -1), np.where(is_dm, second, -1),
+                                 column, frame, dayfirst)
+    if rows[_FAMILY_ISO] > 0 and rows[_FAMILY_ISO] >= rows[_FAMILY_OTHER]:
+        return "ISO8601", ""
+    sample = str(values[int(np.argmax(family_u == _FAMILY_OTHER))])
+    with warnings.catch_warnings():
+        # pandas warns when it reads a day-first value without dayfirst=True; a
+        # format with numeric day and month is refused below anyway.
+        warnings.simplefilter("ignore", UserWarning)
+        guess = guess_datetime_format(sample)
+    if guess is None or "%d" not in guess or not ("%Y" in guess or "%y" in guess):
+        return "ISO8601", ""  # not dates: each value is reported as not parseable
+    if _ambiguous_format(guess):
+        raise DataValidationError(
+            f"{column} has dates such as {sample!r} whose day/month order cannot be "
+            "inferred; pass datetime_format= (e.g. '%d/%m/%Y %H:%M' or '%m/%d/%Y %H:%M')",
+            frame=frame, column=column, rule="ambiguous_date_order",
+            rows=[text.index[int(np.argmax(family_u[codes] == _FAMILY_OTHER))]],
+            n_rows=int(rows[_FAMILY_OTHER]),
+        )
+    return guess, f"with format {guess!r} inferred from the column"
+
+
+def _day_month_format(
+    values: np.ndarray,
+    codes: np.ndarray,
+    counts: np.ndarray,
+    index: pd.Index,
+    shape_codes: np.ndarray,
+    dm_shapes: dict[int, re.Match[str]],
+    first: np.ndarray,
+    second: np.ndarray,
+    column: str,
+    frame: str,
+    dayfirst: bool | None,
+) -> tuple[str, str]:
+    """Settle the day/month order of day/month/year text, and build its format.
+
+    ``first`` and ``second`` are each distinct value's first two fields (-1 for the
+    values that are not day/month/year text).
+    """
+    is_dm = first >= 0
+    day_first_only = is_dm & (first > 12) & (second <= 12)
+    month_first_only = is_dm & (second > 12) & (first <= 12)
+    rows_per_shape = np.bincount(shape_codes, weights=counts, minlength=max(dm_shapes) + 1)
+
+    def fmt_for(day_first: bool) -> str:
+        per_format: dict[str, float] = {}
+        for k, shape in dm_shapes.items():
+            f = _dm_format(shape, day_first)
+            per_format[f] = per_format.get(f, 0.0) + rows_per_shape[k]
+        return max(per_format, key=lambda f: per_format[f])
+
+    if dayfirst is not None:
+        day_first = bool(dayfirst)
+        why = f"dayfirst={day_first}"
+    else:
+        n_day = int(counts[day_first_only].sum())
+        n_month = int(counts[month_first_only].sum())
+        if n_day and n_month:
+            day_text, day_rows = _examples(values, codes, index, day_first_only)
+            month_text, month_rows = _examples(values, codes, index, month_first_only)
+            raise DataValidationError(
+                f"{column} mixes day-first dates ({n_day} rows whose first field is above "
+                f"12, e.g. {day_text}) and month-first dates ({n_month} rows whose second "
+                f"field is above 12, e.g. {month_text}); one column must use one order. "
+                f"Fix those rows, or pass datetime_format= (e.g. {fmt_for(True)!r}) or "
+                "dayfirst= to read the column one way (the rows that do not fit are then "
+                "reported as not dates)",
+                frame=frame, column=column, rule="mixed_date_order",
+                rows=day_rows + month_rows,
+                n_rows=n_day + n_month,
+            )
+        if not n_day and not n_month:
+            some, labels = _examples(values, codes, index, is_dm)
+            raise DataValidationError(
+                f"{column} has dates such as {some} whose day/month order cannot be "
+                "inferred: no value has a first or second field above 12. Pass "
+                f"datetime_format= (e.g. {fmt_for(True)!r} or {fmt_for(False)!r}) or "
+                "dayfirst=True / False",
+                frame=frame, column=column, rule="ambiguous_date_order",
+                rows=labels, n_rows=int(counts[is_dm].sum()),
+            )
+        day_first = bool(n_day)
+        n = max(n_day, n_month)
+        why = (f"{'day' if day_first else 'month'} first: {n} "
+               f"{'row has' if n == 1 else 'rows have'} a "
+               f"{'first' if day_first else 'second'} field above 12")
+    fmt = fmt_for(day_first)
+    return fmt, f"with format {fmt!r} ({why})"
+
+
+def _parse_dates(
+    raw: pd.Series,
+    nonnull: np.ndarray,
+    fmt: str | None,
+    column: str,
+    problems: list[_Problem],
+    report: ValidationReport,
+    frame: str,
+    *,
+    tz_failed: bool = False,
+) -> pd.Series | None:
+    """Parse ``raw`` with the one format ``fmt``; flag what does not fit or mixes zones.
+
+    ``tz_failed``: a strict parse already failed on mixed timezones. Returns None when
+    the column cannot become a datetime column at all.
+    """
+    where = f" in the format {fmt!r}" if fmt not in (None, "ISO8601") else ""
+    hint = " (pass datetime_format= if they are dates written another way)"
+    out: pd.Series | None = None
+    if not tz_failed:
+        try:
+            return pd.to_datetime(raw, format=fmt)
+        except (ValueError, TypeError) as exc:
+            if not _is_tz_error(exc):
+                try:
+                    out = pd.to_datetime(raw, format=fmt, errors="coerce")
+                except (ValueError, TypeError) as exc2:
+                    if not _is_tz_error(exc2):
+                        raise
+                    out = None
+        if out is not None and out.dtype != object:
+            unparsed = nonnull & out.isna().to_numpy()
+            if unparsed.any():
+                problems.append(_Problem(
+                    column, "parseable", unparsed,
+                    f"{column} has values that are not dates{where}{hint}",
+                ))
+            return out
+    aware = (_tz_status(raw[nonnull]) != "").to_numpy()
+    mixed = np.zeros(len(raw), bool)
+    if aware.any() and not aware.all():
+        # Naive and timezone-aware values together: ambiguous, an error.
+        minority = aware if aware.sum() <= (~aware).sum() else ~aware
+        mixed[np.flatnonzero(nonnull)] = minority
+        majority = "timezone-aware" if minority is not aware else "naive"
+        problems.append(_Problem(
+            column, "single_timezone", mixed,
+            f"{column} mixes naive and timezone-aware values (most rows: "
+            f"{majority}); convert to one convention first, e.g. "
+            "pandas.to_datetime(col, utc=True)",
+        ))
+        kwargs: dict[str, Any] = {}
+    else:
+        # Only the offsets differ (e.g. across daylight saving): the instants are
+        # unambiguous, so express them in UTC and count the conversion.
+        kwargs = {"utc": True}
+        report.add(frame, column, "to_utc", "coerced", int(nonnull.sum()),
+                   detail=f"{column} had several UTC offsets; converted to UTC")
+    try:
+        out = pd.to_datetime(raw.where(nonnull & ~mixed), format=fmt, errors="coerce",
+                             **kwargs)
+    except (ValueError, TypeError):  # pragma: no cover - defensive
+        return None
+    if out.dtype == object:  # pragma: no cover - defensive
+        return None
+    unparsed = nonnull & ~mixed & out.isna().to_numpy()
+    if unparsed.any():
+        problems.append(_Problem(column, "parseable", unparsed,
+                                 f"{column} has values that are not dates{where}{hint}"))
+    return out
+
+
 def _check_datetime(
     s: pd.Series,
     column: str,
@@ -352,80 +901,67 @@ def _check_datetime(
     frame: str,
     datetime_format: str | None,
     required: bool,
+    *,
+    dayfirst: bool | None = None,
 ) -> pd.Series:
-    if isinstance(s.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(s.dtype):
+    """Check a datetime column; text is read with one format for the whole column.
+
+    Datetime columns pass unchanged. Text is read with ``datetime_format`` when
+    given; otherwise year-first (ISO 8601) text is read as such, and day/month/year
+    text with the one order its values allow (or ``dayfirst``), never value by value.
+    """
+    if _is_datetime(s):
         out = s
     else:
         raw = s
-        if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-            if datetime_format is None:
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            raw = raw.astype(raw.cat.categories.dtype)
+        numbers = pd.api.types.is_numeric_dtype(raw.dtype) or \
+            pd.api.types.is_bool_dtype(raw.dtype) or (
+                raw.dtype == object
+                and pd.api.types.infer_dtype(raw, skipna=True) in _NUMBER_KINDS)
+        if numbers:
+            if datetime_format is None or pd.api.types.is_bool_dtype(raw.dtype):
                 problems.append(_Problem(
                     column, "type", np.ones(len(s), bool),
                     f"{column} holds numbers, not dates; pass datetime_format= (e.g. '%Y%m%d') "
                     "or convert with pandas.to_datetime",
                 ))
                 return s
-            raw = s.astype("Int64").astype("str")
+            raw = raw.astype("Int64").astype("str")
         nonnull = raw.notna().to_numpy()
-        out_or_none: pd.Series | None
-        try:
-            out_or_none = pd.to_datetime(raw, format=datetime_format)
-        except (ValueError, TypeError) as exc:
-            if not _is_tz_error(exc):
+        text, other = _split_objects(raw, nonnull)
+        if other.any():
+            problems.append(_Problem(column, "parseable", other,
+                                     f"{column} has values that are neither text nor dates"))
+            raw = raw.where(~other)
+            nonnull = nonnull & ~other
+        fmt, how = datetime_format, ""
+        if datetime_format is not None:
+            how = f"with format {datetime_format!r}"
+        parsed: pd.Series | None = None
+        tz_failed = False
+        if fmt is None and text.any():
+            first = raw.iloc[int(np.argmax(text))]
+            if _ISO_START.match(first):
+                # Fast path: year-first text throughout (ISO 8601).
                 try:
-                    out_or_none = pd.to_datetime(raw, format=datetime_format or "mixed",
-                                                 errors="coerce")
-                except (ValueError, TypeError) as exc2:
-                    if not _is_tz_error(exc2):
-                        raise
-                    out_or_none = None
-            else:
-                out_or_none = None
-            if out_or_none is not None and out_or_none.dtype != object:
-                unparsed = nonnull & out_or_none.isna().to_numpy()
-                if unparsed.any():
-                    problems.append(_Problem(
-                        column, "parseable", unparsed,
-                        f"{column} has values that are not dates"
-                        + (f" in format {datetime_format!r}" if datetime_format else ""),
-                    ))
-        if out_or_none is None or out_or_none.dtype == object:
-            aware = (_tz_status(raw[nonnull]) != "").to_numpy()
-            mixed = np.zeros(len(s), bool)
-            if aware.any() and not aware.all():
-                # Naive and timezone-aware values together: ambiguous, an error.
-                minority = aware if aware.sum() <= (~aware).sum() else ~aware
-                mixed[np.flatnonzero(nonnull)] = minority
-                majority = "timezone-aware" if minority is not aware else "naive"
-                problems.append(_Problem(
-                    column, "single_timezone", mixed,
-                    f"{column} mixes naive and timezone-aware values (most rows: "
-                    f"{majority}); convert to one convention first, e.g. "
-                    "pandas.to_datetime(col, utc=True)",
-                ))
-                kwargs: dict[str, Any] = {}
-            else:
-                # Only the offsets differ (e.g. across daylight saving): the instants are
-                # unambiguous, so express them in UTC and count the conversion.
-                kwargs = {"utc": True}
-                report.add(frame, column, "to_utc", "coerced", int(nonnull.sum()),
-                           detail=f"{column} had several UTC offsets; converted to UTC")
-            try:
-                out_or_none = pd.to_datetime(raw.where(nonnull & ~mixed),
-                                             format=datetime_format or "mixed",
-                                             errors="coerce", **kwargs)
-            except (ValueError, TypeError):  # pragma: no cover - defensive
+                    parsed = pd.to_datetime(raw, format="ISO8601")
+                    fmt = "ISO8601"
+                except (ValueError, TypeError) as exc:
+                    if _is_tz_error(exc):
+                        fmt, tz_failed = "ISO8601", True
+            if parsed is None and fmt is None:
+                fmt, how = _infer_text_format(raw[text], column, frame, dayfirst)
+        if parsed is None:
+            parsed = _parse_dates(raw, nonnull, fmt, column, problems, report, frame,
+                                  tz_failed=tz_failed)
+            if parsed is None:  # pragma: no cover - defensive
                 return s
-            if out_or_none.dtype == object:  # pragma: no cover - defensive
-                return s
-            unparsed = nonnull & ~mixed & out_or_none.isna().to_numpy()
-            if unparsed.any():
-                problems.append(_Problem(column, "parseable", unparsed,
-                                         f"{column} has values that are not dates"))
-        out = out_or_none
+        out = parsed
         n_parsed = int((nonnull & out.notna().to_numpy()).sum())
         report.add(frame, column, "parsed_datetime", "coerced", n_parsed,
-                   detail=f"{column} parsed from {s.dtype}")
+                   detail=f"{column} parsed from {s.dtype}" + (f" {how}" if how else ""))
     null = out.isna().to_numpy()
     if required and null.any():
         problems.append(_Problem(column, "not_null", null, f"{column} must not be missing"))
@@ -563,6 +1099,7 @@ def validate_frame(
     observation_end: pd.Timestamp | None = None,
     future_limit: pd.Timestamp | None = None,
     datetime_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> FrameResult:
     """Validate one frame against its schema and return a new, clean frame.
 
@@ -616,7 +1153,8 @@ def validate_frame(
         if kind == "id":
             out[name], codes, uniques = _check_id(s, name, problems, report, frame)
         elif kind == "datetime":
-            out[name] = _check_datetime(s, name, problems, report, frame, datetime_format, is_req)
+            out[name] = _check_datetime(s, name, problems, report, frame, datetime_format, is_req,
+                                        dayfirst=dayfirst)
         elif kind == "money":
             out[name] = _check_numeric(s, name, problems, report, frame, required=is_req,
                                        allow_negative=allow_returns)
@@ -646,7 +1184,10 @@ def validate_frame(
                 lim = pd.Timestamp.now(tz=tz)
             else:
                 lim = _align_tz(limit, ts)
-            after = (ts > lim).to_numpy(dtype=bool, na_value=False)
+            if tz is None and lim.tzinfo is None:  # numpy: NaT is never later
+                after = np.asarray(ts.to_numpy() > lim.to_datetime64(), dtype=bool)
+            else:
+                after = (ts > lim).to_numpy(dtype=bool, na_value=False)
             if after.any():
                 what = "observation_end" if observation_end is not None else "now (future date)"
                 problems.append(_Problem(
@@ -673,7 +1214,12 @@ def validate_frame(
                 frame=frame, rule="non_empty",
             )
 
-    dup = _duplicated(out, "customer_id" if "customer_id" in out.columns else None, codes)
+    # Duplicate rows share their customer, time and amount: hashing those columns finds
+    # the candidates, which are then compared on every column.
+    keys = [name for name, kind in kinds.items()
+            if kind in ("id", "datetime", "money") and name in out.columns]
+    dup = _duplicated(out, "customer_id" if "customer_id" in out.columns else None, codes,
+                      keys=keys or None)
     n_dup = int(dup.sum())
     if n_dup:
         if on_duplicate == "raise":

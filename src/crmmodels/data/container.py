@@ -16,9 +16,10 @@ from crmmodels.data._validation import (
     OnUnknown,
     ValidationReport,
     align_timestamp,
+    check_date_options,
     validate_frame,
 )
-from crmmodels.data.schemas import SCHEMAS, Customer, Interaction, Transaction
+from crmmodels.data.schemas import SCHEMAS, Customer, Interaction, Transaction, field_kinds
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["CRMData", "ValidationReport", "as_transaction_data"]
@@ -63,7 +64,20 @@ class CRMData:
         What to do with transactions or interactions whose customer is absent from
         ``customers`` (only when a customers frame is given); always counted.
     datetime_format : str, optional
-        ``strftime`` format of text (or integer, e.g. ``%Y%m%d``) timestamps.
+        ``strftime`` format of text (or integer, e.g. ``%Y%m%d``) dates, used for every
+        date column (``timestamp``, ``signup_date``); values that do not fit it break
+        the ``parseable`` rule. Without it, year-first (ISO 8601) text is read as such
+        and day/month/year text (``13/01/2011 09:00``, ``12/1/2010 8:26``) with the
+        one order its values allow: a column with a first field above 12 somewhere is
+        day-first, one with a second field above 12 month-first. A column holding
+        both orders, or where no value tells them apart, raises
+        :class:`~crmmodels.errors.DataValidationError` (rules ``mixed_date_order``,
+        ``ambiguous_date_order``). Text is never read value by value.
+    dayfirst : bool, optional
+        Settle the day/month order of day/month/year text: ``True`` reads
+        ``01/02/2011`` as 1 February, ``False`` as 2 January. Giving both
+        ``dayfirst`` and ``datetime_format`` raises
+        :class:`~crmmodels.errors.InvalidParameterError`.
 
     Attributes
     ----------
@@ -90,6 +104,15 @@ class CRMData:
     ['1', '1', '2']
     >>> tx["customer_id"].tolist()  # the caller's frame is untouched
     [1, 1, 2]
+
+    Day/month/year text is read with the one order its values allow; when no value
+    tells day and month apart, say which it is:
+
+    >>> eu = tx.assign(timestamp=["02/01/2024", "10/02/2024", "20/01/2024"])
+    >>> CRMData(transactions=eu).transactions["timestamp"].dt.month.tolist()
+    [1, 2, 1]
+    >>> CRMData(transactions=eu.iloc[:2], dayfirst=True).observation_end
+    Timestamp('2024-02-10 00:00:00')
     """
 
     transactions: pd.DataFrame | None
@@ -108,10 +131,12 @@ class CRMData:
         on_duplicate: OnDuplicate = "keep",
         on_unknown: OnUnknown = "keep",
         datetime_format: str | None = None,
+        dayfirst: bool | None = None,
     ) -> None:
         _check_choice("on_invalid", on_invalid, get_args(OnInvalid))
         _check_choice("on_duplicate", on_duplicate, get_args(OnDuplicate))
         _check_choice("on_unknown", on_unknown, get_args(OnUnknown))
+        check_date_options(datetime_format, dayfirst)
         if transactions is None and customers is None and interactions is None:
             raise DataValidationError(
                 "CRMData needs at least one frame: transactions, customers or interactions",
@@ -129,6 +154,7 @@ class CRMData:
                 frame, name, self.report,
                 allow_returns=allow_returns, on_invalid=on_invalid, on_duplicate=on_duplicate,
                 observation_end=end, future_limit=now, datetime_format=datetime_format,
+                dayfirst=dayfirst,
             )
         if "customers" in results:
             _check_unique_customers(results["customers"])
@@ -151,6 +177,8 @@ class CRMData:
         interactions: pd.DataFrame | None = None,
         *,
         columns: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
+        datetime_format: str | None = None,
+        dayfirst: bool | None = None,
         **kwargs: Any,
     ) -> CRMData:
         """Build from frames whose column names differ from the canonical ones.
@@ -162,8 +190,13 @@ class CRMData:
         columns : mapping, optional
             ``{canonical name: your name}`` applied to every frame that has
             ``your name``, or per frame ``{"transactions": {...}, ...}``.
+        datetime_format : str, optional
+            ``strftime`` format of text dates, as in :class:`CRMData`.
+        dayfirst : bool, optional
+            Day/month order of day/month/year text, as in :class:`CRMData`
+            (not together with ``datetime_format``).
         **kwargs
-            Passed to :class:`CRMData`.
+            Passed to :class:`CRMData` (``observation_end``, ``on_invalid``, ...).
 
         Returns
         -------
@@ -179,6 +212,12 @@ class CRMData:
         ...                                           "amount": "Spend"})
         >>> list(data.transactions.columns)
         ['customer_id', 'timestamp', 'amount']
+        >>> uk = raw.assign(InvoiceDate=["03/01/2011 09:00", "04/01/2011 10:30"])
+        >>> data = CRMData.from_frames(uk, columns={"customer_id": "CustomerID",
+        ...                                          "timestamp": "InvoiceDate",
+        ...                                          "amount": "Spend"}, dayfirst=True)
+        >>> data.transactions["timestamp"].dt.strftime("%d %b %Y").tolist()
+        ['03 Jan 2011', '04 Jan 2011']
         """
         frames = {"transactions": transactions, "customers": customers,
                   "interactions": interactions}
@@ -221,7 +260,7 @@ class CRMData:
                 new = new.rename_axis(index=new_names)
             renamed[name] = new
         return cls(renamed["transactions"], renamed["customers"], renamed["interactions"],
-                   **kwargs)
+                   datetime_format=datetime_format, dayfirst=dayfirst, **kwargs)
 
     @classmethod
     def from_records(
@@ -366,12 +405,20 @@ class CRMData:
                 )
 
     def __repr__(self) -> str:
-        parts = []
-        for name in _FRAMES:
-            df = getattr(self, name)
-            if df is not None:
-                parts.append(f"{name}={len(df)} rows")
-        return (f"CRMData({', '.join(parts)}, customers={self.n_customers}, "
+        """Show the frames' row counts, the number of customers and the window end.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> CRMData(transactions=pd.DataFrame({"customer_id": ["a", "b"], "amount": [1.0, 2.0],
+        ...                                    "timestamp": ["2024-01-01", "2024-01-02"]}),
+        ...         customers=pd.DataFrame({"customer_id": ["a", "b", "c"]}))
+        CRMData(transactions=2 rows, customers=3 rows, n_customers=3,
+                observation_end=2024-01-02 00:00:00)
+        """
+        parts = [f"{name}={len(df)} rows" for name in _FRAMES
+                 if (df := getattr(self, name)) is not None]
+        return (f"CRMData({', '.join(parts)}, n_customers={self.n_customers}, "
                 f"observation_end={self.observation_end})")
 
     # ------------------------------------------------------------------ internals
@@ -511,13 +558,30 @@ def _check_unique_customers(res: FrameResult) -> None:
 
 
 def _check_timezones(results: Mapping[str, FrameResult]) -> None:
-    tzs = {}
+    """Refuse timezone-aware dates beside naive ones, across frames and columns.
+
+    Comparing or subtracting the two needs a zone for the naive values, which would be
+    a guess: the caller converts first.
+    """
+    aware: list[tuple[str, str]] = []
+    naive: list[tuple[str, str]] = []
     for name, res in results.items():
-        if "timestamp" in res.frame.columns:
-            tzs[name] = getattr(res.frame["timestamp"].dtype, "tz", None) is not None
-    if len(set(tzs.values())) > 1:
+        for col, kind in field_kinds(SCHEMAS[name]).items():
+            if kind != "datetime" or col not in res.frame.columns:
+                continue
+            values = res.frame[col]
+            if not (isinstance(values.dtype, pd.DatetimeTZDtype)
+                    or pd.api.types.is_datetime64_dtype(values.dtype)) or values.isna().all():
+                continue
+            (naive if getattr(values.dtype, "tz", None) is None else aware).append((name, col))
+    if aware and naive:
+        def names(cols: list[tuple[str, str]]) -> str:
+            return ", ".join(f"{frame}.{col}" for frame, col in cols)
+
+        frame, column = min(aware, naive, key=len)[0]
         raise DataValidationError(
-            f"timestamps are timezone-aware in some frames and naive in others ({tzs}); "
-            "use one convention in all frames",
-            column="timestamp", rule="single_timezone",
+            f"dates are timezone-aware in {names(aware)} but naive in {names(naive)}; "
+            "use one convention in all frames and columns (e.g. "
+            "pandas.to_datetime(col, utc=True), or Series.dt.tz_localize on the naive ones)",
+            frame=frame, column=column, rule="single_timezone",
         )

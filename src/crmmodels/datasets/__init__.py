@@ -15,6 +15,10 @@ variable (default ``~/crmmodels_data``), in this layout::
 Every file's sha256 is checked; a missing file raises
 :class:`~crmmodels.errors.DatasetNotFoundError` naming the expected path and the
 public source. The licences differ: see each loader and the source.
+
+The loaders of files with text dates (CDNOW, Online Retail, the card transactions)
+read them with the published file's own format and take ``datetime_format=`` and
+``dayfirst=``, passed to :class:`~crmmodels.CRMData`, for a copy written another way.
 """
 
 from crmmodels.datasets._loaders import (

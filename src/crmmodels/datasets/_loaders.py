@@ -7,7 +7,7 @@ import importlib.util
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, TypedDict
 
 import pandas as pd
 
@@ -157,6 +157,27 @@ def dataset_path(name: str, data_home: str | os.PathLike[str] | None = None) -> 
     return path
 
 
+class _DateOptions(TypedDict):
+    datetime_format: str | None
+    dayfirst: bool | None
+
+
+def _date_options(known: str, datetime_format: str | None,
+                  dayfirst: bool | None) -> _DateOptions:
+    """Date options for :class:`CRMData`: the file's known format unless the caller chose.
+
+    Examples
+    --------
+    >>> _date_options("%Y%m%d", None, None)
+    {'datetime_format': '%Y%m%d', 'dayfirst': None}
+    >>> _date_options("%Y%m%d", None, True)
+    {'datetime_format': None, 'dayfirst': True}
+    """
+    if datetime_format is None and dayfirst is None:
+        return {"datetime_format": known, "dayfirst": None}
+    return {"datetime_format": datetime_format, "dayfirst": dayfirst}
+
+
 def _read_cdnow(path: Path, sample: bool) -> pd.DataFrame:
     if sample:
         names = ["customer_id", "sample_index", "date", "quantity", "amount"]
@@ -167,19 +188,29 @@ def _read_cdnow(path: Path, sample: bool) -> pd.DataFrame:
         raw = pd.read_csv(path, sep=r"\s+", header=0,
                           names=["customer_id", "date", "quantity", "amount"],
                           dtype={"customer_id": str, "date": str})
-    raw["timestamp"] = pd.to_datetime(raw.pop("date"), format="%Y%m%d")
+    raw["timestamp"] = raw.pop("date")  # text, e.g. 19970101: CRMData reads it
     return raw[["customer_id", "timestamp", "amount", "quantity"]]
 
 
 CDNOW_END: Final = pd.Timestamp("1998-06-30")
+CDNOW_DATE_FORMAT: Final = "%Y%m%d"
 
 
-def load_cdnow() -> CRMData:
+def load_cdnow(*, datetime_format: str | None = None, dayfirst: bool | None = None) -> CRMData:
     """CDNOW master log: 69,659 purchases of 23,570 customers, Jan 1997 - Jun 1998.
 
     The cohort first bought in the first quarter of 1997 (Fader, Hardie & Lee 2005
     use a 1/10th sample of it; see :func:`load_cdnow_sample`). ``quantity`` is the
     number of CDs; ``observation_end`` is 1998-06-30 (week 78).
+
+    Parameters
+    ----------
+    datetime_format : str, optional
+        ``strftime`` format of the file's dates (default: the published file's own
+        format, ``'%Y%m%d'``); passed to :class:`~crmmodels.CRMData`.
+    dayfirst : bool, optional
+        Read day/month/year dates day-first (``True``) or month-first (``False``)
+        instead of with a format; not together with ``datetime_format``.
 
     Returns
     -------
@@ -194,11 +225,28 @@ def load_cdnow() -> CRMData:
     23570
     """
     tx = _read_cdnow(dataset_path("cdnow"), sample=False)
-    return CRMData(transactions=tx, observation_end=CDNOW_END)
+    return CRMData(transactions=tx, observation_end=CDNOW_END,
+                   **_date_options(CDNOW_DATE_FORMAT, datetime_format, dayfirst))
 
 
-def load_cdnow_sample() -> CRMData:
+def load_cdnow_sample(
+    *, datetime_format: str | None = None, dayfirst: bool | None = None
+) -> CRMData:
     """CDNOW 1/10th sample: 6,919 purchases of 2,357 customers (Fader, Hardie & Lee 2005).
+
+    Parameters
+    ----------
+    datetime_format : str, optional
+        ``strftime`` format of the file's dates (default: the published file's own
+        format, ``'%Y%m%d'``); passed to :class:`~crmmodels.CRMData`.
+    dayfirst : bool, optional
+        Read day/month/year dates day-first (``True``) or month-first (``False``)
+        instead of with a format; not together with ``datetime_format``.
+
+    Returns
+    -------
+    CRMData
+        Transactions ``customer_id, timestamp, amount, quantity``.
 
     Examples
     --------
@@ -206,11 +254,19 @@ def load_cdnow_sample() -> CRMData:
     2357
     """
     tx = _read_cdnow(dataset_path("cdnow_sample"), sample=True)
-    return CRMData(transactions=tx, observation_end=CDNOW_END)
+    return CRMData(transactions=tx, observation_end=CDNOW_END,
+                   **_date_options(CDNOW_DATE_FORMAT, datetime_format, dayfirst))
+
+
+ONLINE_RETAIL_DATE_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 
 
 def load_online_retail(
-    data_home: str | os.PathLike[str] | None = None, *, clean: bool = True
+    data_home: str | os.PathLike[str] | None = None,
+    *,
+    clean: bool = True,
+    datetime_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> CRMData:
     """UCI Online Retail: a UK online gift shop, Dec 2010 - Dec 2011 (Chen et al. 2012).
 
@@ -224,6 +280,13 @@ def load_online_retail(
         customers. With ``clean=False`` cancellations are kept as returns
         (``allow_returns=True``) and the 135,080 rows without a customer are
         dropped by validation and counted in ``data.report``.
+    datetime_format : str, optional
+        ``strftime`` format of ``InvoiceDate`` (default: the published file's own
+        format, ``'%Y-%m-%d %H:%M:%S'``); passed to :class:`~crmmodels.CRMData`.
+    dayfirst : bool, optional
+        Read day/month/year invoice dates day-first (``True``) or month-first
+        (``False``, as in the UCI spreadsheet's ``12/1/2010 8:26``) instead of with a
+        format; not together with ``datetime_format``.
 
     Returns
     -------
@@ -247,7 +310,7 @@ def load_online_retail(
         raw = raw.loc[keep]
     tx = pd.DataFrame({
         "customer_id": raw["CustomerID"],
-        "timestamp": pd.to_datetime(raw["InvoiceDate"], format="%Y-%m-%d %H:%M:%S"),
+        "timestamp": raw["InvoiceDate"],
         "amount": raw["Quantity"] * raw["UnitPrice"],
         "transaction_id": raw["InvoiceNo"],
         "product_id": raw["StockCode"],
@@ -261,7 +324,8 @@ def load_online_retail(
                  .rename(columns={"CustomerID": "customer_id", "Country": "country"}))
     return CRMData(transactions=tx, customers=customers,
                    observation_end=pd.Timestamp("2011-12-09 23:59:59"),
-                   allow_returns=not clean, on_invalid="raise" if clean else "drop")
+                   allow_returns=not clean, on_invalid="raise" if clean else "drop",
+                   **_date_options(ONLINE_RETAIL_DATE_FORMAT, datetime_format, dayfirst))
 
 
 def load_groceries(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
@@ -337,10 +401,15 @@ def load_vehicle_insurance_fraud(data_home: str | os.PathLike[str] | None = None
                        encoding="utf-8-sig")
 
 
+CARD_TRANSACTIONS_DATE_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+
+
 def load_card_transactions(
     data_home: str | os.PathLike[str] | None = None,
     *,
     subset: Literal["full", "sample"] = "full",
+    datetime_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> CRMData:
     """Load simulated card transactions with fraud labels (Fraud Detection Handbook).
 
@@ -351,6 +420,12 @@ def load_card_transactions(
     subset : {"full", "sample"}, default "full"
         ``"full"``: 1,754,155 transactions, 2018-04-01 to 2018-09-30;
         ``"sample"``: the first 14 days (134,288 transactions).
+    datetime_format : str, optional
+        ``strftime`` format of ``TX_DATETIME`` (default: the published file's own
+        format, ``'%Y-%m-%d %H:%M:%S'``); passed to :class:`~crmmodels.CRMData`.
+    dayfirst : bool, optional
+        Read day/month/year dates day-first (``True``) or month-first (``False``)
+        instead of with a format; not together with ``datetime_format``.
 
     Returns
     -------
@@ -370,7 +445,7 @@ def load_card_transactions(
     raw = pd.read_csv(dataset_path(name, data_home))
     tx = pd.DataFrame({
         "customer_id": raw["CUSTOMER_ID"].astype("str"),
-        "timestamp": pd.to_datetime(raw["TX_DATETIME"], format="%Y-%m-%d %H:%M:%S"),
+        "timestamp": raw["TX_DATETIME"],
         "amount": raw["TX_AMOUNT"],
         "transaction_id": raw["TRANSACTION_ID"].astype("str"),
         "is_fraud": raw["TX_FRAUD"].astype(bool),
@@ -379,4 +454,5 @@ def load_card_transactions(
         "tx_time_seconds": raw["TX_TIME_SECONDS"],
         "tx_time_days": raw["TX_TIME_DAYS"],
     })
-    return CRMData(transactions=tx)
+    return CRMData(transactions=tx, **_date_options(CARD_TRANSACTIONS_DATE_FORMAT,
+                                                    datetime_format, dayfirst))
