@@ -38,13 +38,14 @@ def test_check_estimator_in_full_with_a_plain_estimator() -> None:
     assert not failed, failed
 
 
-# The two checks the default stack fails, and why. scikit-learn lists the first for
-# both members of the stack itself (HistGradientBoostingClassifier and
+# The two checks the default blend fails, and why. scikit-learn lists the first for
+# both members of the blend itself (HistGradientBoostingClassifier and
 # LogisticRegression: "sample_weight is not equivalent to removing/repeating samples");
-# here the shuffled out-of-fold stacking adds to it, as folds of repeated rows differ
-# from folds of weighted ones. The second is a choice: class weights shape the members,
-# and the combining layer, fitted unweighted, keeps the probabilities calibrated, so
-# extreme weights do not flip the predictions as the check expects.
+# here the seeded held-out rows add to it, as a hold-out drawn from repeated rows
+# differs from one drawn from weighted rows. The second is a choice: class weights
+# shape the members, and the combining layer, fitted unweighted, keeps the
+# probabilities calibrated, so extreme weights do not flip the predictions as the
+# check expects.
 DEFAULT_STACK_EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data":
         "sample_weight is not equivalent to removing/repeating samples (as for "
@@ -93,14 +94,17 @@ def test_rare_class_sets_the_folds_and_one_row_fits_the_logistic_member() -> Non
     y = np.zeros(60, dtype=int)
     y[:3] = 1
     clf = PropensityClassifier(random_state=0).fit(x, y)
-    assert clf.estimator_.cv.get_n_splits() == 3
-    assert clf.estimator_.named_estimators_["boosting"].early_stopping
-    # Early stopping needs two rows of each class in each member's fit (the hold-out
-    # of 10% is stratified): with two rare rows, a member's fit sees one.
+    # The combiner's held-out rows: a fifth of each class, one rare row at least.
+    held = clf.estimator_.holdout_index_
+    assert (y[held] == 1).sum() == 1
+    assert (y[held] == 0).sum() == round(0.2 * 57)
+    assert clf.estimator_.boosting.early_stopping
+    # Early stopping needs two rows of each class in the members' fit (the hold-out
+    # of 10% is stratified): with two rare rows, the members see one.
     y[2] = 0
     clf = PropensityClassifier(random_state=0).fit(x, y)
-    assert clf.estimator_.cv.get_n_splits() == 2
-    assert not clf.estimator_.named_estimators_["boosting"].early_stopping
+    assert (y[clf.estimator_.holdout_index_] == 1).sum() == 1
+    assert not clf.estimator_.boosting.early_stopping
     y1 = np.zeros(60, dtype=int)
     y1[0] = 1
     with pytest.warns(DataQualityWarning, match="fitted alone"):
@@ -144,8 +148,11 @@ def test_screening_reports_what_it_dropped(telco_raw: tuple[pd.DataFrame, pd.Ser
     x = x.assign(signup=pd.Timestamp("2024-01-01"), empty=np.nan, const="a")
     boosting = HistGradientBoostingClassifier(max_iter=20, categorical_features="from_dtype")
     clf = PropensityClassifier(estimator=boosting, calibrate=False)
-    with pytest.warns(DataQualityWarning, match="customerID"):
+    with pytest.warns(DataQualityWarning) as seen:
         clf.fit(x, y)
+    messages = " ".join(str(w.message) for w in seen)
+    assert "['customerID'] look like identifiers" in messages
+    assert "['empty'] are missing for every row" in messages
     assert clf.features_dropped_ == {"customerID": "identifier", "signup": "datetime",
                                      "empty": "all missing", "const": "constant"}
     assert "customerID" not in clf.features_used_

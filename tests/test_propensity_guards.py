@@ -17,7 +17,12 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from crmmodels.errors import DataQualityWarning, DataValidationError, LeakageWarning
+from crmmodels.errors import (
+    DataQualityWarning,
+    DataValidationError,
+    InvalidParameterError,
+    LeakageWarning,
+)
 from crmmodels.propensity import (
     ChurnModel,
     FraudModel,
@@ -178,3 +183,32 @@ def test_deprecated_aliases(claims: pd.DataFrame) -> None:
         assert model.excluded_ == model.features_dropped_
     clf = PropensityClassifier(estimator=LogisticRegression(), calibrate=False)
     assert clf.get_params()["screen"] is True
+
+
+class _ThreadSpy(HistGradientBoostingClassifier):  # type: ignore[misc]
+    """Gradient boosting that records the largest thread pool while it fits."""
+
+    def fit(self, X: object, y: object, sample_weight: object = None) -> _ThreadSpy:  # noqa: N803
+        from threadpoolctl import threadpool_info
+
+        self.threads_seen_ = max(p["num_threads"] for p in threadpool_info())
+        super().fit(X, y, sample_weight=sample_weight)
+        return self
+
+
+def test_n_jobs_bounds_the_thread_pools(claims: pd.DataFrame) -> None:
+    table = claims.iloc[:2000]
+    spy = _ThreadSpy(max_iter=5, categorical_features="from_dtype", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        fraud = FraudModel(estimator=spy, label="FraudFound_P", id="PolicyNumber",
+                           n_jobs=1).fit(table)
+        frame = table.drop(columns="PolicyNumber").rename(
+            columns={"FraudFound_P": "churned"})
+        churn = ChurnModel(estimator=spy, calibrate=False, n_jobs=1).fit(frame)
+        wide = ChurnModel(estimator=spy, calibrate=False, n_jobs=2).fit(frame)
+    assert fraud.estimator_.estimator_.threads_seen_ == 1
+    assert churn.estimator_.threads_seen_ == 1
+    assert wide.estimator_.threads_seen_ == 2  # an explicit n_jobs sets the pools exactly
+    with pytest.raises(InvalidParameterError, match="n_jobs"):
+        ChurnModel(n_jobs=0).fit(frame)

@@ -192,12 +192,13 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
         """Run ``_fit`` atomically: when it raises, the model keeps its previous state.
 
         ``_fit`` runs with the BLAS and OpenMP thread pools bounded to the usable
-        cores (:func:`crmmodels.core.threads.limit_threads`).
+        cores, or to the model's ``n_jobs`` when it has one
+        (:func:`crmmodels.core.threads.limit_threads`).
         """
         previous = learned_state(self)
         self._reset()
         try:
-            with limit_threads():
+            with limit_threads(getattr(self, "n_jobs", None)):
                 self._fit(prepared)
         except BaseException:
             self._reset()

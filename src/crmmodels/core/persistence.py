@@ -50,6 +50,7 @@ FORMAT_VERSION: Final = 2
 #: predictors index their node arrays without bounds checks, so every loaded one is
 #: checked here before it is handed back.
 TRUSTED_TYPES: Final[tuple[str, ...]] = (
+    "crmmodels.propensity.BlendedClassifier",
     "crmmodels.propensity.PropensityClassifier",
     "crmmodels.propensity.WeightedPipeline",
     "crmmodels.propensity.clipped_logit",

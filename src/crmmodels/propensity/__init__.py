@@ -33,7 +33,11 @@ from crmmodels.propensity._tabular import (
 )
 from crmmodels.propensity.churn import ChurnModel, default_estimator
 from crmmodels.propensity.churn_features import churn_features, churn_labels, parse_horizon
-from crmmodels.propensity.classifier import PropensityClassifier, WeightedPipeline
+from crmmodels.propensity.classifier import (
+    BlendedClassifier,
+    PropensityClassifier,
+    WeightedPipeline,
+)
 from crmmodels.propensity.evaluation import (
     backtest,
     calibration_table,
@@ -56,6 +60,7 @@ from crmmodels.propensity.plotting import (
 )
 
 __all__ = [
+    "BlendedClassifier",
     "ChurnModel",
     "FraudModel",
     "PropensityClassifier",

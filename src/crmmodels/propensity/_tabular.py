@@ -60,11 +60,21 @@ def read_numbers(values: pd.Series) -> tuple[pd.Series, int, bool]:
     >>> numbers.tolist(), bad, blank
     ([1.5, nan, nan], 1, False)
     """
-    text = values.astype("object").where(values.notna(), None).map(
+    # Each distinct value is read once (text columns repeat their values).
+    codes, uniques = pd.factorize(values.astype("object"), use_na_sentinel=True)
+    text = pd.Series(uniques, dtype="object").map(
         lambda v: v.strip() if isinstance(v, str) else v)
-    blank = text.isna() | (text == "")
-    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce").astype(np.float64)
-    return numbers, int((numbers.isna() & ~blank).sum()), bool(blank.all())
+    blank_u = text.isna().to_numpy() | (text == "").to_numpy()
+    numbers_u = pd.to_numeric(text.where(~blank_u, None), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan)
+    bad_u = np.isnan(numbers_u) & ~blank_u
+    missing = codes < 0
+    safe = np.where(missing, 0, codes)
+    numbers = pd.Series(np.where(missing, np.nan, numbers_u[safe] if len(uniques) else
+                                 np.nan), index=values.index, dtype=np.float64)
+    blank = missing | (blank_u[safe] if len(uniques) else True)
+    bad = int(np.count_nonzero(~missing & bad_u[safe])) if len(uniques) else 0
+    return numbers, bad, bool(blank.all())
 
 
 def numeric_text(values: pd.Series) -> pd.Series | None:
@@ -85,7 +95,7 @@ def numeric_text(values: pd.Series) -> pd.Series | None:
             or pd.api.types.is_string_dtype(values.dtype)):
         return None
     numbers, bad, all_blank = read_numbers(values)
-    return None if bad or all_blank else numbers
+    return None if bad or all_blank else numbers  # (read on the distinct values)
 
 
 def _is_text(dtype: Any) -> bool:
@@ -159,15 +169,14 @@ def identifier_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def _is_date_text(values: pd.Series) -> bool:
-    """Whether at least 95% of a text column's values are written as dates."""
+    """Whether at least 95% of a text column's distinct values are written as dates."""
     if not _is_text(values.dtype):
         return False
-    present = values.dropna().astype("object")
-    present = present[present.map(lambda v: isinstance(v, str) and v.strip() != "")]
-    if len(present) == 0:
+    distinct = [v for v in pd.unique(values.dropna().astype("object"))
+                if isinstance(v, str) and v.strip()]
+    if not distinct:
         return False
-    distinct = pd.Series(present.unique())
-    return bool(distinct.map(lambda v: bool(_DATE_TEXT.match(v))).mean() >= 0.95)
+    return sum(bool(_DATE_TEXT.match(v)) for v in distinct) >= 0.95 * len(distinct)
 
 
 def _norm_name(name: str) -> str:
@@ -218,14 +227,16 @@ def _auc(score: np.ndarray, y: np.ndarray) -> float:
     return float((ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
-def separation(values: pd.Series, y: np.ndarray, *, random_state: int = 0) -> float:
+def separation(values: pd.Series, y: np.ndarray, *, random_state: int = 0,
+               folds: np.ndarray | None = None) -> float:
     """How well one column alone separates the 0/1 labels: ROC AUC, either direction.
 
     Numbers are ranked as they are, with missing values placed below and above all
     others (the better of the two counts, so a column missing exactly for one class is
     caught). Categories are scored by their mean label out of fold (5 folds): a level
     is judged on rows it was not learned from, so a code held by one row each scores
-    0.5, not 1.
+    0.5, not 1. ``folds`` gives each row's fold number (default: 5 shuffled,
+    stratified folds seeded by ``random_state``).
 
     Examples
     --------
@@ -247,20 +258,34 @@ def separation(values: pd.Series, y: np.ndarray, *, random_state: int = 0) -> fl
         aucs = [_auc(np.where(nan, fill, v), y) for fill in (-np.inf, np.inf)] if \
             nan.any() else [_auc(v, y)]
         return max(max(a, 1 - a) for a in aucs)
-    codes, _ = pd.factorize(values.astype("object"), use_na_sentinel=False)
-    from sklearn.model_selection import StratifiedKFold
-
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy().astype(np.int64)
+        codes = np.where(codes < 0, len(values.cat.categories), codes)
+    else:
+        codes = pd.factorize(values.astype("object"), use_na_sentinel=False)[0]
+    fold_of = _folds(y, random_state) if folds is None else folds
     k = int(codes.max()) + 1
     score = np.empty(len(y))
-    for train, test in folds.split(codes, y):
+    for f in range(int(fold_of.max()) + 1):
+        test = fold_of == f
+        train = ~test
         total = np.bincount(codes[train], minlength=k)
         hits = np.bincount(codes[train], weights=y[train], minlength=k)
-        prior = y[train].mean()
-        mean = np.where(total > 0, hits / np.maximum(total, 1), prior)
+        mean = np.where(total > 0, hits / np.maximum(total, 1), y[train].mean())
         score[test] = mean[codes[test]]
     a = _auc(score, y)
     return max(a, 1 - a)
+
+
+def _folds(y: np.ndarray, random_state: int) -> np.ndarray:
+    """Fold number (0 to 4) of each row: 5 shuffled folds, stratified by ``y``."""
+    from sklearn.model_selection import StratifiedKFold
+
+    out = np.empty(len(y), dtype=np.int64)
+    splits = StratifiedKFold(n_splits=5, shuffle=True, random_state=random_state)
+    for f, (_, test) in enumerate(splits.split(np.zeros(len(y)), y)):
+        out[test] = f
+    return out
 
 
 def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str, *,
@@ -330,8 +355,12 @@ def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str, 
         rows = np.arange(n)
         if n > _LEAK_ROWS:
             rows = np.sort(np.random.default_rng(0).choice(n, _LEAK_ROWS, replace=False))
+        sample = y[rows]
+        folds = _folds(sample, 0) if np.bincount(sample, minlength=2).min() >= 5 else None
         for column in keep:
-            auc = separation(raw[column].iloc[rows], y[rows])
+            if folds is None:  # too few rows of a class to measure separation
+                break
+            auc = separation(raw[column].iloc[rows], sample, folds=folds)
             if auc >= LEAK_AUC:
                 leaks[column] = f"leaks the label (ROC AUC {auc:.3f} on its own)"
     if leaks:

@@ -134,14 +134,19 @@ class ChurnModel(CRMModel):
         Feature columns: "auto" takes every behavioural feature and every customers
         attribute except ids, the label, ``churned`` and ``signup_date``; a list
         restricts to those columns.
-    random_state : int, optional
-        Seed of the default estimator and of the calibration folds.
+    random_state : int or None, default 0
+        Seed of the default estimator and of the calibration folds (two fits on the
+        same data give the same probabilities).
     value : str, optional
         Column (of the customers frame or of the features, e.g. ``"spend_365d"`` or
         ``"MonthlyCharges"``) giving each customer's value for ``defection_cost``; a
         CLV Series or fitted CLV model can also be passed to :meth:`score`.
     windows : sequence of int, default (30, 90, 180)
         Windows (days) of the behavioural features.
+    n_jobs : int, optional
+        Threads of the BLAS and OpenMP pools during ``fit`` (gradient boosting and
+        linear algebra); default the cores the process may use
+        (:func:`crmmodels.core.limit_threads`), ``-1`` all of them.
 
     Attributes
     ----------
@@ -201,6 +206,8 @@ class ChurnModel(CRMModel):
         "features": [Predicate(_valid_features, "'auto' or a list of column names",
                                ["all", [], [1]])],
         "random_state": [None, RandomState()],
+        "n_jobs": [None, Predicate(lambda v: isinstance(v, Integral) and not isinstance(
+            v, bool | np.bool_) and int(v) != 0, "a non-zero int", [0, 1.5, True])],
         "value": [None, ColumnName()],
         "windows": [Predicate(_valid_windows, "a non-empty list of positive whole days",
                               [[], [0], [1.5]])],
@@ -216,8 +223,9 @@ class ChurnModel(CRMModel):
                  freq: str = "D",
                  cutoff: Any = None, label: str = "churned", pos_label: Any = None,
                  calibrate: bool = True,
-                 features: str | Sequence[str] = "auto", random_state: int | None = None,
-                 value: str | None = None, windows: Sequence[int] = (30, 90, 180)) -> None:
+                 features: str | Sequence[str] = "auto", random_state: int | None = 0,
+                 value: str | None = None, windows: Sequence[int] = (30, 90, 180),
+                 n_jobs: int | None = None) -> None:
         self.estimator = estimator
         self.horizon = horizon
         self.freq = freq
@@ -227,6 +235,7 @@ class ChurnModel(CRMModel):
         self.calibrate = calibrate
         self.features = features
         self.random_state = random_state
+        self.n_jobs = n_jobs
         self.value = value
         self.windows = windows
 

@@ -45,7 +45,7 @@ from crmmodels.propensity._tabular import (
     screen_columns,
 )
 
-__all__ = ["PropensityClassifier", "WeightedPipeline", "default_estimator"]
+__all__ = ["BlendedClassifier", "PropensityClassifier", "WeightedPipeline", "default_estimator"]
 
 
 class WeightedPipeline(Pipeline):  # type: ignore[misc]
@@ -79,74 +79,210 @@ class WeightedPipeline(Pipeline):  # type: ignore[misc]
         return self
 
 
-def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
-                      random_state: int | None = None, n_samples: int | None = None,
-                      class_weight: str | None = None, *,
-                      n_minority: int | None = None) -> Any:
-    """Build the default churn classifier: spline logistic regression and boosting, stacked.
+class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Two classifiers combined by a logistic regression fitted on held-out rows.
 
-    Two members see the same columns and a logistic regression combines their
-    out-of-fold probabilities (5 shuffled, stratified folds; as many as the rarer class
-    has rows when that is fewer):
+    A seeded, stratified share of the rows (``holdout``) is set aside; both members
+    are fitted on the rest, and a logistic regression on the log-odds of their
+    probabilities for the held-out rows combines them, which also calibrates the
+    result (Platt scaling). The boosting member is then fitted again on every row with
+    the number of trees early stopping chose. Each member is fitted twice at most, not
+    once per fold as in stacking.
+
+    Parameters
+    ----------
+    logistic, boosting : scikit-learn classifiers
+        The members (any classifiers with ``predict_proba``; ``boosting`` is refitted
+        on all rows, with ``max_iter`` set to the trees it grew and early stopping off
+        when it has those parameters).
+    holdout : float, default 0.2
+        Share of each class held out to fit the combiner (at least one row of each).
+    random_state : int, default 0
+        Seed of the held-out rows.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The two labels.
+    logistic_, boosting_, combiner_ : fitted estimators
+    holdout_index_ : ndarray
+        Positions of the held-out rows.
+    holdout_score_ : ndarray
+        The combined probability of the positive class for those rows (from members
+        that did not see them): honest scores to set thresholds on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import HistGradientBoostingClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> y = (X[:, 0] + rng.normal(size=400) > 0).astype(int)
+    >>> blend = BlendedClassifier(logistic=LogisticRegression(),
+    ...                           boosting=HistGradientBoostingClassifier(max_iter=20))
+    >>> blend.fit(X, y).predict_proba(X[:2]).shape, len(blend.holdout_index_)
+    ((2, 2), 80)
+    """
+
+    def __init__(self, *, logistic: Any, boosting: Any, holdout: float = 0.2,
+                 random_state: int | None = 0) -> None:
+        self.logistic = logistic
+        self.boosting = boosting
+        self.holdout = holdout
+        self.random_state = random_state
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Stratified held-out rows: ``holdout`` of each class, one row at least."""
+        rng = np.random.default_rng(self.random_state)
+        held: list[np.ndarray] = []
+        for c in (0, 1):
+            rows = np.flatnonzero(codes == c)
+            if len(rows) < 2:
+                raise ValueError(f"BlendedClassifier needs 2 rows of each class, class "
+                                 f"{self.classes_[c]!r} has {len(rows)}")
+            k = min(len(rows) - 1, max(1, round(self.holdout * len(rows))))
+            held.append(rng.choice(rows, k, replace=False))
+        test = np.sort(np.concatenate(held))
+        train = np.setdiff1d(np.arange(len(codes)), test, assume_unique=True)
+        return train, test
+
+    @staticmethod
+    def _fit_member(member: Any, X: Any, y: np.ndarray, w: np.ndarray | None) -> Any:  # noqa: N803
+        return member.fit(X, y) if w is None else member.fit(X, y, sample_weight=w)
+
+    def _logits(self, X: Any, members: Sequence[Any]) -> np.ndarray:  # noqa: N803
+        return np.column_stack([clipped_logit(np.asarray(m.predict_proba(X))[:, 1])
+                                for m in members])
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:  # noqa: N803
+        """Fit the members on the kept rows, the combiner on the held-out ones.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            Features, as the members take them.
+        y : array-like
+            Two classes.
+        sample_weight : array-like, optional
+            Row weights, passed to the members and to the combiner.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.linear_model import LogisticRegression
+
+        y_arr = np.asarray(y)
+        self.classes_, codes = np.unique(y_arr, return_inverse=True)
+        if len(self.classes_) != 2:
+            raise ValueError(f"BlendedClassifier needs 2 classes, got {len(self.classes_)}")
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        train, test = self._split(codes)
+
+        def rows(data: Any, idx: np.ndarray) -> Any:
+            return data.iloc[idx] if isinstance(data, pd.DataFrame) else np.asarray(data)[idx]
+
+        x_train, x_test = rows(X, train), rows(X, test)
+        w_train = None if w is None else w[train]
+        logistic = self._fit_member(clone(self.logistic), x_train, codes[train], w_train)
+        boosting = self._fit_member(clone(self.boosting), x_train, codes[train], w_train)
+        z = self._logits(x_test, (logistic, boosting))
+        combiner = LogisticRegression()
+        if w is None:
+            combiner.fit(z, codes[test])
+        else:
+            combiner.fit(z, codes[test], sample_weight=w[test])
+        self.holdout_index_ = test
+        self.holdout_score_ = combiner.predict_proba(z)[:, 1]
+        params = boosting.get_params()
+        again = clone(self.boosting)
+        if hasattr(boosting, "n_iter_") and "early_stopping" in params:
+            again.set_params(max_iter=int(boosting.n_iter_), early_stopping=False)
+        self.logistic_ = logistic
+        self.boosting_ = self._fit_member(again, X, codes, w)
+        self.combiner_ = combiner
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Return the combined probability of each class (columns in ``classes_`` order)."""
+        check_is_fitted(self)
+        out: np.ndarray = self.combiner_.predict_proba(
+            self._logits(X, (self.logistic_, self.boosting_)))
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:  # noqa: N803
+        """Return the more probable label of each row."""
+        return np.asarray(self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(np.intp)])
+
+
+def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
+                      random_state: int | None = 0, n_samples: int | None = None,
+                      class_weight: str | dict[int, float] | None = None, *,
+                      n_minority: int | None = None) -> Any:
+    """Build the default churn and fraud classifier: spline logistic regression and boosting.
+
+    Two members see the same columns (a :class:`BlendedClassifier`: fitted on 80% of
+    the rows, combined by a logistic regression on the log-odds of their probabilities
+    for the other 20%, the boosted trees then refitted on every row):
 
     * a logistic regression on one-hot categoricals and, for each numeric column, a
       cubic spline basis of its quantile-transformed value (median-imputed, plus a
       missing-value indicator): smooth, additive, non-linear effects;
     * scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier` with
-      native categoricals, learning rate 0.05, 15-leaf trees with at least 50 rows per
-      leaf, L2 penalty 1 and early stopping: interactions.
+      native categoricals, learning rate 0.05, 31-leaf trees with at least 20 rows per
+      leaf and early stopping (10 rounds without gain on a 10% split): interactions.
 
-    The combining logistic regression is fitted on out-of-fold predictions, so its
-    output is already a Platt-calibrated probability. Chosen on two public data sets
-    with a generic protocol (5-fold stratified CV, three seeds; see the churn docs):
-    on Telco churn it beats one-hot logistic regression on 15 of 15 folds and default
-    gradient boosting on 15 of 15; on bank marketing it ties the latter.
+    The combiner is fitted on rows the members did not see, so its output is a
+    calibrated probability. It costs about two boosted fits (stacking over 5 folds cost
+    six of each member); accuracy in the churn and fraud docs.
 
     Parameters
     ----------
     numeric, categorical : sequence of str
         Column names of the two kinds (categoricals have pandas ``category`` dtype).
-    random_state : int, optional
-        Seed of the folds, the quantile transform and the boosted trees.
+    random_state : int, default 0
+        Seed of the held-out rows, the quantile transform and the boosted trees.
     n_samples : int, optional
         Training rows, when known: the quantile transform then uses at most as many
-        quantiles as the smallest inner fold has rows (200 at most).
-    class_weight : {None, "balanced"}, default None
-        Class weights of both members. ``"balanced"`` weighs each class by the inverse
-        of its frequency in the rows each member is fitted on (so inside every fold);
-        the combining layer still sees unweighted rows and keeps the probabilities
-        calibrated.
+        quantiles as the members' share of the rows has (200 at most).
+    class_weight : {None, "balanced"} or dict, default None
+        Class weights of both members; the combiner sees unweighted rows and keeps the
+        probabilities calibrated.
     n_minority : int, optional
-        Rows of the rarer class, when known: fewer than 5 means as many folds; fewer
-        than 2 leaves nothing to stack, and the logistic member alone is returned
-        (with a :class:`~crmmodels.errors.DataQualityWarning`). Early stopping of the
-        boosted trees is left off when its validation split could not hold both
-        classes.
+        Rows of the rarer class, when known: fewer than 2 leave nothing to hold out,
+        and the logistic member alone is returned (with a
+        :class:`~crmmodels.errors.DataQualityWarning`). Early stopping of the boosted
+        trees is left off when its validation split could not hold both classes.
 
     Returns
     -------
-    sklearn.ensemble.StackingClassifier
+    BlendedClassifier
         Or, below 2 rows of the rarer class, the logistic member (a
         :class:`WeightedPipeline`). Every part takes ``sample_weight``.
 
     Examples
     --------
-    >>> est = default_estimator(["tenure"], ["contract"], random_state=0)
-    >>> [name for name, _ in est.estimators]
-    ['logistic', 'boosting']
+    >>> est = default_estimator(["tenure"], ["contract"])
+    >>> type(est).__name__, type(est.boosting).__name__
+    ('BlendedClassifier', 'HistGradientBoostingClassifier')
     """
     from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier, StackingClassifier
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline, make_union
     from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, SplineTransformer
 
-    folds = 5 if n_minority is None else max(min(5, n_minority), 2)
-    fit_share = 1 - 1 / folds  # of the rows, in the smallest fit of a member
+    fit_share = 0.8  # of the rows, in the members' first fit
     quantiles = 200 if n_samples is None else int(
-        min(200, max(2, 0.75 * n_samples * (fit_share / 0.8))))
+        min(200, max(2, 0.9 * n_samples * fit_share)))
     # The boosted trees' early stopping holds out a stratified 10% of their rows.
     early_stopping = (n_samples is None or n_samples * fit_share > 10) and (
         n_minority is None or n_minority * fit_share >= 2)
@@ -164,18 +300,16 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
     logistic = WeightedPipeline(make_pipeline(ColumnTransformer(parts), LogisticRegression(
         max_iter=2000, class_weight=class_weight)).steps)
     if n_minority is not None and n_minority < 2:
-        warn(f"the rarer class has {n_minority} row: too few to stack out of fold; the "
+        warn(f"the rarer class has {n_minority} row: too few to hold any out; the "
              "spline logistic regression is fitted alone", DataQualityWarning)
         return logistic
     boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=500, max_leaf_nodes=15, min_samples_leaf=50,
-        l2_regularization=1.0, early_stopping=early_stopping, validation_fraction=0.1,
-        n_iter_no_change=20, categorical_features="from_dtype", class_weight=class_weight,
+        learning_rate=0.05, max_iter=300, max_leaf_nodes=31, min_samples_leaf=20,
+        early_stopping=early_stopping, validation_fraction=0.1, n_iter_no_change=10,
+        categorical_features="from_dtype", class_weight=class_weight,
         random_state=random_state)
-    return StackingClassifier(
-        [("logistic", logistic), ("boosting", boosting)],
-        final_estimator=LogisticRegression(), stack_method="predict_proba",
-        cv=StratifiedKFold(folds, shuffle=True, random_state=random_state))
+    return BlendedClassifier(logistic=logistic, boosting=boosting,
+                             random_state=random_state)
 
 
 class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -209,8 +343,9 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     screen : bool, default True
         Leave identifier-like, datetime, all-missing and constant DataFrame columns
         out (reported in ``features_dropped_``).
-    random_state : int, optional
-        Seed of the default estimator and of the calibration folds.
+    random_state : int or None, default 0
+        Seed of the default estimator and of the calibration folds (two fits on the
+        same data give the same probabilities).
 
     Attributes
     ----------
@@ -257,7 +392,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
     def __init__(self, *, estimator: Any = None, calibrate: bool = True,
                  class_weight: str | dict[Any, float] | None = None,
                  categorical: str = "auto",
-                 screen: bool = True, random_state: int | None = None) -> None:
+                 screen: bool = True, random_state: int | None = 0) -> None:
         self.estimator = estimator
         self.calibrate = calibrate
         self.class_weight = class_weight
@@ -562,3 +697,4 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 # Model files name the class by its public path, which stays when modules move.
 PropensityClassifier.__module__ = "crmmodels.propensity"
 WeightedPipeline.__module__ = "crmmodels.propensity"
+BlendedClassifier.__module__ = "crmmodels.propensity"

@@ -57,7 +57,6 @@ from crmmodels.errors import (
 )
 from crmmodels.propensity._tabular import (
     binary_labels,
-    clipped_logit,
     design,
     is_label_value,
     label_candidates,
@@ -98,8 +97,7 @@ class FraudModel(CRMModel):
     estimator : scikit-learn classifier, optional
         Supervised classifier with ``predict_proba``; it receives a DataFrame with
         ``category`` and float columns. Default:
-        :func:`crmmodels.propensity.default_estimator` with finer boosted trees (31 leaves,
-        at least 20 rows each) and the members combined on their log-odds.
+        :func:`crmmodels.propensity.default_estimator`.
     mode : {"auto", "supervised", "anomaly"}, default "auto"
         "auto" and "supervised" learn from the ``label`` column and raise a
         :class:`~crmmodels.errors.DataValidationError` without it (naming columns that
@@ -135,12 +133,16 @@ class FraudModel(CRMModel):
         Transactions: further columns of the transactions frame to use as features
         as they are (e.g. ``("channel", "merchant_category")``). Named explicitly, so
         that columns such as a fraud scenario code never leak in.
-    random_state : int, optional
-        Seed of the folds, the classifier and the isolation forest.
+    random_state : int or None, default 0
+        Seed of the held-out rows or folds, the classifier and the isolation forest
+        (two fits on the same data give the same scores).
     rule_depth : int, default 3
         Depth of the rule tree (conditions per rule).
     min_rule_size : int, default 50
         Fewest training rows a rule may cover.
+    n_jobs : int, optional
+        Threads of the BLAS and OpenMP pools during ``fit``; default the cores the
+        process may use (:func:`crmmodels.core.limit_threads`), ``-1`` all of them.
 
     Attributes
     ----------
@@ -163,8 +165,10 @@ class FraudModel(CRMModel):
     base_rate_ : float
         Share of fraud in training (supervised).
     oof_score_ : ndarray
-        Out-of-fold training scores (supervised) of the training rows in the order
-        given, from which the threshold is chosen.
+        Training scores (supervised) from models that did not see the row, in the
+        order given, from which the threshold is chosen: with the default classifier
+        the 20% of rows its combiner was fitted on (NaN for the others), with a given
+        ``estimator`` every row, out of 5 folds.
     rules_ : DataFrame
         Rules (supervised): ``rule``, ``n``, ``frauds``, ``precision``, ``lift``,
         ``support``, best first.
@@ -207,6 +211,8 @@ class FraudModel(CRMModel):
         "attributes": [Predicate(lambda v: isinstance(v, tuple) and all(
             isinstance(c, str) and c for c in v), "a tuple of column names", [("",), "x"])],
         "random_state": [None, RandomState()],
+        "n_jobs": [None, Predicate(lambda v: isinstance(v, Integral) and not isinstance(
+            v, bool | np.bool_) and int(v) != 0, "a non-zero int", [0, 1.5, True])],
         "rule_depth": [Interval(Integral, 1, None)],
         "min_rule_size": [Interval(Integral, 1, None)],
     }
@@ -225,8 +231,8 @@ class FraudModel(CRMModel):
                  alert_budget: float | None = None, target_precision: float | None = None,
                  class_weight: str | None = None, delay_days: int = 7,
                  windows: tuple[int, ...] = (1, 7, 30), attributes: tuple[str, ...] = (),
-                 random_state: int | None = None, rule_depth: int = 3,
-                 min_rule_size: int = 50) -> None:
+                 random_state: int | None = 0, rule_depth: int = 3,
+                 min_rule_size: int = 50, n_jobs: int | None = None) -> None:
         self.estimator = estimator
         self.mode = mode
         self.unit = unit
@@ -244,6 +250,7 @@ class FraudModel(CRMModel):
         self.random_state = random_state
         self.rule_depth = rule_depth
         self.min_rule_size = min_rule_size
+        self.n_jobs = n_jobs
 
     @property
     def _score_index(self) -> str:  # type: ignore[override]
@@ -507,42 +514,39 @@ class FraudModel(CRMModel):
         from sklearn.base import clone
 
         if self.estimator is None:
-            from sklearn.linear_model import LogisticRegression
-            from sklearn.pipeline import make_pipeline
-            from sklearn.preprocessing import FunctionTransformer
-
             numeric = [c for c in self.features_used_ if c not in self.categories_]
-            # Against churn's default: finer trees (31 leaves of 20 rows or more, not 15
-            # of 50), as rare frauds sit in small pockets, and the members combined on
-            # the log-odds of their probabilities (see the fraud docs for the study).
-            combiner = make_pipeline(FunctionTransformer(clipped_logit), LogisticRegression())
-            return default_estimator(
-                numeric, self.categorical_, self.random_state, n_samples=n_samples,
-                class_weight=self.class_weight).set_params(
-                    boosting__max_leaf_nodes=31, boosting__min_samples_leaf=20,
-                    final_estimator=combiner)
+            return default_estimator(numeric, self.categorical_, self.random_state,
+                                     n_samples=n_samples, class_weight=self.class_weight)
         return clone(self.estimator)
 
     def _fit_supervised(self, x: pd.DataFrame, y: np.ndarray) -> None:
         from sklearn.base import clone
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-        # The columns are screened and encoded above; the classifier fits the stack
-        # (or the given estimator, uncalibrated: the threshold is set on its scores).
-        # Class weights go into the default stack's members as it is built, and onto a
-        # given estimator through the classifier.
+        # The columns are screened and encoded above; the classifier fits the default
+        # blend (or the given estimator, uncalibrated: the threshold is set on its
+        # scores). Class weights go into the default blend's members as it is built,
+        # and onto a given estimator through the classifier.
         base = PropensityClassifier(
-            estimator=self._classifier(int(len(y) * (1 - 1 / _N_FOLDS))), calibrate=False,
+            estimator=self._classifier(len(y)), calibrate=False,
             class_weight=None if self.estimator is None else self.class_weight,
             categorical="native", screen=False, random_state=self.random_state)
-        minority = int(np.bincount(y).min())
-        folds = StratifiedKFold(n_splits=max(2, min(_N_FOLDS, minority)), shuffle=True,
-                                random_state=self.random_state)
-        self.oof_score_ = cross_val_predict(clone(base), x, y, cv=folds,
-                                            method="predict_proba")[:, 1]
         self.estimator_ = base.fit(x, y)
+        if self.estimator is None:
+            # The blend's combiner was fitted on held-out rows whose scores came from
+            # members that never saw them: the threshold is set on those.
+            blend = base.estimator_
+            self.oof_score_ = np.full(len(y), np.nan)
+            self.oof_score_[blend.holdout_index_] = blend.holdout_score_
+        else:
+            minority = int(np.bincount(y).min())
+            folds = StratifiedKFold(n_splits=max(2, min(_N_FOLDS, minority)), shuffle=True,
+                                    random_state=self.random_state)
+            self.oof_score_ = cross_val_predict(clone(base), x, y, cv=folds,
+                                                method="predict_proba")[:, 1]
         self.base_rate_ = float(y.mean())
-        self.threshold_ = self._threshold(self.oof_score_, y)
+        known = ~np.isnan(self.oof_score_)
+        self.threshold_ = self._threshold(self.oof_score_[known], y[known])
 
     def _threshold(self, p: np.ndarray, y: np.ndarray) -> float:
         from crmmodels.propensity.evaluation import cost_curve
