@@ -33,9 +33,11 @@ test: lint typecheck pytest
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
+# Every benchmark, each in its own process; writes benchmarks/RESULTS.md (tens of minutes).
+# BENCH_ARGS=--quick for a smoke run at small sizes.
 bench: $(STAMP)
 	$(BIN)/python -m pip install -c constraints.txt -e ".[bench]"
-	$(BIN)/python benchmarks/bench_customer_summary.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache

@@ -51,7 +51,7 @@ def test_scores_match_plain_pandas_on_online_retail(retail: CRMData, monetary: s
     frequency = g["transaction_id"].nunique()
     total = g["amount"].sum()
     money = total if monetary == "sum" else total / frequency
-    assert len(scores) == retail.n_customers == 4338
+    assert len(scores) == retail.n_customers
     np.testing.assert_array_equal(scores["recency"], recency.loc[scores.index])
     np.testing.assert_array_equal(scores["frequency"], frequency.loc[scores.index])
     np.testing.assert_allclose(scores["monetary"], money.loc[scores.index], rtol=1e-9)

@@ -72,7 +72,26 @@ def _brute_force(data: CRMData, end: str | None, freq: str) -> pd.DataFrame:
     period = wall.dt.to_period("W-SUN" if freq == "W" else freq)
     g = tx.groupby("customer_id")
     tid = tx["transaction_id"]
-    first = period.groupby(tx["customer_id"]).transform("min")
+    # Returns net against the period's purchases: a period is a purchase period when it
+    # holds no return, or when its net amount stays above zero.
+    cells = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(),
+                          "period": period.to_numpy(),
+                          "amount": tx["amount"].to_numpy()})
+    per = cells.groupby(["customer_id", "period"])["amount"].agg(
+        net="sum", positive=lambda a: a[a > 0].sum(), returns=lambda a: (a < 0).any())
+    per["bought"] = ~per["returns"] | (per["net"] > 1e-9 * per["positive"])
+    rows = []
+    for customer, group in per.groupby(level="customer_id"):
+        periods = group.index.get_level_values("period")
+        bought = group["bought"].to_numpy()
+        span = periods[bought] if bought.any() else periods
+        first_bought = span.min()
+        repeat = group["net"].to_numpy()[bought & (periods > first_bought)].sum()
+        rows.append((customer, span.min().start_time, span.max().start_time,
+                     int(bought.sum()), float(repeat)))
+    periods_frame = pd.DataFrame(rows, columns=["customer_id", "first_period",
+                                                "last_period", "n_periods",
+                                                "repeat_amount"]).set_index("customer_id")
     out = pd.DataFrame({
         "first_timestamp": g["timestamp"].min(),
         "last_timestamp": g["timestamp"].max(),
@@ -80,12 +99,7 @@ def _brute_force(data: CRMData, end: str | None, freq: str) -> pd.DataFrame:
         "n_purchases": tid.groupby(tx["customer_id"]).nunique()
         + tid.isna().groupby(tx["customer_id"]).sum(),
         "total_amount": g["amount"].sum(),
-        "first_period": period.groupby(tx["customer_id"]).min().map(lambda p: p.start_time),
-        "last_period": period.groupby(tx["customer_id"]).max().map(lambda p: p.start_time),
-        "n_periods": period.groupby(tx["customer_id"]).nunique(),
-        "repeat_amount": tx["amount"].where(period != first, 0.0)
-        .groupby(tx["customer_id"]).sum(),
-    })
+    }).join(periods_frame)
     out.index = pd.Index(out.index, name="customer_id", dtype="str")
     return out
 

@@ -1,6 +1,6 @@
 """Market-basket analysis: frequent itemsets, association rules, cross-sell offers.
 
-* :class:`AssociationRulesModel` - exact frequent itemsets (our bitset Eclat, or
+* :class:`AssociationRulesModel` - exact frequent itemsets (our level-wise miner, or
   mlxtend's FP-Growth when asked), every mlxtend interest metric, cross-sell
   recommendations per customer;
 * :func:`encode_baskets`, :func:`attribute_baskets`, :func:`rule_metrics`;

@@ -3,15 +3,17 @@
 Rules and their interest metrics follow mlxtend's definitions (antecedent and
 consequent support, support, confidence, lift, representativity, leverage, conviction,
 Zhang's metric, Jaccard, certainty, Kulczynski). The default miner
-(:mod:`crmmodels._miner`, Eclat on bitsets) returns exactly mlxtend's itemsets; an
-itemset is frequent when it occurs in at least ``ceil(min_support * n_baskets)``
-baskets.
+(:mod:`crmmodels.association._miner`, level by level on whole arrays) returns exactly
+mlxtend's itemsets; an itemset is frequent when it occurs in at least
+``ceil(min_support * n_baskets)`` baskets.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from itertools import combinations
+from itertools import accumulate, combinations
+from math import comb
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
@@ -59,7 +61,8 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
             from crmmodels.errors import MissingColumnError
 
             raise MissingColumnError("baskets", missing[0], list(baskets.columns))
-        frame = baskets[["basket_id", "item"]]
+        basket_col, item_col = baskets["basket_id"], baskets["item"]
+        labels = baskets.index
     else:
         if isinstance(baskets, str | bytes) or not isinstance(baskets, Iterable):
             raise DataValidationError(
@@ -75,17 +78,19 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
             for item in basket:
                 ids.append(k)
                 items.append(item)
-        frame = pd.DataFrame({"basket_id": ids, "item": pd.Series(items, dtype=object)})
-    if len(frame) == 0:
+        basket_col = pd.Series(np.asarray(ids, dtype=np.int64))
+        item_col = pd.Series(items, dtype=object)
+        labels = basket_col.index
+    if len(basket_col) == 0:
         raise DataValidationError("there are no items in the baskets", frame="baskets",
                                   rule="non_empty")
-    bad = frame["item"].isna().to_numpy() | frame["basket_id"].isna().to_numpy()
+    b, basket_ids = _factorize_sorted(basket_col)
+    i, items_idx = _factorize_sorted(item_col)
+    bad = (b < 0) | (i < 0)  # missing values have no code
     if bad.any():
         raise DataValidationError(
             "baskets hold missing items or basket ids", frame="baskets", column="item",
-            rule="not_null", rows=list(frame.index[bad][:5]), n_rows=int(bad.sum()))
-    b, basket_ids = _factorize_sorted(frame["basket_id"])
-    i, items_idx = _factorize_sorted(frame["item"])
+            rule="not_null", rows=list(labels[bad][:5]), n_rows=int(bad.sum()))
     matrix = sp.csc_matrix((np.ones(len(b), dtype=bool), (b, i)),
                            shape=(len(basket_ids), len(items_idx)))
     matrix.sum_duplicates()
@@ -94,18 +99,39 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Codes and labels in sorted label order (so results do not depend on row order)."""
+    """Codes (-1 where missing) and labels in sorted label order.
+
+    So that results do not depend on row order. Integer ids already in order (a long
+    frame listed basket by basket) are coded in one pass.
+    """
+    raw = values.to_numpy()
+    if raw.dtype.kind in "iu" and len(raw) and bool((raw[1:] >= raw[:-1]).all()):
+        start = np.r_[True, raw[1:] != raw[:-1]]
+        return np.cumsum(start) - 1, pd.Index(raw[start])
+    if raw.dtype.kind == "O" or isinstance(values.dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+        try:
+            order = np.argsort(uniques, kind="stable")
+        except TypeError:  # labels that cannot be compared: sorted as pandas sorts them
+            pass
+        else:
+            rank = np.empty(len(order) + 1, dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            rank[-1] = -1  # code -1 (missing) stays -1
+            return rank[codes], pd.Index(uniques[order])
     try:
         codes, labels = pd.factorize(values, sort=True)
     except TypeError:  # labels of mixed types cannot be sorted: order by their text
+        missing = values.isna().to_numpy()
         codes, labels = pd.factorize(values.map(str), sort=True)
         first = pd.Series(values.to_numpy()).groupby(codes).first()
+        codes = np.where(missing, -1, codes)
         return codes, pd.Index(first.to_numpy(), dtype=object)
     return codes, pd.Index(labels)
 
 
 def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = None,
-                      bins: int = 4) -> pd.DataFrame:
+                      bins: int = 4, *, id: str = "customer_id") -> pd.DataFrame:
     """Turn customer attributes into items, one basket per customer (attribute rules).
 
     Categorical (and boolean) columns become items ``"column=value"``; numeric columns
@@ -115,16 +141,27 @@ def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = N
     Parameters
     ----------
     customers : DataFrame
-        One row per customer (``customer_id`` column or index).
+        One row per customer. Not changed.
     columns : sequence of str, optional
-        Attributes to use (default: every column but ``customer_id``).
+        Attributes to use (default: every column but the ``id`` column).
     bins : int, default 4
         Quantile bands for numeric columns.
+    id : str, default "customer_id"
+        The column naming the customer (one value per row, none missing). When no
+        column has that name but the index does, the index is used; otherwise a
+        :class:`~crmmodels.errors.DataValidationError` names the missing column (and
+        suggests the closest column name, if any is close). Nothing else is tried.
 
     Returns
     -------
     DataFrame
         Long frame ``basket_id`` (the customer), ``item``.
+
+    Raises
+    ------
+    DataValidationError
+        The ``id`` column or one of ``columns`` is missing, or an id is missing or
+        repeated.
 
     Examples
     --------
@@ -133,21 +170,38 @@ def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = N
     ...                   "age": [30, 45, 60]})
     >>> attribute_baskets(c, bins=2)["item"].tolist()
     ['married=yes', 'married=no', 'married=no', 'age=[30, 45]', 'age=[30, 45]', 'age=(45, 60]']
-    """
-    frame = customers.reset_index() if "customer_id" not in customers.columns \
-        and customers.index.name == "customer_id" else customers
-    if "customer_id" not in frame.columns:
-        from crmmodels.errors import MissingColumnError
 
-        raise MissingColumnError("customers", "customer_id", list(frame.columns))
-    use = list(columns) if columns is not None else [c for c in frame.columns
-                                                     if c != "customer_id"]
+    Any column can name the customer, and a named index serves as well:
+
+    >>> people = pd.DataFrame({"CustomerID": [7, 8], "married": ["yes", "no"]})
+    >>> attribute_baskets(people, id="CustomerID")["basket_id"].tolist()
+    [7, 8]
+    >>> attribute_baskets(people.set_index("CustomerID"), id="CustomerID").shape
+    (2, 2)
+    """
+    if id in customers.columns:
+        ids = customers[id].to_numpy()
+    elif customers.index.name == id:
+        ids = customers.index.to_numpy()
+    else:
+        raise _missing_column(
+            customers, id, "the customer id",
+            f"; name the customer column with id= (the index serves only when it is "
+            f"named {id!r})", "Did you mean id={!r}?")
+    ids_ok = pd.Series(ids)
+    if ids_ok.isna().any() or ids_ok.duplicated().any():
+        bad = ids_ok.isna().to_numpy() | ids_ok.duplicated(keep=False).to_numpy()
+        raise DataValidationError(
+            f"customer ids ({id!r}) must be present and unique, one row per customer",
+            frame="customers", column=str(id), rule="unique_id",
+            rows=list(customers.index[bad][:5]), n_rows=int(bad.sum()))
+    frame = customers
+    use = list(columns) if columns is not None else [c for c in frame.columns if c != id]
     parts = []
     for col in use:
         if col not in frame.columns:
-            from crmmodels.errors import MissingColumnError
-
-            raise MissingColumnError("customers", col, list(frame.columns))
+            raise _missing_column(frame, col, "an attribute in columns=", "",
+                                  "Did you mean {!r}?")
         values = frame[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values) \
                 and values.nunique() > bins:
@@ -160,12 +214,28 @@ def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = N
         else:
             labels = values.astype(object)
         keep = values.notna().to_numpy()
-        parts.append(pd.DataFrame({"basket_id": frame["customer_id"].to_numpy()[keep],
+        parts.append(pd.DataFrame({"basket_id": ids[keep],
                                    "item": [f"{col}={v}" for v in labels.to_numpy()[keep]]}))
     if not parts:
         raise DataValidationError("no attribute columns to turn into items",
                                   frame="customers", rule="non_empty")
     return pd.concat(parts, ignore_index=True)
+
+
+def _missing_column(frame: pd.DataFrame, name: Any, what: str, advice: str,
+                    suggest: str) -> DataValidationError:
+    """Build the error for a column ``frame`` lacks, suggesting only a column it has."""
+    from crmmodels.errors import closest_name
+
+    real = {str(c): c for c in frame.columns}
+    close = closest_name(str(name), list(real))
+    hint = " " + suggest.format(real[close]) if close is not None else ""
+    shown = list(frame.columns)[:10]
+    more = ", ..." if frame.shape[1] > 10 else ""
+    return DataValidationError(
+        f"the customers frame has no column {name!r} ({what}; its columns: "
+        f"{shown!r}{more}){advice}.{hint}",
+        frame="customers", column=str(name), rule="required_column")
 
 
 def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataFrame:
@@ -178,6 +248,7 @@ def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataF
     >>> round(float(m["lift"].iloc[0]), 6)
     1.5
     """
+    s_a, s_c, s_ac = (np.asarray(v, dtype=float) for v in (s_a, s_c, s_ac))
     with np.errstate(divide="ignore", invalid="ignore"):
         conf = s_ac / s_a
         lift = conf / s_c
@@ -188,12 +259,10 @@ def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataF
         jaccard = s_ac / (s_a + s_c - s_ac)
         certainty = np.where(1 - s_c == 0, 0.0, (conf - s_c) / (1 - s_c))
         kulczynski = (s_ac / s_a + s_ac / s_c) / 2
-    return pd.DataFrame({
-        "antecedent support": s_a, "consequent support": s_c, "support": s_ac,
-        "confidence": conf, "lift": lift, "representativity": np.ones(len(s_a)),
-        "leverage": leverage, "conviction": conviction, "zhangs_metric": zhang,
-        "jaccard": jaccard, "certainty": certainty, "kulczynski": kulczynski,
-    })
+    # One float block, built at once.
+    values = np.column_stack([s_a, s_c, s_ac, conf, lift, np.ones(len(s_a)), leverage,
+                              conviction, zhang, jaccard, certainty, kulczynski])
+    return pd.DataFrame(values, columns=list(RULE_COLUMNS[2:]))
 
 
 class AssociationRulesModel(CRMModel):
@@ -214,7 +283,8 @@ class AssociationRulesModel(CRMModel):
         Longest rule consequent (1 gives the single-item rules of arules, pyfim and
         Spark; ``None`` gives every split, as mlxtend does).
     engine : {"auto", "eclat", "mlxtend"}, default "auto"
-        Miner: our exact bitset Eclat ("auto" and "eclat") or mlxtend's FP-Growth.
+        Miner: our exact level-wise miner (``"auto"`` and ``"eclat"``, the name kept
+        from its first version) or mlxtend's FP-Growth; both give the same itemsets.
     basket : {"transaction_id", "customer_id"}, default "transaction_id"
         For ``CRMData`` input: a basket is an order (``transaction_id``) or everything
         a customer bought (``customer_id``); items are ``product_id``.
@@ -229,9 +299,11 @@ class AssociationRulesModel(CRMModel):
     Attributes
     ----------
     itemsets_ : DataFrame
-        ``support, itemsets`` (frozensets of items), as mlxtend returns them.
+        ``support, itemsets`` (frozensets of items), as mlxtend returns them; shorter
+        itemsets first, then in the order of their (sorted) items.
     rules_ : DataFrame
-        One row per rule with every mlxtend metric.
+        One row per rule with every mlxtend metric, highest confidence first, then
+        highest lift (ties keep the itemsets' order, shorter consequents first).
     n_baskets_ : int
         Baskets in the fit.
 
@@ -325,82 +397,128 @@ class AssociationRulesModel(CRMModel):
                           dtype=object)
 
     # ------------------------------------------------------------------ fitting
-    def _mine(self, matrix: sp.csc_matrix, items: pd.Index) -> pd.DataFrame:
+    def _mine(self, matrix: sp.csc_matrix) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Frequent itemsets by length: (item columns, basket counts), rows in order."""
+        from crmmodels.association._miner import (
+            TooManyItemsetsError,
+            frequent_itemsets,
+            lexicographic_order,
+        )
+
         n = matrix.shape[0]
         if self.engine == "mlxtend":
             from mlxtend.frequent_patterns import fpgrowth
 
             frame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]
-                sp.csr_matrix(matrix), columns=range(len(items)))
+                sp.csr_matrix(matrix), columns=range(matrix.shape[1]))
             found = fpgrowth(frame, min_support=self.min_support, max_len=self.max_len)
-            sets = [tuple(sorted(int(i) for i in s)) for s in found["itemsets"]]
+            sets = [sorted(int(i) for i in s) for s in found["itemsets"]]
             counts = np.round(found["support"].to_numpy() * n).astype(np.int64)
-        else:
-            from crmmodels.association._miner import TooManyItemsetsError, mine_itemsets
+            sizes = np.array([len(s) for s in sets], dtype=np.int64)
+            levels = []
+            for k in range(1, int(sizes.max(initial=1)) + 1):
+                pick = np.flatnonzero(sizes == k)
+                rows = np.array([sets[i] for i in pick], dtype=np.int64).reshape(-1, k)
+                order = lexicographic_order(rows, matrix.shape[1])
+                levels.append((rows[order], counts[pick][order]))
+            return levels
+        try:
+            return frequent_itemsets(matrix, self.min_support, self.max_len)
+        except TooManyItemsetsError as exc:
+            raise DataValidationError(
+                f"{exc} ({n} baskets)", frame="baskets", rule="too_many_itemsets",
+            ) from exc
 
-            try:
-                sets, counts = mine_itemsets(matrix, self.min_support, self.max_len)
-            except TooManyItemsetsError as exc:
-                raise DataValidationError(
-                    f"{exc} ({n} baskets)", frame="baskets", rule="too_many_itemsets",
-                ) from exc
-        labels = items.to_numpy(dtype=object)
-        return pd.DataFrame({
-            "support": counts / n,
-            "itemsets": [frozenset(labels[list(s)]) for s in sets],
-            "_codes": sets,
-        })
+    @staticmethod
+    def _label_sets(levels: list[tuple[np.ndarray, np.ndarray]],
+                    labels: np.ndarray) -> np.ndarray:
+        """Return the itemsets as frozensets of item labels (an object array), in order."""
+        sets: list[frozenset[Any]] = []
+        for rows, _ in levels:
+            # One list per item position, zipped: no list per itemset is made.
+            sets.extend(map(frozenset, zip(*labels[rows.T].tolist(), strict=True)))
+        out = np.empty(len(sets), dtype=object)
+        out[:] = sets
+        return out
 
-    def _rules(self, itemsets: pd.DataFrame, labels: np.ndarray) -> pd.DataFrame:
-        support = dict(zip(itemsets["_codes"], itemsets["support"], strict=True))
-        sizes = np.array([len(c) for c in itemsets["_codes"]], dtype=np.int64)
-        tops = sizes - 1 if self.max_consequent_len is None \
-            else np.minimum(sizes - 1, self.max_consequent_len)
-        from scipy.special import comb
+    def _rules(self, levels: list[tuple[np.ndarray, np.ndarray]], n: int,
+               sets: np.ndarray) -> pd.DataFrame:
+        """Every rule ``A -> C`` (``A + C`` frequent) meeting the thresholds, best first.
 
-        n_rules = sum(float(comb(k, j, exact=False)) for k, t in zip(sizes, tops, strict=True)
-                      for j in range(1, int(t) + 1))
+        All splits of all itemsets of one length and one consequent length are made at
+        once; ``A`` and ``C`` are frequent itemsets too, found by rank (see
+        :class:`_ItemsetIndex`), so their supports and their frozensets (``sets``)
+        are reused. Ties in confidence and lift keep the itemsets' order (shorter
+        first, then by item), then shorter consequents first.
+        """
+        tops = [k - 1 if self.max_consequent_len is None
+                else min(k - 1, self.max_consequent_len) for k in range(1, len(levels) + 1)]
+        n_rules = sum(len(levels[k - 1][0]) * sum(comb(k, j) for j in range(1, tops[k - 1] + 1))
+                      for k in range(2, len(levels) + 1))
         if n_rules > 5_000_000:
             raise DataValidationError(
-                f"the {len(sizes):,} itemsets would give {n_rules:,.0f} candidate rules; "
+                f"the {len(sets):,} itemsets would give {n_rules:,.0f} candidate rules; "
                 "raise min_support or set max_len / max_consequent_len",
                 frame="baskets", rule="too_many_rules")
-        ante: list[tuple[int, ...]] = []
-        cons: list[tuple[int, ...]] = []
-        for codes in itemsets["_codes"]:
-            k = len(codes)
-            if k < 2:
-                continue
-            top = k - 1 if self.max_consequent_len is None else min(k - 1,
-                                                                    self.max_consequent_len)
-            for size in range(1, top + 1):
-                for c in combinations(codes, size):
-                    ante.append(tuple(x for x in codes if x not in c))
-                    cons.append(c)
-        s_a = np.array([support[a] for a in ante], dtype=float)
-        s_c = np.array([support[c] for c in cons], dtype=float)
-        s_ac = np.array([support[tuple(sorted(a + c))] for a, c in zip(ante, cons,
-                                                                         strict=True)],
-                        dtype=float)
-        metrics = rule_metrics(s_a, s_c, s_ac)
-        keep = metrics["confidence"].to_numpy() >= self.min_confidence - 1e-12
-        if self.min_lift is not None:
-            keep &= metrics["lift"].to_numpy() >= self.min_lift
-        idx = np.flatnonzero(keep)
-        rules = metrics.iloc[idx].reset_index(drop=True)
-        rules.insert(0, "consequents", [frozenset(labels[list(cons[i])]) for i in idx])
-        rules.insert(0, "antecedents", [frozenset(labels[list(ante[i])]) for i in idx])
-        # Ties in confidence and lift keep the (sorted-item) mining order: deterministic.
-        rules = rules.sort_values(["confidence", "lift"], ascending=False, kind="stable")
-        return rules.reset_index(drop=True)
+        index = _ItemsetIndex(levels)
+        support = np.concatenate([c for _, c in levels]) / n
+        parts: list[tuple[np.ndarray, ...]] = []
+        for k in range(2, len(levels) + 1):
+            rows = index.positions(levels[k - 1][0])
+            step = max(1, (1 << 20) // (2**k))
+            for r0 in range(0, len(rows), step):
+                block = rows[r0:r0 + step]
+                first = index.first[k - 1] + r0
+                # Confidence only falls as the consequent grows (its antecedent, a
+                # subset, is at least as frequent): a consequent is tried only when
+                # every consequent one item shorter met min_confidence.
+                passed = np.ones((len(block), 1), dtype=bool)
+                for j in range(1, tops[k - 1] + 1):
+                    chosen, rest, shorter = _splits(k, j)
+                    if j == 1:  # every single-item consequent: whole blocks
+                        r = np.repeat(np.arange(len(block)), k)
+                        c = np.tile(np.arange(k), len(block))
+                        ante = index.find(block[:, rest].reshape(-1, k - 1))
+                        cons = index.find(block.reshape(-1, 1))
+                    else:
+                        r, c = np.nonzero(passed[:, shorter].all(axis=2))
+                        if len(r) == 0:
+                            break
+                        ante = index.find(block[r[:, None], rest[c]])
+                        cons = index.find(block[r[:, None], chosen[c]])
+                    conf = support[first + r] / support[ante]
+                    ok = conf >= self.min_confidence - 1e-12
+                    passed = np.zeros((len(block), len(chosen)), dtype=bool)
+                    passed[r[ok], c[ok]] = True
+                    if self.min_lift is not None:
+                        ok &= conf / support[cons] >= self.min_lift
+                    if ok.any():
+                        parts.append((ante[ok], cons[ok], first + r[ok],
+                                      np.full(int(ok.sum()), j), c[ok]))
+        if parts:
+            ante, cons, whole, cons_len, split = (np.concatenate(c)
+                                                  for c in zip(*parts, strict=True))
+        else:
+            ante = cons = whole = cons_len = split = np.zeros(0, dtype=np.int64)
+        s_a, s_c, s_ac = support[ante], support[cons], support[whole]
+        conf = s_ac / s_a  # as rule_metrics computes them
+        order = np.lexsort((split, cons_len, whole, -(conf / s_c), -conf))
+        rules = rule_metrics(s_a[order], s_c[order], s_ac[order])
+        rules.insert(0, "consequents", sets[cons[order]])
+        rules.insert(0, "antecedents", sets[ante[order]])
+        return rules
 
     def _fit(self, prepared: tuple[Any, ...]) -> None:
         matrix, _, items = prepared[:3]
-        itemsets = self._mine(matrix, items)
+        n = int(matrix.shape[0])
         labels = items.to_numpy(dtype=object)
-        self.rules_ = self._rules(itemsets, labels)
-        self.itemsets_ = itemsets.drop(columns="_codes")
-        self.n_baskets_ = int(matrix.shape[0])
+        levels = self._mine(matrix)
+        sets = self._label_sets(levels, labels)
+        self.rules_ = self._rules(levels, n, sets)
+        self.itemsets_ = pd.DataFrame({
+            "support": np.concatenate([c for _, c in levels]) / n,
+            "itemsets": pd.Series(sets, dtype=object)})
+        self.n_baskets_ = n
         self.items_ = pd.Index(items, name="item")
         if len(prepared) > 3:
             segments = prepared[3]
@@ -409,7 +527,9 @@ class AssociationRulesModel(CRMModel):
             for seg in pd.unique(segments[pd.notna(segments)]):
                 rows = np.flatnonzero(segments == seg)
                 sub = sp.csc_matrix(csr[rows])
-                per_segment[seg] = self._rules(self._mine(sub, items), labels)
+                seg_levels = self._mine(sub)
+                per_segment[seg] = self._rules(seg_levels, len(rows),
+                                               self._label_sets(seg_levels, labels))
             self.segment_rules_ = per_segment
 
     # ------------------------------------------------------------------ use
@@ -505,6 +625,8 @@ class AssociationRulesModel(CRMModel):
         ci = cons.indices[np.repeat(starts, counts) + offsets]
         owned = np.asarray(basket[cb, ci]).ravel() > 0
         cb, cr, ci = cb[~owned], cr[~owned], ci[~owned]
+        if len(cb) == 0:  # every item the fired rules offer is in its basket already
+            return empty
         conf = rules["confidence"].to_numpy(float)[cr]
         lift = rules["lift"].to_numpy(float)[cr]
         order = np.lexsort((ci, cr, -lift, -conf, cb))
@@ -538,3 +660,110 @@ class AssociationRulesModel(CRMModel):
         out["rule"] = rule_col
         out["items"] = items_col
         return out
+
+
+@functools.cache
+def _splits(k: int, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return every ``j``-subset of ``k`` sorted items, its complement and its subsets.
+
+    Positions of the ``j`` items, of the ``k - j`` others, and the numbers of the
+    ``(j - 1)``-subsets among those of ``_splits(k, j - 1)``.
+
+    Examples
+    --------
+    >>> chosen, rest, shorter = _splits(3, 2)
+    >>> chosen.tolist(), rest.tolist(), shorter.tolist()
+    ([[0, 1], [0, 2], [1, 2]], [[2], [1], [0]], [[1, 0], [2, 0], [2, 1]])
+    """
+    chosen = [c for c in combinations(range(k), j)]
+    rest = [[i for i in range(k) if i not in c] for c in chosen]
+    number = {c: i for i, c in enumerate(combinations(range(k), j - 1))}
+    shorter = [[number[c[:i] + c[i + 1:]] for i in range(j)] for c in chosen]
+    return (np.array(chosen, dtype=np.int64).reshape(-1, j),
+            np.array(rest, dtype=np.int64).reshape(-1, k - j),
+            np.array(shorter, dtype=np.int64).reshape(-1, j))
+
+
+# Itemsets of j of u items are ranked into int64 while C(u, j) stays below this.
+_RANK_LIMIT = 2**62
+# Ranks up to this many values are looked up in a dense array, larger ones by search.
+_DENSE_RANKS = 1 << 21
+
+
+class _ItemsetIndex:
+    """Find frequent itemsets by their item columns: their place in the list of all.
+
+    An itemset of ``j`` items, as increasing positions ``c_1 < ... < c_j`` among the
+    ``u`` frequent items, has the combinatorial rank ``sum_i C(c_i, i)``: a distinct
+    integer below ``C(u, j)``, found in a dense array or by a sorted search; should
+    ``C(u, j)`` not fit in 64 bits, rows are matched by sorting instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> levels = [(np.array([[2], [5], [7]]), np.array([9, 8, 7])),
+    ...           (np.array([[2, 5], [5, 7]]), np.array([4, 3]))]
+    >>> index = _ItemsetIndex(levels)
+    >>> index.find(index.positions(np.array([[5, 7], [2, 5]]))).tolist()
+    [4, 3]
+    """
+
+    def __init__(self, levels: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        singles = levels[0][0][:, 0]
+        # Position of each item column among the frequent items (increasing).
+        self.position = np.full(int(singles.max(initial=-1)) + 1, -1, dtype=np.int64)
+        self.position[singles] = np.arange(len(singles))
+        self.first = np.cumsum([0] + [len(rows) for rows, _ in levels])
+        u = len(singles)
+        self.binom: list[np.ndarray | None] = [None]
+        self.tables: list[tuple[str, np.ndarray, np.ndarray]] = []
+        column = [1] * u  # C(v, 0) for v = 0 .. u - 1
+        for j, (rows, _) in enumerate(levels, start=1):
+            # C(v, j) = sum_{w < v} C(w, j - 1) (hockey stick), exact in Python ints.
+            column = [0, *accumulate(column)][:u]
+            fits = max(column, default=0) < _RANK_LIMIT and comb(u, j) < _RANK_LIMIT
+            self.binom.append(np.array(column, dtype=np.int64) if fits else None)
+            place = np.arange(self.first[j - 1], self.first[j],
+                              dtype=np.int32 if self.first[-1] < 2**31 else np.int64)
+            if j == 1:
+                self.tables.append(("dense", place, place))
+                continue
+            positions = self.position[rows]
+            if not all(b is not None for b in self.binom[1:j + 1]):
+                self.tables.append(("rows", positions, place))
+                continue
+            ranks = self._ranks(positions)
+            if comb(u, j) <= max(_DENSE_RANKS, 4 * len(rows)):
+                dense = np.full(comb(u, j), -1, dtype=place.dtype)
+                dense[ranks] = place
+                self.tables.append(("dense", dense, dense))
+            else:
+                order = np.argsort(ranks)
+                self.tables.append(("sorted", ranks[order], place[order]))
+
+    def _ranks(self, positions: np.ndarray) -> np.ndarray:
+        rank = np.zeros(len(positions), dtype=np.int64)
+        for i in range(positions.shape[1]):
+            table = self.binom[i + 1]
+            assert table is not None
+            rank += table[positions[:, i]]
+        return rank
+
+    def positions(self, rows: np.ndarray) -> np.ndarray:
+        """Return itemsets given by item columns as positions among the frequent items."""
+        out: np.ndarray = self.position[rows]
+        return out
+
+    def find(self, positions: np.ndarray) -> np.ndarray:
+        """Return the place of each itemset (rows of :meth:`positions`; all frequent)."""
+        kind, keys, place = self.tables[positions.shape[1] - 1]
+        if kind == "rows":
+            both = np.concatenate([keys, positions])
+            _, inverse = np.unique(both, axis=0, return_inverse=True)
+            inverse = inverse.ravel()
+            slot = np.empty(int(inverse.max()) + 1, dtype=np.int64)
+            slot[inverse[:len(keys)]] = place
+            return slot[inverse[len(keys):]]
+        ranks = positions[:, 0] if positions.shape[1] == 1 else self._ranks(positions)
+        found: np.ndarray = place[ranks] if kind == "dense" else place[np.searchsorted(keys, ranks)]
+        return found

@@ -24,23 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_rule_network", "top_rules"]
 
-
-# ---------------------------------------------------------------------- helpers
-
-
-# ---------------------------------------------------------------------- heat maps
-
-
-# ---------------------------------------------------------------------- evaluation
-
-
-# ---------------------------------------------------------------------- retention
-
-
-# ---------------------------------------------------------------------- segments
-
-
-# ---------------------------------------------------------------------- association rules
 _RULE_SOURCE = "crmmodels.association.AssociationRulesModel (its rules_ attribute)"
 _RULE_SORT_KEYS = ("lift", "confidence", "support", "leverage", "conviction",
                    "zhangs_metric", "jaccard", "certainty", "kulczynski")
@@ -267,8 +250,3 @@ def plot_rule_network(rules: pd.DataFrame, n: int = 30, by: str = "lift",
     ax.set_axis_off()
     ax.set_title(f"Top {len(table)} rules by {by} (edge width: lift)")
     return ax
-
-
-# ---------------------------------------------------------------- propensity models
-
-

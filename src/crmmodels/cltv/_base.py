@@ -41,6 +41,7 @@ from crmmodels.cltv._likelihood import (
     Boundary,
     FitResult,
     Rows,
+    as_arrays,
     boundary_pair,
     compress,
     fit_mle,
@@ -280,8 +281,7 @@ class TransactionModel(MaximumLikelihoodModel):
         divides the two at recency ``T`` (where P(alive) is largest, so the division is
         stable); models override it with their closed form.
         """
-        tt, x, big_t = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(t, frequency,
-                                                                               T))
+        tt, x, big_t = as_arrays(t, frequency, T)
         tx = np.where(x > 0, big_t, 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = self.conditional_expected_purchases(tt, x, tx, big_t) \

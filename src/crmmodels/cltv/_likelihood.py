@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from crmmodels.core import numeric_array
 from crmmodels.errors import ConvergenceError, ConvergenceWarning, warn
 
 __all__ = [
@@ -47,8 +48,15 @@ __all__ = [
 
 
 def as_arrays(*values: Any) -> list[np.ndarray]:
-    """Broadcast the arguments together as float arrays (prediction inputs)."""
-    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
+    """Broadcast the arguments together as float arrays (prediction inputs).
+
+    Raises
+    ------
+    TypeError
+        An argument is not a number or an array of numbers (``None``, text, a dict).
+    """
+    arrays = [numeric_array(v, "prediction inputs") for v in values]
+    return [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*arrays)]
 
 
 def wsum(a: np.ndarray, b: np.ndarray) -> float:

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy.special import betaln, digamma, gammaln
 
 from crmmodels.cltv._base import TransactionModel
-from crmmodels.cltv._likelihood import Boundary, boundary_pair, compress, wsum
+from crmmodels.cltv._likelihood import Boundary, as_arrays, boundary_pair, compress, wsum
 from crmmodels.cltv.modified_beta_geo import _NEAR_ONE, _near_one
 from crmmodels.core import Constraint, Interval, Options
 from crmmodels.data import CRMData, validate_summary
@@ -80,7 +80,7 @@ def validate_discrete_summary(summary: object) -> pd.DataFrame:
 
 
 def _whole(*values: Any) -> list[np.ndarray]:
-    arrays = [np.asarray(v, dtype=float) for v in np.broadcast_arrays(*values)]
+    arrays = as_arrays(*values)
     for a in arrays:
         if not (np.all(np.isfinite(a)) and np.all(a >= 0) and np.all(a == np.round(a))):
             raise DataValidationError(

@@ -198,12 +198,11 @@ class CLVModel(CRMModel):
         expected purchases of a customer alive today, evaluated once per distinct
         ``(frequency, T)`` (it does not depend on recency).
         """
-        from crmmodels.cltv._likelihood import compress
+        from crmmodels.cltv._likelihood import as_arrays, compress
 
         self._check_fitted()
         tm = self.transaction_model_
-        x, tx, t = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(frequency,
-                                                                           recency, T))
+        x, tx, t = as_arrays(frequency, recency, T)
         horizon, step = float(self.horizon), float(self.step)
         n_steps = math.ceil(horizon / step - 1e-12)
         ends = np.minimum(np.arange(1, n_steps + 1) * step, horizon)

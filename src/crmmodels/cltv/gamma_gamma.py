@@ -20,7 +20,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
-from crmmodels.cltv._likelihood import Boundary, Rows, compress, wsum
+from crmmodels.cltv._likelihood import Boundary, Rows, as_arrays, compress, wsum
 from crmmodels.core import Constraint, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataQualityWarning, DataValidationError, warn
@@ -216,8 +216,7 @@ class GammaGammaModel(MaximumLikelihoodModel):
         """
         self._check_fitted()
         p, q, v = self.params_.to_numpy()
-        x, m = (np.asarray(a, dtype=float) for a in np.broadcast_arrays(frequency,
-                                                                        monetary_value))
+        x, m = as_arrays(frequency, monetary_value)
         with np.errstate(divide="ignore", invalid="ignore"):
             own = (v + m * x) * p / (p * x + q - 1)
         pop = self.population_mean_spend()

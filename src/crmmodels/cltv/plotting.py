@@ -308,6 +308,10 @@ def plot_holdout_by_frequency(result: HoldoutResult, max_frequency: int = 7,
     ['0', '1', '2', '3', '4', '5', '6', '7+']
     >>> plt.close(ax.figure)
     """
+    if not isinstance(result, HoldoutResult):
+        raise TypeError(
+            "plot_holdout_by_frequency: result must be the HoldoutResult returned by "
+            f"holdout_comparison, got {type(result).__name__}")
     table = result.by_frequency(check_count(max_frequency, "max_frequency"))
     positions = np.arange(len(table), dtype=np.float64)
     ax = new_axes(ax)

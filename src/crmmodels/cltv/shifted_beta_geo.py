@@ -38,7 +38,7 @@ from scipy.special import betaln, digamma, logsumexp
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import GRAD, NLL, Boundary, Rows, boundary_pair, compress
-from crmmodels.core import Constraint, Interval
+from crmmodels.core import Constraint, Interval, numeric_array
 from crmmodels.data import CRMData, whole_number
 from crmmodels.errors import DataValidationError, InvalidParameterError, MissingColumnError
 
@@ -222,7 +222,7 @@ def _as_bool(s: pd.Series, ids: pd.Index, frame: str) -> np.ndarray:
 
 
 def _whole(values: Any, name: str, minimum: int) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = numeric_array(values, name)
     if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)) or np.any(arr < minimum):
         raise InvalidParameterError(f"{name} must hold whole numbers >= {minimum}")
     return arr

@@ -26,6 +26,7 @@ from crmmodels.core.figures import (
     check_positive,
     is_number,
     new_axes,
+    numeric_array,
     numeric_column,
     require_columns,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "list_models",
     "name_of",
     "new_axes",
+    "numeric_array",
     "numeric_column",
     "register",
     "renamed_argument",

@@ -16,6 +16,7 @@ False
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["check_column_name", "check_count", "check_frame", "check_positive", "is_number",
-           "new_axes", "numeric_column", "require_columns"]
+           "new_axes", "numeric_array", "numeric_column", "require_columns"]
 
 
 def new_axes(ax: Axes | None) -> Axes:
@@ -79,6 +80,43 @@ def check_positive(value: object, name: str) -> float:
     return float(value)  # type: ignore[arg-type]
 
 
+def numeric_array(value: object, name: str) -> np.ndarray:
+    """Return ``value`` as a float array when it is a number or an array of numbers.
+
+    ``None``, text, mappings and sequences that do not convert to numbers are refused
+    (``numpy.asarray`` would turn ``None`` into NaN and ``"3"`` into 3.0).
+
+    Raises
+    ------
+    TypeError
+        Naming ``name`` and the type received.
+
+    Examples
+    --------
+    >>> numeric_array([1, 2], "t").tolist()
+    [1.0, 2.0]
+    >>> numeric_array(None, "t")
+    Traceback (most recent call last):
+    ...
+    TypeError: t must be a number or an array of numbers, got NoneType
+    """
+    what = f"{name} must be a number or an array of numbers, got {type(value).__name__}"
+    if value is None or isinstance(value, str | bytes | Mapping):
+        raise TypeError(what)
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what}: {exc}") from exc
+
+
+def _require_frame(frame: object, name: str, source: str | None) -> pd.DataFrame:
+    if not isinstance(frame, pd.DataFrame):
+        what = f"the DataFrame returned by {source}" if source else "a DataFrame"
+        raise DataValidationError(f"{name} must be {what}, got {type(frame).__name__}",
+                                  frame=name, rule="type")
+    return frame
+
+
 # ---------------------------------------------------------------------- heat maps
 
 
@@ -98,10 +136,7 @@ def check_frame(frame: object, name: str, source: str) -> pd.DataFrame:
     DataValidationError
         Naming the frame and the rule.
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataValidationError(
-            f"{name} must be the DataFrame returned by {source}, got {type(frame).__name__}",
-            frame=name, rule="type")
+    frame = _require_frame(frame, name, source)
     if len(frame) == 0:
         raise DataValidationError(f"{name} is empty: there is nothing to draw",
                                   frame=name, rule="non_empty")
@@ -128,8 +163,9 @@ def require_columns(frame: pd.DataFrame, name: str, columns: tuple[str, ...],
     Raises
     ------
     DataValidationError
-        Naming the missing column.
+        ``frame`` is not a DataFrame, or lacks a column (the message names it).
     """
+    _require_frame(frame, name, source)
     for column in columns:
         if column not in frame.columns:
             raise DataValidationError(
@@ -145,9 +181,10 @@ def numeric_column(frame: pd.DataFrame, name: str, column: str,
     Raises
     ------
     DataValidationError
-        Naming the column, the rule and the offending rows.
+        ``frame`` is not a DataFrame, or the column breaks a rule (the message names
+        the column, the rule and the offending rows).
     """
-    raw = frame[column]
+    raw = _require_frame(frame, name, None)[column]
     if not pd.api.types.is_numeric_dtype(raw) or pd.api.types.is_bool_dtype(raw):
         raise DataValidationError(f"{name} column {column!r} must be numeric, got {raw.dtype}",
                                   frame=name, column=column, rule="numeric")

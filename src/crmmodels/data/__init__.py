@@ -8,6 +8,8 @@
 * :func:`customer_aggregates` is the one per-customer aggregate of the transactions
   (first and last purchase, counts, amounts), computed once per data and arguments and
   shared by the summary and the segment and churn models;
+* :func:`match_cancellations` removes cancellations together with the orders they
+  cancel;
 * :func:`customer_summary` and :func:`calibration_holdout` build the repeat-purchase
   summary (frequency, recency, T, monetary value) every transaction model uses.
 
@@ -33,6 +35,7 @@ from crmmodels.data.aggregates import (
     wall_clock,
 )
 from crmmodels.data.container import CRMData, as_transaction_data
+from crmmodels.data.returns import CancellationMatch, match_cancellations
 from crmmodels.data.schemas import (
     SCHEMAS,
     Channel,
@@ -54,6 +57,7 @@ __all__ = [
     "SCHEMAS",
     "SUMMARY_COLUMNS",
     "CRMData",
+    "CancellationMatch",
     "Channel",
     "Customer",
     "Interaction",
@@ -68,6 +72,7 @@ __all__ = [
     "customer_aggregates",
     "customer_summary",
     "data_time",
+    "match_cancellations",
     "period_numbers",
     "validate_summary",
     "wall_clock",

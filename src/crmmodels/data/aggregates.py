@@ -196,11 +196,18 @@ def customer_aggregates(
 
         and, unless ``freq`` is None, the period columns:
 
-        - ``first_period``, ``last_period`` (int64): the first and the last period with
-          a transaction, numbered as :func:`period_numbers` numbers them;
-        - ``n_periods`` (int64): periods with a transaction;
-        - ``repeat_amount`` (float64): the sum of ``amount`` in the periods after the
-          first one.
+        - ``first_period``, ``last_period`` (int64): the first and the last purchase
+          period, numbered as :func:`period_numbers` numbers them;
+        - ``n_periods`` (int64): purchase periods;
+        - ``repeat_amount`` (float64): the sum of the net amounts of the purchase
+          periods after the first one.
+
+        A purchase period is a period with a transaction, where returns (negative
+        amounts, kept with ``allow_returns=True``) net against the customer's
+        purchases in the same period: a period holding a return is a purchase period
+        only when its net amount is > 0, so a fully returned purchase is no purchase
+        (and no repeat purchase). A customer whose every period nets to <= 0 has
+        ``n_periods`` 0 and the first and last period of its transactions.
 
         Amounts are summed in row order (``numpy.bincount``): every model that reports a
         customer's spend reports this number.
@@ -347,11 +354,37 @@ def _periods(data: CRMData, cut: pd.Timestamp | None, freq: str) -> pd.DataFrame
             np.int32 if span <= np.iinfo(np.int32).max else np.int64, copy=False)
         del periods
         n_periods, first_offset, last_offset = _period_runs(codes, offsets, span, n)
+        present = n_periods > 0  # customers with a transaction, as in _totals
+        if amount.min() < 0:
+            # Returns net against their customer's purchases in the same period: a
+            # period holding a return is a purchase period only when its net amount is
+            # > 0 (beyond the rounding of its sum). One sort of the (customer, period)
+            # keys; no loop per customer.
+            pairs, inverse = np.unique(codes.astype(np.int64) * span + offsets,
+                                       return_inverse=True)
+            bought_sum = np.bincount(inverse, weights=np.maximum(amount, 0.0),
+                                     minlength=len(pairs))
+            returned = np.bincount(inverse, weights=np.minimum(amount, 0.0),
+                                   minlength=len(pairs))
+            net = bought_sum + returned
+            bought = (returned == 0) | (net > 1e-9 * bought_sum)
+            pairs, net = pairs[bought], net[bought]
+            owner = pairs // span
+            starts = np.flatnonzero(np.diff(owner, prepend=-1))
+            stops = np.flatnonzero(np.diff(owner, append=-1))
+            n_periods = np.bincount(owner, minlength=n)
+            # Customers without a purchase period keep the periods of their transactions.
+            first_offset[owner[starts]] = pairs[starts] - owner[starts] * span
+            last_offset[owner[stops]] = pairs[stops] - owner[stops] * span
+            net[starts] = 0.0
+            repeat = np.bincount(owner, weights=net, minlength=n)
+        else:
+            is_first = offsets == first_offset[codes]
+            repeat = np.bincount(codes, weights=np.where(is_first, 0.0, amount), minlength=n)
         first = first_offset.astype(np.int64) + p0
         last = last_offset.astype(np.int64) + p0
-        is_first = offsets == first_offset[codes]
-        repeat = np.bincount(codes, weights=np.where(is_first, 0.0, amount), minlength=n)
-    present = n_periods > 0
+    else:
+        present = n_periods > 0
     return pd.DataFrame({
         "first_period": first[present],
         "last_period": last[present],

@@ -51,7 +51,12 @@ class CRMData:
         given, rows stamped in the future (after now) are invalid, and the end is
         the latest timestamp in the data.
     allow_returns : bool, default False
-        Accept negative transaction amounts (returns / refunds).
+        Accept negative transaction amounts (returns / refunds). A return nets
+        against its customer's purchases in the same period: a period holding one
+        is a purchase period only when its net amount is > 0 (see
+        :func:`~crmmodels.data.customer_aggregates`), so a returned purchase is no
+        repeat purchase. Cancellations of earlier orders are better removed with
+        them (:func:`~crmmodels.data.match_cancellations`).
     on_invalid : {"raise", "drop"}, default "raise"
         Raise :class:`~crmmodels.errors.DataValidationError` on the first broken
         rule, or drop the offending rows and count them in :attr:`report`.

@@ -42,7 +42,12 @@ from crmmodels.data.aggregates import (
     wall_clock,
 )
 from crmmodels.data.container import CRMData, as_transaction_data
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.errors import (
+    DataQualityWarning,
+    DataValidationError,
+    InvalidParameterError,
+    warn,
+)
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -105,6 +110,21 @@ def _summary_columns(agg: pd.DataFrame, end_period: int,
     }
 
 
+def _purchasers(agg: pd.DataFrame, owner: str) -> np.ndarray:
+    """Mask of the customers with a purchase period (returns netted), warning for others.
+
+    A customer whose every period nets to zero or less (returns only, or each purchase
+    returned in its period) has no purchase to count from: such customers are left out
+    with a :class:`~crmmodels.errors.DataQualityWarning` naming how many.
+    """
+    bought: np.ndarray = agg["n_periods"].to_numpy() > 0
+    if not bought.all():
+        warn(f"{owner}: {int((~bought).sum())} customers have no purchase left once "
+             "returns are netted within their periods; they are left out",
+             DataQualityWarning)
+    return bought
+
+
 def customer_summary(
     data: CRMData | pd.DataFrame,
     freq: str = "D",
@@ -162,6 +182,9 @@ def customer_summary(
             f"no transaction on or before observation_end {end}", frame="transactions",
             column="timestamp", rule="non_empty",
         )
+    bought = _purchasers(agg, "customer_summary")
+    if not bought.all():
+        agg = agg[bought]
     return pd.DataFrame(_summary_columns(agg, _period_of(end, freq), freq_multiplier),
                         index=agg.index, copy=False)  # fresh arrays: no copy
 
@@ -235,8 +258,10 @@ def calibration_holdout(
             f"no transaction on or before calibration_end {cal_end}", frame="transactions",
             column="timestamp", rule="non_empty",
         )
+    bought = _purchasers(agg, "calibration_holdout")
     cal_p = _period_of(cal_end, freq)
-    cols = _summary_columns(agg, cal_p, freq_multiplier)
+    cols = _summary_columns(agg[bought] if not bought.all() else agg, cal_p,
+                            freq_multiplier)
     # The holdout: its own distinct periods and amounts (a period holding calibration_end
     # counts on both sides).
     codes, ids = data.customer_codes("transactions")
@@ -261,13 +286,14 @@ def calibration_holdout(
     with np.errstate(invalid="ignore", divide="ignore"):
         m_hold = np.where(f_hold > 0, s_hold / np.maximum(f_hold, 1), 0.0)
     calibrated = np.bincount(codes[in_cal], minlength=n) > 0  # the rows of agg, in order
+    calibrated[np.flatnonzero(calibrated)[~bought]] = False  # no purchase left: out
     duration = float(_period_of(obs_end, freq) - cal_p) / freq_multiplier
     cols.update({
         "frequency_holdout": f_hold[calibrated],
         "monetary_value_holdout": m_hold[calibrated],
-        "duration_holdout": np.full(len(agg), duration),
+        "duration_holdout": np.full(int(bought.sum()), duration),
     })
-    return pd.DataFrame(cols, index=agg.index, copy=False)
+    return pd.DataFrame(cols, index=agg.index[bought], copy=False)
 
 
 def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:

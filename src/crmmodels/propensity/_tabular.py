@@ -98,6 +98,14 @@ def numeric_text(values: pd.Series) -> pd.Series | None:
     return None if bad or all_blank else numbers  # (read on the distinct values)
 
 
+def _require_frame(frame: object, owner: str) -> pd.DataFrame:
+    """Return ``frame`` when it is a DataFrame, else raise a TypeError naming ``owner``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{owner}: expected a pandas DataFrame of feature columns, got "
+                        f"{type(frame).__name__}")
+    return frame
+
+
 def _is_text(dtype: Any) -> bool:
     return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
                 or pd.api.types.is_datetime64_any_dtype(dtype)
@@ -162,7 +170,7 @@ def identifier_columns(frame: pd.DataFrame) -> list[str]:
     >>> identifier_columns(f)
     ['PolicyNumber', 'code']
     """
-    n = len(frame)
+    n = len(_require_frame(frame, "identifier_columns"))
     if n < 20:
         return []
     return [str(c) for c in frame.columns if _identifier_reason(frame[c], n) is not None]
@@ -247,6 +255,9 @@ def separation(values: pd.Series, y: np.ndarray, *, random_state: int = 0,
     >>> separation(pd.Series(y * 2.0 + 1), y), separation(codes, y)
     (1.0, 0.5)
     """
+    if not isinstance(values, pd.Series):
+        raise TypeError(f"separation: values must be a pandas Series (one column of a frame), got "
+                        f"{type(values).__name__}")
     y = np.asarray(y, dtype=np.int64)
     if y.min() == y.max():
         return 0.5
@@ -319,7 +330,7 @@ def screen_columns(raw: pd.DataFrame, id_candidates: Sequence[str], owner: str, 
     (['x'], {'c': 'constant', 'e': 'all missing'})
     """
     dropped: dict[str, str] = {}
-    n = len(raw)
+    n = len(_require_frame(raw, "screen_columns"))
     candidates = set(map(str, id_candidates))
     ids: dict[str, str] = {}
     leaks: dict[str, str] = {}
@@ -539,7 +550,9 @@ def clipped_logit(p: np.ndarray) -> np.ndarray:
     >>> clipped_logit(np.array([0.5, 0.0])).round(3).tolist()
     [0.0, -13.816]
     """
-    q = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    from crmmodels.core import numeric_array
+
+    q = np.clip(numeric_array(p, "clipped_logit: p"), 1e-6, 1 - 1e-6)
     out: np.ndarray = np.log(q / (1 - q))
     return out
 

@@ -45,6 +45,7 @@ from crmmodels.core import (
     Options,
     Predicate,
     RandomState,
+    is_number,
     warn_deprecated,
 )
 from crmmodels.data import CRMData
@@ -672,6 +673,9 @@ class FraudModel(CRMModel):
         True
         """
         self._check_fitted()
+        if not is_number(min_lift):
+            raise TypeError(f"rules_table: min_lift must be a number, got "
+                            f"{type(min_lift).__name__}")
         if self.mode_ != "supervised":
             raise InvalidParameterError("rules need labels (mode='supervised')")
         return self.rules_[self.rules_["lift"] >= min_lift].reset_index(drop=True)

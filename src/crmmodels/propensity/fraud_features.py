@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData, whole_number
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.data import CRMData, as_transaction_data, whole_number
+from crmmodels.errors import InvalidParameterError
 
 __all__ = ["fraud_features"]
 
@@ -29,17 +29,45 @@ def _windows(values: Sequence[int], name: str) -> list[int]:
     return out
 
 
+def _stable_order(group: np.ndarray) -> np.ndarray:
+    """``numpy.argsort(group, kind="stable")`` of non-negative integers below 2**32.
+
+    By 16-bit digits, least significant first: numpy sorts 16-bit integers by radix.
+    """
+    top = int(group.max()) if len(group) else 0
+    low = np.argsort(group.astype(np.uint16), kind="stable")
+    if top < 1 << 16:
+        return low
+    high = (group[low] >> 16).astype(np.uint16)
+    return low[np.argsort(high, kind="stable")]
+
+
 def _sorted_keys(group: np.ndarray, seconds: np.ndarray, max_offset: int
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Order by (group, time) and the monotone key ``group * span + seconds``.
 
     ``span`` exceeds the time range plus the longest look-back, so a key minus any
-    look-back never reaches the previous group's keys.
+    look-back never reaches the previous group's keys. Rows already in time order (a
+    transaction log) only need a stable sort by group, which is much cheaper.
     """
     span = int(seconds.max() - seconds.min()) + max_offset + 1 if len(seconds) else 1
     key = group.astype(np.int64) * span + (seconds - seconds.min() if len(seconds) else 0)
-    order = np.argsort(key, kind="stable")
+    in_time_order = not (seconds[1:] < seconds[:-1]).any()
+    if in_time_order and 0 <= int(group.min(initial=0)) and int(group.max(initial=0)) < 1 << 32:
+        order = _stable_order(group)
+    else:
+        order = np.argsort(key, kind="stable")
     return order, key[order]
+
+
+def _run_ends(key: np.ndarray) -> np.ndarray:
+    """For sorted ``key``: ``numpy.searchsorted(key, key, side="right")``, in linear time."""
+    n = len(key)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    ends = np.flatnonzero(key[1:] != key[:-1]) + 1
+    ends = np.append(ends, n)
+    return np.repeat(ends, np.diff(ends, prepend=0))
 
 
 def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1, 7, 30),
@@ -98,12 +126,9 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     wins = _windows(windows, "windows")
     t_wins = _windows(terminal_windows, "terminal_windows")
     whole_number(delay_days, "delay_days", low=0)
-    if isinstance(data, pd.DataFrame):
-        data = CRMData(transactions=data)
-    if not isinstance(data, CRMData) or data.transactions is None:
-        raise DataValidationError("fraud_features needs a transactions frame",
-                                  frame="transactions", rule="required_frame")
+    data = as_transaction_data(data, "fraud_features")
     tx = data.transactions
+    assert tx is not None  # as_transaction_data requires it
     from crmmodels.data import wall_clock
 
     ts = wall_clock(tx["timestamp"]).astype("datetime64[s]")
@@ -130,7 +155,7 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     # keeps them exact to float64 even when the running total is large.
     cum = np.r_[0.0, np.cumsum(amount[order], dtype=np.longdouble)]
     # Transactions at the very same second all belong to each other's windows.
-    hi = np.searchsorted(key, key, side="right")
+    hi = _run_ends(key)
     for w in wins:
         lo = np.searchsorted(key, key - w * _DAY, side="right")
         count = hi - lo

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from crmmodels.core import ColumnName, Constraint, CRMModel, Predicate
+from crmmodels.core import ColumnName, Constraint, CRMModel, Predicate, numeric_array
 from crmmodels.data import CRMData, customer_aggregates
 from crmmodels.errors import DataValidationError, MissingColumnError
 
@@ -65,7 +65,7 @@ def gini(values: np.ndarray | pd.Series) -> float:
     >>> gini(np.array([0.0, 0.0, 0.0, 10.0]))
     0.75
     """
-    x = np.sort(np.asarray(values, dtype=float))
+    x = np.sort(numeric_array(values, "gini: values"))
     n = len(x)
     total = float(x.sum())
     if n == 0 or total <= 0:

@@ -43,6 +43,7 @@ from crmmodels.core import (
     Options,
     Predicate,
     check_params,
+    numeric_array,
     renamed_argument,
     renamed_param,
 )
@@ -132,8 +133,8 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
     >>> round(float(lo[0]), 4), round(float(hi[0]), 4)
     (0.0215, 0.1118)
     """
-    x = np.asarray(successes, dtype=np.float64)
-    n = np.asarray(trials, dtype=np.float64)
+    x = numeric_array(successes, "wilson_interval: successes")
+    n = numeric_array(trials, "wilson_interval: trials")
     p = x / n
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
@@ -171,6 +172,9 @@ def responses_from_interactions(data: CRMData) -> pd.Series:
     >>> responses_from_interactions(CRMData(interactions=inter)).to_dict()
     {'a': False, 'b': True}
     """
+    if not isinstance(data, CRMData):
+        raise TypeError("responses_from_interactions: data must be a CRMData with an "
+                        f"interactions frame, got {type(data).__name__}")
     data.require("interactions")
     inter = data.interactions
     assert inter is not None
@@ -459,7 +463,10 @@ class RFMModel(CRMModel):
         out["r_score"] = r
         out["f_score"] = f
         out["m_score"] = m
-        out["rfm_cell"] = pd.array((r * 100 + f * 10 + m).astype(str), dtype="str")
+        cell_number = r * 100 + f * 10 + m
+        # One text per distinct cell number, looked up (not one conversion per customer).
+        texts = np.array([str(i) for i in range(int(cell_number.max(initial=0)) + 1)], dtype=object)
+        out["rfm_cell"] = pd.array(texts[cell_number], dtype="str")
         out["rfm_score"] = r + f + m
         out["fm_score"] = fm
         out["segment"] = pd.array(names[lookup[r * (b + 1) + fm]], dtype="str")
