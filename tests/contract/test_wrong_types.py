@@ -564,34 +564,6 @@ def search_cases() -> Iterator[Case]:
 #: layers do not check the type of the argument yet. Delete an id once its function
 #: raises a clear error for it.
 LEFT_OUT = frozenset({
-    "association.attribute_baskets(customers=list)",
-    "association.attribute_baskets(customers=dict)",
-    "association.attribute_baskets(customers=str)",
-    "association.attribute_baskets(customers=None)",
-    "association.attribute_baskets(customers=ndarray)",
-    "association.rule_metrics(s_a=None)",
-    "association.rule_metrics(s_a=str)",
-    "data.as_summary(data=list)",
-    "data.as_summary(data=dict)",
-    "data.as_summary(data=str)",
-    "data.as_summary(data=None)",
-    "data.as_summary(data=ndarray)",
-    "data.data_time(data=list)",
-    "data.data_time(data=dict)",
-    "data.data_time(data=str)",
-    "data.data_time(data=None)",
-    "data.data_time(data=ndarray)",
-    "data.period_numbers(ts=None)",
-    "data.period_numbers(ts=str)",
-    "data.period_numbers(ts=dict)",
-    "data.wall_clock(values=list)",
-    "data.wall_clock(values=dict)",
-    "data.wall_clock(values=str)",
-    "data.wall_clock(values=None)",
-    "data.wall_clock(values=ndarray)",
-    "association_rules.recommend(basket=None)",
-    "association_rules.recommend(basket=str)",
-    "association_rules.recommend(basket=dict)",
 })
 
 ALL_CASES = [*function_cases(), *model_cases(), *crmdata_cases(), *search_cases()]

@@ -11,7 +11,7 @@ mlxtend's itemsets; an itemset is frequent when it occurs in at least
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate, combinations
 from math import comb
 from numbers import Integral, Real
@@ -179,6 +179,9 @@ def attribute_baskets(customers: pd.DataFrame, columns: Sequence[str] | None = N
     >>> attribute_baskets(people.set_index("CustomerID"), id="CustomerID").shape
     (2, 2)
     """
+    if not isinstance(customers, pd.DataFrame):
+        raise TypeError("attribute_baskets: customers must be a DataFrame with one row per "
+                        f"customer, got {type(customers).__name__}")
     if id in customers.columns:
         ids = customers[id].to_numpy()
     elif customers.index.name == id:
@@ -248,7 +251,10 @@ def rule_metrics(s_a: np.ndarray, s_c: np.ndarray, s_ac: np.ndarray) -> pd.DataF
     >>> round(float(m["lift"].iloc[0]), 6)
     1.5
     """
-    s_a, s_c, s_ac = (np.asarray(v, dtype=float) for v in (s_a, s_c, s_ac))
+    from crmmodels.core import numeric_array
+
+    s_a, s_c, s_ac = (numeric_array(v, f"rule_metrics: {name}")
+                      for v, name in ((s_a, "s_a"), (s_c, "s_c"), (s_ac, "s_ac")))
     with np.errstate(divide="ignore", invalid="ignore"):
         conf = s_ac / s_a
         lift = conf / s_c
@@ -541,6 +547,9 @@ class AssociationRulesModel(CRMModel):
         (models fitted with ``segment_column``), that segment's rules are used.
         """
         self._check_fitted()
+        if isinstance(basket, str | bytes | Mapping) or not isinstance(basket, Iterable):
+            raise TypeError("recommend: basket must be a list (or set) of items, got "
+                            f"{type(basket).__name__}")
         rules = self.rules_
         if segment is not None:
             per_segment = getattr(self, "segment_rules_", None)

@@ -48,6 +48,9 @@ def wall_clock(values: pd.Series) -> np.ndarray:
     >>> str(wall_clock(ts)[0])
     '2024-01-01T09:00:00.000000'
     """
+    if not isinstance(values, pd.Series):
+        raise TypeError("wall_clock: values must be a pandas Series of timestamps (a frame "
+                        f"column), got {type(values).__name__}")
     if getattr(values.dtype, "tz", None) is not None:
         values = values.dt.tz_localize(None)
     return values.to_numpy()
@@ -73,6 +76,8 @@ def data_time(value: object, data: CRMData, name: str) -> pd.Timestamp:
     >>> data_time("2024-01-31", CRMData(transactions=tx), "cutoff")
     Timestamp('2024-01-31 00:00:00')
     """
+    if not isinstance(data, CRMData):
+        raise TypeError(f"data_time: data must be a CRMData, got {type(data).__name__}")
     return align_timestamp(value, data.timezone, name)
 
 
@@ -89,6 +94,9 @@ def period_numbers(ts: np.ndarray, freq: str) -> np.ndarray:
     >>> np.diff(period_numbers(ts, "W")).tolist()
     [1]
     """
+    if not (isinstance(ts, np.ndarray) and np.issubdtype(ts.dtype, np.datetime64)):
+        raise TypeError("period_numbers: ts must be a numpy datetime64 array, got "
+                        f"{type(ts).__name__}")
     if freq == "D":
         return ts.astype("datetime64[D]").astype(np.int64)
     if freq == "h":

@@ -308,6 +308,9 @@ def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:
     """
     if isinstance(data, CRMData):
         return customer_summary(data, freq=freq)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError("as_summary: data must be a CRMData or a summary DataFrame, got "
+                        f"{type(data).__name__}")
     return data
 
 
