@@ -207,6 +207,8 @@ def test_n_jobs_bounds_the_thread_pools(claims: pd.DataFrame) -> None:
             columns={"FraudFound_P": "churned"})
         churn = ChurnModel(estimator=spy, calibrate=False, n_jobs=1).fit(frame)
         wide = ChurnModel(estimator=spy, calibrate=False, n_jobs=2).fit(frame)
+        small = ChurnModel(estimator=spy, calibrate=False).fit(frame)
+    assert small.estimator_.threads_seen_ == 1  # a small table fits on one thread
     assert fraud.estimator_.estimator_.threads_seen_ == 1
     assert churn.estimator_.threads_seen_ == 1
     assert wide.estimator_.threads_seen_ == 2  # an explicit n_jobs sets the pools exactly

@@ -23,7 +23,7 @@ from crmmodels.data import BOOLEAN_TEXT
 from crmmodels.errors import DataQualityWarning, DataValidationError, LeakageWarning, warn
 
 __all__ = ["LEAK_AUC", "TARGET_NAMES", "binary_labels", "binary_or_missing",
-           "clipped_logit", "design", "identifier_columns", "is_label_value",
+           "clipped_logit", "design", "fit_threads", "identifier_columns", "is_label_value",
            "label_candidates", "learn_categories", "numeric_text", "occlusion", "read_numbers",
            "screen_columns", "separation", "typical_values"]
 
@@ -96,6 +96,27 @@ def numeric_text(values: pd.Series) -> pd.Series | None:
         return None
     numbers, bad, all_blank = read_numbers(values)
     return None if bad or all_blank else numbers  # (read on the distinct values)
+
+
+# Below this many training rows the classifier fits on one thread unless n_jobs says
+# otherwise: gradient boosting gains little from more threads on small tables, and
+# waiting OpenMP threads slow a fit down many times over when other work holds the cores.
+SINGLE_THREAD_BELOW = 100_000
+
+
+def fit_threads(n_rows: int, n_jobs: int | None) -> Any:
+    """Thread bound of a classifier fit: ``n_jobs``, else one thread for small tables.
+
+    Examples
+    --------
+    >>> with fit_threads(500, None) as threads:
+    ...     threads
+    1
+    """
+    from crmmodels.core import limit_threads
+
+    return limit_threads(n_jobs if n_jobs is not None else
+                         (1 if n_rows < SINGLE_THREAD_BELOW else None))
 
 
 def _require_frame(frame: object, owner: str) -> pd.DataFrame:

@@ -51,6 +51,7 @@ from crmmodels.data import CRMData
 from crmmodels.errors import DataValidationError, InvalidParameterError
 from crmmodels.propensity._tabular import (
     binary_labels,
+    fit_threads,
     identifier_columns,
     is_label_value,
     occlusion,
@@ -144,9 +145,11 @@ class ChurnModel(CRMModel):
     windows : sequence of int, default (30, 90, 180)
         Windows (days) of the behavioural features.
     n_jobs : int, optional
-        Threads of the BLAS and OpenMP pools during ``fit`` (gradient boosting and
-        linear algebra); default the cores the process may use
-        (:func:`crmmodels.core.limit_threads`), ``-1`` all of them.
+        Threads of the BLAS and OpenMP pools while the classifier fits. Default: one
+        below 100,000 training rows (gradient boosting gains little from more there,
+        and waiting threads slow it down many times over when other work holds the
+        cores), else the cores the process may use (:func:`crmmodels.core.limit_threads`);
+        ``-1`` all of them.
 
     Attributes
     ----------
@@ -442,7 +445,8 @@ class ChurnModel(CRMModel):
         classifier = PropensityClassifier(
             estimator=self.estimator, calibrate=self.calibrate, categorical="native",
             screen=False, random_state=self.random_state)
-        classifier.fit(selected, y)
+        with fit_threads(len(y), self.n_jobs):
+            classifier.fit(selected, y)
         self.classifier_ = classifier
         self.n_train_ = len(y)
         self.churn_rate_ = float(y.mean())

@@ -59,6 +59,7 @@ from crmmodels.errors import (
 from crmmodels.propensity._tabular import (
     binary_labels,
     design,
+    fit_threads,
     is_label_value,
     label_candidates,
     learn_categories,
@@ -142,8 +143,11 @@ class FraudModel(CRMModel):
     min_rule_size : int, default 50
         Fewest training rows a rule may cover.
     n_jobs : int, optional
-        Threads of the BLAS and OpenMP pools during ``fit``; default the cores the
-        process may use (:func:`crmmodels.core.limit_threads`), ``-1`` all of them.
+        Threads of the BLAS and OpenMP pools while the classifier fits. Default: one
+        below 100,000 training rows (gradient boosting gains little from more there,
+        and waiting threads slow it down many times over when other work holds the
+        cores), else the cores the process may use (:func:`crmmodels.core.limit_threads`);
+        ``-1`` all of them.
 
     Attributes
     ----------
@@ -432,7 +436,8 @@ class FraudModel(CRMModel):
         if y is None:
             self._fit_anomaly(x)
             return
-        self._fit_supervised(x, y)
+        with fit_threads(len(y), self.n_jobs):
+            self._fit_supervised(x, y)
         self.rules_ = self._rules(x, y)
         if data.kind == "transactions":
             # Report the out-of-fold scores in the order the rows were given.
