@@ -24,7 +24,9 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import io
 import platform
 import sys
 import time
@@ -54,7 +56,8 @@ def best_of(fun: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         out = None
         gc.collect()
         start = time.perf_counter()
-        with warnings.catch_warnings():
+        # lifetimes prints scipy's result to stdout when a fit fails: keep the table clean.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
             try:
                 out = fun()
