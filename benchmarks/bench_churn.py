@@ -9,7 +9,7 @@ by ``tracemalloc`` in a separate run of each step, never in the timed one):
 (a) ``CRMData(transactions=...)``: validation, once;
 (b) ``churn_features(data, cutoff)``: the point-in-time features;
 (c) ``ChurnModel(random_state=0).fit(data)``: labels at ``observation_end - 90 days``,
-    features, the default stacked estimator (5 inner folds);
+    features, the default blend (two members, a held-out combiner);
 (d) ``model.score(data)``: features at ``observation_end`` and probabilities.
 
 The anchor for (b) is plain pandas: the same recency, frequency, spend and 90-day

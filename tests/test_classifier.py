@@ -289,3 +289,32 @@ def test_numeric_text_is_read_as_in_fit_and_bad_values_are_reported() -> None:
     assert "code" in clf2.categories_
     assert isinstance(clf2.design_matrix(words.assign(code="1"))["code"].dtype,
                       pd.CategoricalDtype)
+
+
+class _RowCounter(LogisticRegression):  # type: ignore[misc]
+    """Logistic regression that records how many rows (and positives) it was fitted on."""
+
+    def fit(self, X: object, y: object, sample_weight: object = None) -> _RowCounter:  # noqa: N803
+        self.rows_seen_ = len(np.asarray(y))
+        self.positives_seen_ = int(np.asarray(y).sum())
+        super().fit(X, y, sample_weight=sample_weight)
+        return self
+
+
+def test_blend_fits_the_logistic_member_on_a_stratified_sample() -> None:
+    from crmmodels.propensity import BlendedClassifier
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(1000, 2))
+    y = (x[:, 0] + rng.normal(size=1000) > 1).astype(int)
+    blend = BlendedClassifier(logistic=_RowCounter(), boosting=_RowCounter(),
+                              logistic_rows=300).fit(x, y)
+    kept = 1000 - len(blend.holdout_index_)
+    positives_kept = int(y.sum() - y[blend.holdout_index_].sum())
+    assert blend.logistic_.rows_seen_ == pytest.approx(300, abs=1)
+    # The same share of each class as in the kept rows.
+    assert blend.logistic_.positives_seen_ == round(300 / kept * positives_kept)
+    assert blend.boosting_.rows_seen_ == 1000  # refitted on every row
+    every = BlendedClassifier(logistic=_RowCounter(), boosting=_RowCounter(),
+                              logistic_rows=None).fit(x, y)
+    assert every.logistic_.rows_seen_ == kept

@@ -97,8 +97,12 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         when it has those parameters).
     holdout : float, default 0.2
         Share of each class held out to fit the combiner (at least one row of each).
+    logistic_rows : int or None, default 200_000
+        At most this many of the kept rows (a seeded, stratified sample) fit the
+        logistic member: its few hundred coefficients are settled long before, and its
+        spline basis is the largest matrix of the fit. None uses every kept row.
     random_state : int, default 0
-        Seed of the held-out rows.
+        Seed of the held-out rows and of the logistic member's sample.
 
     Attributes
     ----------
@@ -126,10 +130,11 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     def __init__(self, *, logistic: Any, boosting: Any, holdout: float = 0.2,
-                 random_state: int | None = 0) -> None:
+                 logistic_rows: int | None = 200_000, random_state: int | None = 0) -> None:
         self.logistic = logistic
         self.boosting = boosting
         self.holdout = holdout
+        self.logistic_rows = logistic_rows
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -191,7 +196,16 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
         x_train, x_test = rows(X, train), rows(X, test)
         w_train = None if w is None else w[train]
-        logistic = self._fit_member(clone(self.logistic), x_train, codes[train], w_train)
+        few = train
+        if self.logistic_rows is not None and len(train) > self.logistic_rows:
+            # A stratified sample: the same share of each class.
+            rng = np.random.default_rng(self.random_state)
+            share = self.logistic_rows / len(train)
+            few = np.sort(np.concatenate([
+                rng.choice(part, max(1, round(share * len(part))), replace=False)
+                for part in (train[codes[train] == 0], train[codes[train] == 1])]))
+        logistic = self._fit_member(clone(self.logistic), rows(X, few), codes[few],
+                                    None if w is None else w[few])
         boosting = self._fit_member(clone(self.boosting), x_train, codes[train], w_train)
         z = self._logits(x_test, (logistic, boosting))
         combiner = LogisticRegression()
