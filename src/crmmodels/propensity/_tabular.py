@@ -22,10 +22,26 @@ import pandas as pd
 from crmmodels.data import BOOLEAN_TEXT
 from crmmodels.errors import DataQualityWarning, DataValidationError, LeakageWarning, warn
 
-__all__ = ["LEAK_AUC", "TARGET_NAMES", "binary_labels", "binary_or_missing",
-           "clipped_logit", "design", "fit_threads", "identifier_columns", "is_label_value",
-           "label_candidates", "learn_categories", "numeric_text", "occlusion", "read_numbers",
-           "screen_columns", "separation", "typical_values"]
+__all__ = [
+    "LEAK_AUC",
+    "TARGET_NAMES",
+    "as_numbers",
+    "binary_labels",
+    "binary_or_missing",
+    "clipped_logit",
+    "design",
+    "fit_threads",
+    "identifier_columns",
+    "is_label_value",
+    "label_candidates",
+    "learn_categories",
+    "numeric_text",
+    "occlusion",
+    "read_numbers",
+    "screen_columns",
+    "separation",
+    "typical_values",
+]
 
 # Categorical levels kept per column (gradient boosting bins at most 255 values);
 # rarer levels are pooled into one.
@@ -125,6 +141,31 @@ def _require_frame(frame: object, owner: str) -> pd.DataFrame:
         raise TypeError(f"{owner}: expected a pandas DataFrame of feature columns, got "
                         f"{type(frame).__name__}")
     return frame
+
+
+def as_numbers(frame: pd.DataFrame, columns: Sequence[str], owner: str) -> pd.DataFrame:
+    """Read ``columns`` (text that held numbers in training) as numbers.
+
+    Values that are not numbers become missing, counted in a
+    :class:`~crmmodels.errors.DataQualityWarning` naming ``owner``; columns already
+    numeric or absent are left as they are.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_numbers(pd.DataFrame({"c": ["1.5", " "]}), ["c"], "Model")["c"].tolist()
+    [1.5, nan]
+    """
+    converted = {}
+    for c in columns:
+        if c not in frame.columns or pd.api.types.is_numeric_dtype(frame[c].dtype):
+            continue
+        numbers, bad, _ = read_numbers(frame[c])
+        if bad:
+            warn(f"{owner}: column {c!r} held numbers in training but {bad} of its values "
+                 "here are not numbers; they are read as missing", DataQualityWarning)
+        converted[c] = numbers
+    return frame.assign(**converted) if converted else frame
 
 
 def _is_text(dtype: Any) -> bool:

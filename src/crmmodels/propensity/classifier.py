@@ -37,11 +37,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from crmmodels.errors import DataQualityWarning, InvalidParameterError, warn
 from crmmodels.propensity._tabular import (
+    as_numbers,
     clipped_logit,
     design,
     learn_categories,
     numeric_text,
-    read_numbers,
     screen_columns,
 )
 
@@ -450,18 +450,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Read the text columns that held numbers in ``fit`` as numbers."""
-        converted = {}
-        for c in self.numeric_text_:
-            values = frame[c]
-            if pd.api.types.is_numeric_dtype(values.dtype):
-                continue
-            numbers, bad, _ = read_numbers(values)
-            if bad:
-                warn(f"PropensityClassifier: column {c!r} held numbers in fit but {bad} "
-                     "of its values here are not numbers; they are read as missing",
-                     DataQualityWarning)
-            converted[c] = numbers
-        return frame.assign(**converted) if converted else frame
+        return as_numbers(frame, self.numeric_text_, "PropensityClassifier")
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:  # noqa: N803

@@ -57,6 +57,7 @@ from crmmodels.errors import (
     warn,
 )
 from crmmodels.propensity._tabular import (
+    as_numbers,
     binary_labels,
     design,
     fit_threads,
@@ -65,7 +66,6 @@ from crmmodels.propensity._tabular import (
     learn_categories,
     numeric_text,
     occlusion,
-    read_numbers,
     screen_columns,
     typical_values,
 )
@@ -483,16 +483,7 @@ class FraudModel(CRMModel):
 
     def _typed(self, raw: pd.DataFrame) -> pd.DataFrame:
         """Read the columns that held numbers in training as numbers."""
-        converted = {}
-        for c in getattr(self, "numeric_text_", []):
-            if c in raw.columns and not pd.api.types.is_numeric_dtype(raw[c].dtype):
-                numbers, bad, _ = read_numbers(raw[c])
-                if bad:
-                    warn(f"FraudModel: column {c!r} held numbers in training but {bad} of "
-                         "its values here are not numbers; they are read as missing",
-                         DataQualityWarning)
-                converted[c] = numbers
-        return raw.assign(**converted) if converted else raw
+        return as_numbers(raw, getattr(self, "numeric_text_", []), "FraudModel")
 
     @property
     def feature_names_(self) -> list[str]:
