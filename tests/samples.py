@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from crmmodels import CRMData
+from crmmodels.cltv._base import MaximumLikelihoodModel
+from crmmodels.core import get_model, list_models
 from crmmodels.datasets import load_cdnow_sample
+
+
+def mle_models() -> list[type[MaximumLikelihoodModel]]:
+    """Return every registered model fitted by the shared maximum-likelihood loop."""
+    classes = [get_model(name) for name in list_models()]
+    return [c for c in classes if issubclass(c, MaximumLikelihoodModel)]
 
 
 def cdnow_churn_sample() -> CRMData:

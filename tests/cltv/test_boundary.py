@@ -20,14 +20,9 @@ from crmmodels.cltv import (
 )
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import Boundary, boundary_messages
-from crmmodels.core import get_model, list_models
 from crmmodels.data import customer_summary
 from crmmodels.errors import ConvergenceWarning
-
-
-def _mle_models() -> list[type[MaximumLikelihoodModel]]:
-    classes = [get_model(name) for name in list_models()]
-    return [c for c in classes if issubclass(c, MaximumLikelihoodModel)]
+from tests.samples import mle_models
 
 
 def _fit_recording(model: Any, data: Any) -> tuple[Any, list[warnings.WarningMessage]]:
@@ -55,7 +50,7 @@ def no_dropout() -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ the notes are data
-@pytest.mark.parametrize("cls", _mle_models(), ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", mle_models(), ids=lambda c: c.__name__)
 def test_every_parameter_has_a_meaning_at_each_edge(cls: type[MaximumLikelihoodModel]) -> None:
     notes = cls._boundary_notes
     assert set(notes) == set(cls._param_names)

@@ -19,16 +19,11 @@ from crmmodels.cltv import (
 )
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.cltv._likelihood import Rows, compress
-from crmmodels.core import get_model, list_models
-
-
-def _mle_models() -> list[type[MaximumLikelihoodModel]]:
-    classes = [get_model(name) for name in list_models()]
-    return [c for c in classes if issubclass(c, MaximumLikelihoodModel)]
+from tests.samples import mle_models
 
 
 def test_every_registered_mle_model_uses_the_one_fit() -> None:
-    models = _mle_models()
+    models = mle_models()
     assert {c.__name__ for c in models} >= {
         "BetaGeoModel", "ParetoNBDModel", "ModifiedBetaGeoModel", "BetaGeoBetaBinomModel",
         "GammaGammaModel", "ShiftedBetaGeoModel"}
