@@ -318,3 +318,19 @@ def test_blend_fits_the_logistic_member_on_a_stratified_sample() -> None:
     every = BlendedClassifier(logistic=_RowCounter(), boosting=_RowCounter(),
                               logistic_rows=None).fit(x, y)
     assert every.logistic_.rows_seen_ == kept
+
+
+def test_blend_without_refit_keeps_the_member_that_scored_the_held_out_rows() -> None:
+    from crmmodels.propensity import BlendedClassifier
+
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(1000, 2))
+    y = (x[:, 0] + rng.normal(size=1000) > 1).astype(int)
+    blend = BlendedClassifier(logistic=_RowCounter(), boosting=_RowCounter(),
+                              refit=False).fit(x, y)
+    kept = 1000 - len(blend.holdout_index_)
+    assert blend.boosting_.rows_seen_ == kept
+    # The held-out scores are then exactly what the fitted blend gives those rows.
+    held = blend.holdout_index_
+    np.testing.assert_allclose(blend.predict_proba(x[held])[:, 1], blend.holdout_score_,
+                               rtol=1e-12)

@@ -214,3 +214,15 @@ def test_n_jobs_bounds_the_thread_pools(claims: pd.DataFrame) -> None:
     assert wide.estimator_.threads_seen_ == 2  # an explicit n_jobs sets the pools exactly
     with pytest.raises(InvalidParameterError, match="n_jobs"):
         ChurnModel(n_jobs=0).fit(frame)
+
+
+def test_numeric_text_decides_on_every_value_not_on_the_probe() -> None:
+    from crmmodels.propensity._tabular import numeric_text
+
+    numbers = [f"{i}.5" for i in range(100)]
+    # A word after the first 64 values still makes the column text.
+    assert numeric_text(pd.Series(numbers + ["n/a"])) is None
+    # Blanks among the probed values are not words.
+    got = numeric_text(pd.Series([" ", ""] * 40 + numbers))
+    assert got is not None and got.isna().sum() == 80 and got.iloc[-1] == 99.5
+    assert numeric_text(pd.Series(["x"] + numbers)) is None

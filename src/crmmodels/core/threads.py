@@ -21,10 +21,12 @@ True
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from numbers import Integral
+from typing import Any
 
 from crmmodels.core.params import Interval, check_params
 
@@ -113,6 +115,20 @@ def limit_threads(n_jobs: int | None = None) -> AbstractContextManager[int]:
     return _limited(_resolve(n_jobs), exact=n_jobs is not None)
 
 
+# The loaded pools, found by scanning the process's shared libraries (a few ms); found
+# again whenever a module was imported since, as a new native library comes with one.
+_found: dict[str, object] = {}
+_found_lock = threading.Lock()
+
+
+def _controller(make: type) -> Any:
+    with _found_lock:
+        if _found.get("modules") != len(sys.modules):
+            _found["controller"] = make()
+            _found["modules"] = len(sys.modules)
+        return _found["controller"]
+
+
 @contextmanager
 def _limited(n: int, *, exact: bool) -> Iterator[int]:
     from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
@@ -122,7 +138,7 @@ def _limited(n: int, *, exact: bool) -> Iterator[int]:
         # An enclosing block already bounds the pools at least as tightly.
         yield enclosing
         return
-    controller = ThreadpoolController()
+    controller = _controller(ThreadpoolController)
     if not exact:
         # Only the pools above the bound: a smaller pool keeps its size.
         controller = controller.select(filepath=[

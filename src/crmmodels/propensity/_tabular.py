@@ -110,8 +110,18 @@ def numeric_text(values: pd.Series) -> pd.Series | None:
     if not (pd.api.types.is_object_dtype(values.dtype)
             or pd.api.types.is_string_dtype(values.dtype)):
         return None
+    # A cheap probe first: one value among the first few that is not a number settles it.
+    probe = values.iloc[:_PROBE].dropna().astype("object")
+    probe = probe[probe.map(lambda v: not isinstance(v, str) or bool(v.strip()))]
+    if len(probe) and pd.to_numeric(probe.map(lambda v: v.strip() if isinstance(v, str)
+                                              else v), errors="coerce").isna().any():
+        return None
     numbers, bad, all_blank = read_numbers(values)
     return None if bad or all_blank else numbers  # (read on the distinct values)
+
+
+# Values probed before a text column is read in full as numbers.
+_PROBE = 64
 
 
 # Below this many training rows the classifier fits on one thread unless n_jobs says

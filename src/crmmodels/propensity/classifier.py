@@ -86,7 +86,7 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     are fitted on the rest, and a logistic regression on the log-odds of their
     probabilities for the held-out rows combines them, which also calibrates the
     result (Platt scaling). The boosting member is then fitted again on every row with
-    the number of trees early stopping chose. Each member is fitted twice at most, not
+    the number of trees early stopping chose (``refit``). Each member is fitted twice at most, not
     once per fold as in stacking.
 
     Parameters
@@ -101,6 +101,12 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         At most this many of the kept rows (a seeded, stratified sample) fit the
         logistic member: its few hundred coefficients are settled long before, and its
         spline basis is the largest matrix of the fit. None uses every kept row.
+    refit : bool, default True
+        Fit the boosting member again on every row (the held-out ones included) with
+        the number of trees early stopping chose. False keeps the member fitted on the
+        kept rows: one boosted fit instead of two, at some accuracy on small tables
+        (on the claims data of the fraud docs, average precision 0.252 instead of
+        0.261).
     random_state : int, default 0
         Seed of the held-out rows and of the logistic member's sample.
 
@@ -130,11 +136,13 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     def __init__(self, *, logistic: Any, boosting: Any, holdout: float = 0.2,
-                 logistic_rows: int | None = 200_000, random_state: int | None = 0) -> None:
+                 logistic_rows: int | None = 200_000, refit: bool = True,
+                 random_state: int | None = 0) -> None:
         self.logistic = logistic
         self.boosting = boosting
         self.holdout = holdout
         self.logistic_rows = logistic_rows
+        self.refit = refit
         self.random_state = random_state
 
     def __sklearn_tags__(self) -> Any:
@@ -215,12 +223,14 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             combiner.fit(z, codes[test], sample_weight=w[test])
         self.holdout_index_ = test
         self.holdout_score_ = combiner.predict_proba(z)[:, 1]
-        params = boosting.get_params()
-        again = clone(self.boosting)
-        if hasattr(boosting, "n_iter_") and "early_stopping" in params:
-            again.set_params(max_iter=int(boosting.n_iter_), early_stopping=False)
         self.logistic_ = logistic
-        self.boosting_ = self._fit_member(again, X, codes, w)
+        self.boosting_ = boosting
+        if self.refit:
+            params = boosting.get_params()
+            again = clone(self.boosting)
+            if hasattr(boosting, "n_iter_") and "early_stopping" in params:
+                again.set_params(max_iter=int(boosting.n_iter_), early_stopping=False)
+            self.boosting_ = self._fit_member(again, X, codes, w)
         self.combiner_ = combiner
         return self
 
@@ -250,7 +260,7 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
       cubic spline basis of its quantile-transformed value (median-imputed, plus a
       missing-value indicator): smooth, additive, non-linear effects;
     * scikit-learn's :class:`~sklearn.ensemble.HistGradientBoostingClassifier` with
-      native categoricals, learning rate 0.05, 31-leaf trees with at least 20 rows per
+      native categoricals, learning rate 0.1, 31-leaf trees with at least 20 rows per
       leaf and early stopping (10 rounds without gain on a 10% split): interactions.
 
     The combiner is fitted on rows the members did not see, so its output is a
@@ -318,7 +328,7 @@ def default_estimator(numeric: Sequence[str], categorical: Sequence[str],
              "spline logistic regression is fitted alone", DataQualityWarning)
         return logistic
     boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=300, max_leaf_nodes=31, min_samples_leaf=20,
+        learning_rate=0.1, max_iter=200, max_leaf_nodes=31, min_samples_leaf=20,
         early_stopping=early_stopping, validation_fraction=0.1, n_iter_no_change=10,
         categorical_features="from_dtype", class_weight=class_weight,
         random_state=random_state)
