@@ -67,10 +67,12 @@ BENCHES: tuple[Bench, ...] = (
           (), ("--sample", "--customers", "40", "--no-score", "--no-memory", "--repeat", "1")),
     Bench("propensity", "Churn and fraud defaults against default gradient boosting",
           "bench_propensity.py", (), ("--seeds", "1", "--repeat", "1")),
+    Bench("identity", "Identity resolution at 1,000,000 records", "bench_identity.py",
+          (), ("--people", "2000", "--no-memory")),
 )
 
 _VERSIONS = ("numpy", "pandas", "scipy", "scikit-learn", "lifetimes", "mlxtend", "pyfim",
-             "pyarrow")
+             "networkx", "pyarrow")
 
 
 def _version(dist: str) -> str | None:

@@ -221,8 +221,10 @@ def test_numeric_text_decides_on_every_value_not_on_the_probe() -> None:
 
     numbers = [f"{i}.5" for i in range(100)]
     # A word after the first 64 values still makes the column text.
-    assert numeric_text(pd.Series(numbers + ["n/a"])) is None
+    assert numeric_text(pd.Series([*numbers, "n/a"])) is None
     # Blanks among the probed values are not words.
     got = numeric_text(pd.Series([" ", ""] * 40 + numbers))
-    assert got is not None and got.isna().sum() == 80 and got.iloc[-1] == 99.5
-    assert numeric_text(pd.Series(["x"] + numbers)) is None
+    assert got is not None
+    assert got.isna().sum() == 80
+    assert got.iloc[-1] == 99.5
+    assert numeric_text(pd.Series(["x", *numbers])) is None

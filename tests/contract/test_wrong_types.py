@@ -34,8 +34,8 @@ from crmmodels.core import get_model, list_models
 from crmmodels.errors import CRMModelsError
 
 MODULES = ("crmmodels", "crmmodels.data", "crmmodels.cltv", "crmmodels.segments",
-           "crmmodels.association", "crmmodels.propensity", "crmmodels.core",
-           "crmmodels.model_selection")
+           "crmmodels.association", "crmmodels.propensity", "crmmodels.identity",
+           "crmmodels.targeting", "crmmodels.core", "crmmodels.model_selection")
 
 # ------------------------------------------------------------------ wrong values
 #: What a data argument (CRMData or a transactions frame) must not be.
@@ -183,6 +183,10 @@ Y_TRUE = np.array([1, 0, 1, 0, 1, 0, 0, 1])
 Y_SCORE = np.array([0.9, 0.1, 0.8, 0.3, 0.7, 0.2, 0.4, 0.6])
 DAY = np.array([0, 0, 0, 0, 1, 1, 1, 1])
 CARD = np.array(["a", "b", "c", "d", "a", "b", "c", "d"])
+# A small randomised test: outcome, uplift score and treatment (both groups everywhere).
+UP_Y = np.tile([1, 0, 0, 1, 1, 0, 0, 0], 5)
+UP_SCORE = np.linspace(1.0, 0.0, 40)
+UP_T = np.tile([1, 0], 20)
 
 
 # ------------------------------------------------------------------ the table
@@ -302,6 +306,26 @@ CALLS: dict[str, Call] = {
     "crmmodels.propensity.screen_columns": Call(
         lambda: {"id_candidates": ["customer_id"], "owner": "test"}, {"raw": "frame"}),
     "crmmodels.propensity.separation": Call(lambda: {"y": Y_TRUE}, {"values": "frame"}),
+    # identity
+    "crmmodels.identity.resolve_identities": Call(_none, {"frame": "frame"}),
+    "crmmodels.identity.normalize_email": Call(_none, {"values": "numbers"}),
+    "crmmodels.identity.normalize_phone": Call(_none, {"values": "numbers"}),
+    "crmmodels.identity.normalize_loyalty": Call(_none, {"values": "numbers"}),
+    "crmmodels.identity.normalize_text": Call(_none, {"values": "numbers"}),
+    # targeting
+    **{f"crmmodels.targeting.{name}": Call(
+        lambda: {"y_true": UP_Y, "uplift": UP_SCORE, "treatment": UP_T},
+        {"y_true": "numbers", "uplift": "numbers", "treatment": "numbers"})
+       for name in ("qini_curve", "uplift_curve", "qini_auc", "uplift_auc", "uplift_at_k",
+                    "plot_qini_curve", "plot_uplift_curve")},
+    **{f"crmmodels.targeting.{name}": Call(
+        lambda: {"y_true": UP_Y, "uplift": UP_SCORE, "treatment": UP_T, "bins": 2},
+        {"y_true": "numbers", "uplift": "numbers", "treatment": "numbers"})
+       for name in ("uplift_by_percentile", "plot_uplift_by_percentile")},
+    **{f"crmmodels.targeting.{name}": Call(
+        lambda: {"y_true": UP_Y, "treatment": UP_T},
+        {"y_true": "numbers", "treatment": "numbers"})
+       for name in ("perfect_qini_curve", "perfect_uplift_curve")},
     # core
     "crmmodels.core.check_frame": Call(lambda: {"name": "scores", "source": "score"},
                                        {"frame": "frame"}),
@@ -309,6 +333,7 @@ CALLS: dict[str, Call] = {
         lambda: {"name": "scores", "columns": ("a",), "source": "score"}, {"frame": "frame"}),
     "crmmodels.core.numeric_column": Call(lambda: {"name": "scores", "column": "a"},
                                           {"frame": "frame"}),
+    "crmmodels.data.argsort_text": Call(_none, {"values": "numbers"}),
     "crmmodels.core.numeric_array": Call(lambda: {"name": "t"}, {"value": "numbers"}),
     "crmmodels.core.check_count": Call(lambda: {"name": "n"}, {"value": "numbers"}),
     "crmmodels.core.check_positive": Call(lambda: {"name": "n"}, {"value": "numbers"}),
@@ -342,6 +367,8 @@ SKIP: dict[str, str] = {
     "crmmodels.core.warn_deprecated": "deprecation plumbing",
     "crmmodels.data.align_timestamp": "takes a date, not data",
     "crmmodels.data.whole_number": "a checker of counts, not data",
+    "crmmodels.identity.default_rule": "takes a kind name, not data",
+    "crmmodels.targeting.make_uplift_scorer": "takes a metric name, not data",
     "crmmodels.propensity.parse_horizon": "takes a time span, not data",
     "crmmodels.propensity.default_estimator": "takes column names, not data",
 }

@@ -26,6 +26,7 @@ from crmmodels.data._validation import (
     ReportEntry,
     ValidationReport,
     align_timestamp,
+    argsort_text,
     whole_number,
 )
 from crmmodels.data.aggregates import (
@@ -66,6 +67,7 @@ __all__ = [
     "Transaction",
     "ValidationReport",
     "align_timestamp",
+    "argsort_text",
     "as_summary",
     "as_transaction_data",
     "calibration_holdout",

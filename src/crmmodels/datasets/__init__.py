@@ -35,6 +35,7 @@ from crmmodels.datasets._loaders import (
     load_vehicle_insurance_fraud,
 )
 from crmmodels.datasets._simulate import simulate_bg_nbd, simulate_pareto_nbd, simulate_sbg
+from crmmodels.datasets._simulate_crm import simulate_identities
 from crmmodels.datasets._simulate_discrete import simulate_bg_bb, simulate_mbg_nbd
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "load_vehicle_insurance_fraud",
     "simulate_bg_bb",
     "simulate_bg_nbd",
+    "simulate_identities",
     "simulate_mbg_nbd",
     "simulate_pareto_nbd",
     "simulate_sbg",
