@@ -69,6 +69,8 @@ BENCHES: tuple[Bench, ...] = (
           "bench_propensity.py", (), ("--seeds", "1", "--repeat", "1")),
     Bench("identity", "Identity resolution at 1,000,000 records", "bench_identity.py",
           (), ("--people", "2000", "--no-memory")),
+    Bench("nba", "Next best action: a budgeted plan for 100,000 customers x 5 offers",
+          "bench_nba.py", (), ("--customers", "2000", "--milp-seconds", "5")),
 )
 
 _VERSIONS = ("numpy", "pandas", "scipy", "scikit-learn", "lifetimes", "mlxtend", "pyfim",

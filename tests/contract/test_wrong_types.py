@@ -35,7 +35,8 @@ from crmmodels.errors import CRMModelsError
 
 MODULES = ("crmmodels", "crmmodels.data", "crmmodels.cltv", "crmmodels.segments",
            "crmmodels.association", "crmmodels.propensity", "crmmodels.identity",
-           "crmmodels.targeting", "crmmodels.core", "crmmodels.model_selection")
+           "crmmodels.targeting", "crmmodels.idic", "crmmodels.core",
+           "crmmodels.model_selection")
 
 # ------------------------------------------------------------------ wrong values
 #: What a data argument (CRMData or a transactions frame) must not be.
@@ -326,6 +327,11 @@ CALLS: dict[str, Call] = {
         lambda: {"y_true": UP_Y, "treatment": UP_T},
         {"y_true": "numbers", "treatment": "numbers"})
        for name in ("perfect_qini_curve", "perfect_uplift_curve")},
+    # idic
+    "crmmodels.idic.solve_plan": Call(
+        lambda: {"values": np.array([[1.0, 2.0]]), "costs": np.array([1.0, 2.0]),
+                 "budget": 2.0},
+        {"values": "numbers", "costs": "numbers"}),
     # core
     "crmmodels.core.check_frame": Call(lambda: {"name": "scores", "source": "score"},
                                        {"frame": "frame"}),

@@ -1,0 +1,23 @@
+"""IDIC (Peppers & Rogers): Identify, Differentiate, Interact, Customize.
+
+* :class:`NextBestAction` - Customize: each customer's next best action, from a budgeted
+  plan (exact integer programme for small plans, Lagrangian relaxation with its gap to
+  an upper bound for large ones) or from a rule table (:data:`DEFAULT_RULES`);
+* :func:`solve_plan` and :class:`Plan` - the optimiser under it, on plain arrays.
+
+Identify is :mod:`crmmodels.identity`; Differentiate uses :mod:`crmmodels.segments` and
+:mod:`crmmodels.cltv`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from crmmodels.idic import solve_plan
+>>> solve_plan(np.array([[3.0, 1.0], [2.0, 2.5]]), np.array([1.0, 1.0]), budget=1.0).value
+3.0
+"""
+
+from crmmodels.idic.nba import DEFAULT_RULES, NO_ACTION, RULE_CONDITIONS, NextBestAction
+from crmmodels.idic.plan import Plan, solve_plan
+
+__all__ = ["DEFAULT_RULES", "NO_ACTION", "RULE_CONDITIONS", "NextBestAction", "Plan",
+           "solve_plan"]
