@@ -328,6 +328,8 @@ CALLS: dict[str, Call] = {
         {"y_true": "numbers", "treatment": "numbers"})
        for name in ("perfect_qini_curve", "perfect_uplift_curve")},
     # idic
+    "crmmodels.idic.interaction_profile": Call(_none, {"data": "data"}),
+    "crmmodels.idic.channel_responses": Call(_none, {"data": "data"}),
     "crmmodels.idic.solve_plan": Call(
         lambda: {"values": np.array([[1.0, 2.0]]), "costs": np.array([1.0, 2.0]),
                  "budget": 2.0},

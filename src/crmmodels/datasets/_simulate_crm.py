@@ -112,3 +112,85 @@ def simulate_identities(n_people: int = 1_000, *, max_records: int = 4,
             "person": np.arange(n_people, n_people + k)})
         frame = pd.concat([frame, extra], ignore_index=True)
     return frame.sample(frac=1.0, random_state=random_state).reset_index(drop=True)
+
+
+_CONTACT_CHANNELS = ("email", "sms", "phone", "mail")
+
+
+def simulate_interactions(n_customers: int = 1_000, *, contacts: int = 40,
+                          complaint_rate: float = 0.05, start: str = "2024-01-01",
+                          days: int = 365, random_state: int = 0
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Campaign contacts, responses and complaints with a planted channel preference.
+
+    Each customer prefers one of email, sms, phone and mail: a contact there gets a
+    response with probability 0.25 to 0.40, elsewhere 0.02 to 0.10. Each customer
+    gets ``contacts`` campaign contacts spread evenly over the channels at random times
+    in ``days`` days; responses follow their contact by up to two days on the same
+    channel. A share ``complaint_rate`` of customers complain once (half of the
+    complaints are resolved).
+
+    Parameters
+    ----------
+    n_customers : int, default 1000
+    contacts : int, default 40
+        Campaign contacts per customer.
+    complaint_rate : float, default 0.05
+    start : str, default "2024-01-01"
+    days : int, default 365
+    random_state : int, default 0
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        The interactions (``customer_id, timestamp, channel, kind, outcome``) and the
+        truth per customer (``preferred_channel`` and the response rate of each
+        channel), indexed by ``customer_id``.
+
+    Examples
+    --------
+    >>> inter, truth = simulate_interactions(20)
+    >>> sorted(inter["kind"].unique()), truth.columns[0]
+    (['campaign_sent', 'complaint', 'response'], 'preferred_channel')
+    """
+    for name, value, low in (("n_customers", n_customers, 1), ("contacts", contacts, 1),
+                             ("days", days, 1)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+            raise InvalidParameterError(f"simulate_interactions: {name} must be an int >= "
+                                        f"{low}, got {value!r}")
+    if not 0 <= complaint_rate <= 1:
+        raise InvalidParameterError("simulate_interactions: complaint_rate must be in [0, 1]")
+    rng = np.random.default_rng(random_state)
+    channels = np.array(_CONTACT_CHANNELS)
+    m = len(channels)
+    ids = np.array([f"P{i:06d}" for i in range(n_customers)], dtype=object)
+    preferred = rng.integers(0, m, n_customers)
+    rates = rng.uniform(0.02, 0.10, (n_customers, m))
+    rates[np.arange(n_customers), preferred] = rng.uniform(0.25, 0.40, n_customers)
+    who = np.repeat(np.arange(n_customers), contacts)
+    channel = np.tile(np.arange(contacts) % m, n_customers)
+    origin = pd.Timestamp(start).to_datetime64().astype("datetime64[s]")
+    when = origin + rng.integers(0, days * 86_400, len(who)).astype("timedelta64[s]")
+    answered = rng.random(len(who)) < rates[who, channel]
+    reply = when[answered] + rng.integers(60, 2 * 86_400, int(answered.sum())).astype(
+        "timedelta64[s]")
+    complain = np.flatnonzero(rng.random(n_customers) < complaint_rate)
+    frames = [
+        pd.DataFrame({"customer_id": ids[who], "timestamp": when,
+                      "channel": channels[channel], "kind": "campaign_sent", "outcome": None}),
+        pd.DataFrame({"customer_id": ids[who[answered]], "timestamp": reply,
+                      "channel": channels[channel[answered]], "kind": "response",
+                      "outcome": None}),
+        pd.DataFrame({"customer_id": ids[complain],
+                      "timestamp": origin + rng.integers(0, days * 86_400, len(complain))
+                      .astype("timedelta64[s]"),
+                      "channel": "phone", "kind": "complaint",
+                      "outcome": np.where(rng.random(len(complain)) < 0.5, "resolved",
+                                          "open")}),
+    ]
+    inter = pd.concat(frames, ignore_index=True).sort_values(
+        ["timestamp", "customer_id"], ignore_index=True)
+    truth = pd.DataFrame(rates, columns=[f"rate_{c}" for c in channels],
+                         index=pd.Index(ids, name="customer_id"))
+    truth.insert(0, "preferred_channel", channels[preferred])
+    return inter, truth

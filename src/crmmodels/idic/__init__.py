@@ -3,7 +3,9 @@
 * :class:`NextBestAction` - Customize: each customer's next best action, from a budgeted
   plan (exact integer programme for small plans, Lagrangian relaxation with its gap to
   an upper bound for large ones) or from a rule table (:data:`DEFAULT_RULES`);
-* :func:`solve_plan` and :class:`Plan` - the optimiser under it, on plain arrays.
+* :func:`solve_plan` and :class:`Plan` - the optimiser under it, on plain arrays;
+* :func:`interaction_profile` and :func:`channel_responses` - Interact: contacts,
+  responses and their Wilson intervals, preferred channel, contact fatigue, complaints.
 
 Identify is :mod:`crmmodels.identity`; Differentiate uses :mod:`crmmodels.segments` and
 :mod:`crmmodels.cltv`.
@@ -18,6 +20,7 @@ Examples
 
 from crmmodels.idic.nba import DEFAULT_RULES, NO_ACTION, RULE_CONDITIONS, NextBestAction
 from crmmodels.idic.plan import Plan, solve_plan
+from crmmodels.idic.profile import PROFILE_COLUMNS, channel_responses, interaction_profile
 
-__all__ = ["DEFAULT_RULES", "NO_ACTION", "RULE_CONDITIONS", "NextBestAction", "Plan",
-           "solve_plan"]
+__all__ = ["DEFAULT_RULES", "NO_ACTION", "PROFILE_COLUMNS", "RULE_CONDITIONS",
+           "NextBestAction", "Plan", "channel_responses", "interaction_profile", "solve_plan"]
