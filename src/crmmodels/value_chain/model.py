@@ -1,0 +1,288 @@
+"""Buttle's five-step CRM value chain over the library's models.
+
+1. **Customer portfolio analysis**: each customer's current value (margin over the last
+   ``period``, net of the cost to serve them when interactions carry a cost) against
+   their future value (CLV), a quadrant per customer, the strategically significant
+   customers, and how concentrated the value is;
+2. **customer intimacy**: per quadrant, what its customers buy, through which channels,
+   their complaints and tenure;
+3. **network development** and 4. **value proposition**: per quadrant, the top
+   products, the revenue by channel or country, and the proposition recommended;
+5. **customer lifecycle management**: customers and value per lifecycle stage, the
+   stage transitions over the last period, and the action each stage calls for.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from crmmodels.cltv import CLVModel
+from crmmodels.core import Constraint, CRMModel, HasMethods, Interval, TimeSpan
+from crmmodels.data import CRMData
+from crmmodels.errors import DataValidationError
+from crmmodels.segments import STAGES, LifecycleModel, gini
+
+__all__ = ["PROPOSITIONS", "QUADRANTS", "STAGE_ACTIONS", "ValueChainModel"]
+
+#: Portfolio quadrants: (current value high?, future value high?) -> name.
+QUADRANTS = {(True, True): "strategic", (False, True): "develop",
+             (True, False): "maintain", (False, False): "divest_or_automate"}
+#: The value proposition each quadrant calls for.
+PROPOSITIONS = {
+    "strategic": "key-account care: personal contact, co-created and early offers",
+    "develop": "grow share of wallet: cross-sell and upgrade offers",
+    "maintain": "keep margin: loyalty benefits at low cost to serve",
+    "divest_or_automate": "serve at lowest cost: self-service and automated contact",
+}
+#: The lifecycle-management action of each stage.
+STAGE_ACTIONS = {"prospect": "acquire", "new": "acquire", "growing": "develop",
+                 "stable": "retain", "declining": "retain", "lapsed": "win back",
+                 "churned": "win back"}
+
+
+class ValueChainModel(CRMModel):
+    """Buttle's CRM value chain: portfolio quadrants, intimacy, proposition, lifecycle.
+
+    ``fit`` fits the CLV and lifecycle models and learns the cut-points; ``score`` gives
+    each customer's quadrant; :meth:`report` gives the five steps as tables.
+
+    Parameters
+    ----------
+    clv_model : CLVModel, optional
+        Future value (default ``CLVModel(horizon=52, freq="W", margin=margin)``).
+    lifecycle_model : LifecycleModel, optional
+        Lifecycle stages (default ``LifecycleModel()``).
+    margin : float, default 1.0
+        Share of spend that is margin, for the current value.
+    period : str, default "365D"
+        The window, ending at ``observation_end``, of the current value (and of the
+        lifecycle transitions in the report).
+    current_quantile, future_quantile : float, default 0.5
+        Cut-points of the quadrants: a customer's current (future) value is high when it
+        is above this quantile of the customers' values in ``fit``.
+    strategic_share : float, default 0.05
+        The strategically significant customers: this share with the highest future
+        value in ``fit``.
+
+    Attributes
+    ----------
+    clv_model_, lifecycle_model_ : fitted models
+    current_cut_, future_cut_ : float
+        The value cut-points learned in ``fit``.
+    strategic_cut_ : float
+        The future value above which a customer is strategic.
+
+    Examples
+    --------
+    >>> from crmmodels.datasets import load_cdnow_sample
+    >>> data = load_cdnow_sample()
+    >>> model = ValueChainModel(period="180D").fit(data)
+    >>> model.score(data).columns.tolist()
+    ['portfolio_quadrant', 'current_value', 'future_value', 'lifecycle_stage', 'strategic']
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[Constraint | None]]] = {
+        "clv_model": [None, HasMethods(["fit", "score"], "a CLV model")],
+        "lifecycle_model": [None, HasMethods(["fit", "score"], "a lifecycle model")],
+        "margin": [Interval(Real, 0, 1, closed="right")],
+        "period": [TimeSpan()],
+        "current_quantile": [Interval(Real, 0, 1, closed="neither")],
+        "future_quantile": [Interval(Real, 0, 1, closed="neither")],
+        "strategic_share": [Interval(Real, 0, 1, closed="neither")],
+    }
+    _score_columns: ClassVar[tuple[str, ...]] = (
+        "portfolio_quadrant", "current_value", "future_value", "lifecycle_stage", "strategic")
+    _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
+        {"margin": 0}, {"current_quantile": 1.0}, {"strategic_share": 0.0})
+
+    def __init__(self, *, clv_model: Any = None, lifecycle_model: Any = None,
+                 margin: float = 1.0, period: str = "365D", current_quantile: float = 0.5,
+                 future_quantile: float = 0.5, strategic_share: float = 0.05) -> None:
+        self.clv_model = clv_model
+        self.lifecycle_model = lifecycle_model
+        self.margin = margin
+        self.period = period
+        self.current_quantile = current_quantile
+        self.future_quantile = future_quantile
+        self.strategic_share = strategic_share
+
+    # ------------------------------------------------------------------ values
+    def current_values(self, data: CRMData) -> pd.Series:
+        """Each customer's margin over the last ``period``, net of the cost to serve.
+
+        ``margin`` x (spend in ``(observation_end - period, observation_end]``) minus
+        the ``cost`` of the customer's interactions in that window (when the
+        interactions carry a ``cost`` column). Customers of the transactions without a
+        purchase in the window have the negative of their cost (0 without one).
+
+        Examples
+        --------
+        >>> from crmmodels.datasets import load_cdnow_sample
+        >>> data = load_cdnow_sample()
+        >>> values = ValueChainModel(period="90D").current_values(data)
+        >>> len(values) == data.n_customers, float(values.min()) >= 0
+        (True, True)
+        """
+        if not isinstance(data, CRMData):
+            raise TypeError(f"current_values: data must be a CRMData, got "
+                            f"{type(data).__name__}")
+        data.require("transactions")
+        tx = data.transactions
+        assert tx is not None
+        end = data.observation_end
+        start = end - pd.Timedelta(self.period)
+        ids = data.customer_ids
+        inside = (tx["timestamp"] > start) & (tx["timestamp"] <= end)
+        spend = tx.loc[inside].groupby("customer_id")["amount"].sum()
+        value = float(self.margin) * spend.reindex(ids, fill_value=0.0)
+        inter = data.interactions
+        if inter is not None and "cost" in inter.columns:
+            seen = (inter["timestamp"] > start) & (inter["timestamp"] <= end)
+            cost = inter.loc[seen].groupby("customer_id")["cost"].sum()
+            value = value - cost.reindex(ids, fill_value=0.0).fillna(0.0)
+        return value.rename("current_value").astype(np.float64)
+
+    def _clv(self) -> Any:
+        from sklearn.base import clone
+
+        return (CLVModel(horizon=52, freq="W", margin=self.margin)
+                if self.clv_model is None else clone(self.clv_model))
+
+    # ------------------------------------------------------------------ protocol
+    def _fit(self, data: CRMData) -> None:
+        from sklearn.base import clone
+
+        self.clv_model_ = self._clv().fit(data)
+        self.lifecycle_model_ = (LifecycleModel() if self.lifecycle_model is None
+                                 else clone(self.lifecycle_model)).fit(data)
+        current = self.current_values(data)
+        future = self.clv_model_.score(data)["clv"].reindex(current.index)
+        if future.isna().all():
+            raise DataValidationError("no customer has a future value", rule="non_empty")
+        self.current_cut_ = float(current.quantile(self.current_quantile))
+        self.future_cut_ = float(future.quantile(self.future_quantile))
+        self.strategic_cut_ = float(future.quantile(1.0 - self.strategic_share))
+        self.observation_end_ = data.observation_end
+
+    def _score(self, data: CRMData) -> pd.DataFrame:
+        current = self.current_values(data)
+        future = self.clv_model_.score(data)["clv"].reindex(current.index)
+        stage = self.lifecycle_model_.score(data)["lifecycle_stage"].reindex(current.index)
+        high_now = current.to_numpy() > self.current_cut_
+        high_later = future.to_numpy() > self.future_cut_
+        quadrant = [QUADRANTS[(bool(a), bool(b))] for a, b in
+                    zip(high_now, high_later, strict=True)]
+        out = pd.DataFrame({
+            "portfolio_quadrant": pd.Categorical(quadrant, categories=list(
+                QUADRANTS.values())),
+            "current_value": current.to_numpy(),
+            "future_value": future.to_numpy(dtype=np.float64),
+            "lifecycle_stage": stage.to_numpy(),
+            "strategic": future.to_numpy() > self.strategic_cut_,
+        }, index=current.index)
+        out.index.name = "customer_id"
+        return out
+
+    # ------------------------------------------------------------------ report
+    def report(self, data: CRMData) -> dict[str, Any]:
+        """Return the five steps of the value chain as tables.
+
+        Returns
+        -------
+        dict
+            ``"portfolio"`` (customers, share of customers, current and future value and
+            their shares, per quadrant), ``"strategic"`` (the strategic customers, most
+            valuable first), ``"concentration"`` (share of current and future value held
+            by the top 20% of customers, and their Gini coefficients), ``"intimacy"``
+            (per quadrant: mean tenure in days, purchases, distinct products,
+            complaints), ``"proposition"`` (per quadrant: top products by revenue,
+            revenue share of the largest channel or country, the recommended
+            proposition), ``"lifecycle"`` (customers, current and future value and the
+            action per stage) and ``"transitions"`` (stage at ``observation_end -
+            period`` against the stage at ``observation_end``).
+
+        Examples
+        --------
+        >>> from crmmodels.datasets import load_cdnow_sample
+        >>> data = load_cdnow_sample()
+        >>> model = ValueChainModel(period="180D").fit(data)
+        >>> sorted(model.report(data))[:3]
+        ['concentration', 'intimacy', 'lifecycle']
+        """
+        scores = self.score(data)
+        tx = data.transactions
+        assert tx is not None
+        quadrant = scores["portfolio_quadrant"]
+        portfolio = scores.groupby("portfolio_quadrant", observed=False).agg(
+            customers=("current_value", "size"), current_value=("current_value", "sum"),
+            future_value=("future_value", "sum"))
+        for col in ("customers", "current_value", "future_value"):
+            total = portfolio[col].sum()
+            portfolio[f"{col}_share"] = portfolio[col] / total if total else np.nan
+        strategic = scores[scores["strategic"]].sort_values("future_value", ascending=False)
+
+        def top_share(values: pd.Series) -> float:
+            v = np.sort(np.maximum(values.to_numpy(dtype=np.float64), 0.0))[::-1]
+            k = max(1, int(np.ceil(0.2 * len(v))))
+            return float(v[:k].sum() / v.sum()) if v.sum() > 0 else float("nan")
+
+        concentration = pd.DataFrame({
+            "top_20pct_share": [top_share(scores["current_value"]),
+                                top_share(scores["future_value"])],
+            "gini": [gini(np.maximum(scores["current_value"].to_numpy(), 0.0)),
+                     gini(np.maximum(scores["future_value"].to_numpy(), 0.0))]},
+            index=pd.Index(["current_value", "future_value"], name="value"))
+
+        of = tx["customer_id"].map(quadrant)
+        first = tx.groupby("customer_id")["timestamp"].min()
+        tenure = (data.observation_end - first).dt.days.reindex(scores.index)
+        intimacy = pd.DataFrame({
+            "tenure_days": tenure.groupby(quadrant, observed=False).mean(),
+            "purchases_per_customer": tx.groupby(of, observed=False).size()
+            / portfolio["customers"].replace(0, np.nan)})
+        if "product_id" in tx.columns:
+            intimacy["distinct_products"] = tx.groupby(of, observed=False)[
+                "product_id"].nunique()
+        inter = data.interactions
+        if inter is not None:
+            complaints = inter[inter["kind"].astype(str) == "complaint"]
+            per = complaints.groupby(complaints["customer_id"].map(quadrant),
+                                     observed=False).size()
+            intimacy["complaints_per_customer"] = per.reindex(intimacy.index, fill_value=0) \
+                / portfolio["customers"].replace(0, np.nan)
+
+        proposition = pd.DataFrame(index=portfolio.index)
+        if "product_id" in tx.columns:
+            label = "description" if "description" in tx.columns else "product_id"
+            revenue = tx.groupby([of, tx[label]], observed=True)["amount"].sum()
+            proposition["top_products"] = [
+                revenue.loc[q].nlargest(5).index.tolist() if q in revenue.index.get_level_values(0)
+                else [] for q in proposition.index]
+        for column in ("channel", "country"):
+            if column in tx.columns:
+                share = tx.groupby([of, tx[column]], observed=True)["amount"].sum()
+                lead = []
+                for q in proposition.index:
+                    part = share.loc[q] if q in share.index.get_level_values(0) else None
+                    lead.append(None if part is None or part.sum() <= 0 else
+                                f"{part.idxmax()} ({part.max() / part.sum():.0%})")
+                proposition[f"leading_{column}"] = lead
+        proposition["proposition"] = [PROPOSITIONS[str(q)] for q in proposition.index]
+
+        stage = scores["lifecycle_stage"]
+        lifecycle = scores.groupby(stage, observed=False).agg(
+            customers=("current_value", "size"), current_value=("current_value", "sum"),
+            future_value=("future_value", "sum")).reindex(list(STAGES), fill_value=0)
+        lifecycle["action"] = [STAGE_ACTIONS[s] for s in lifecycle.index]
+        start = data.observation_end - pd.Timedelta(self.period)
+        transitions = None
+        if start > tx["timestamp"].min():
+            transitions = self.lifecycle_model_.transitions(data, start, data.observation_end)
+        return {"portfolio": portfolio, "strategic": strategic,
+                "concentration": concentration, "intimacy": intimacy,
+                "proposition": proposition, "lifecycle": lifecycle,
+                "transitions": transitions}
