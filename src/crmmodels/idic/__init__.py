@@ -1,5 +1,8 @@
 """IDIC (Peppers & Rogers): Identify, Differentiate, Interact, Customize.
 
+* :class:`IDICModel` - the four steps in one model: one row per customer with value
+  tier, needs segment, lifecycle stage, preferred channel, churn probability, CLV and
+  the next best action with its channel, item, expected value and reason;
 * :class:`NextBestAction` - Customize: each customer's next best action, from a budgeted
   plan (exact integer programme for small plans, Lagrangian relaxation with its gap to
   an upper bound for large ones) or from a rule table (:data:`DEFAULT_RULES`);
@@ -18,9 +21,21 @@ Examples
 3.0
 """
 
+from crmmodels.idic.model import DEFAULT_OFFERS, IDICModel
 from crmmodels.idic.nba import DEFAULT_RULES, NO_ACTION, RULE_CONDITIONS, NextBestAction
 from crmmodels.idic.plan import Plan, solve_plan
 from crmmodels.idic.profile import PROFILE_COLUMNS, channel_responses, interaction_profile
 
-__all__ = ["DEFAULT_RULES", "NO_ACTION", "PROFILE_COLUMNS", "RULE_CONDITIONS",
-           "NextBestAction", "Plan", "channel_responses", "interaction_profile", "solve_plan"]
+__all__ = [
+           "DEFAULT_OFFERS",
+           "DEFAULT_RULES",
+           "NO_ACTION",
+           "PROFILE_COLUMNS",
+           "RULE_CONDITIONS",
+           "IDICModel",
+           "NextBestAction",
+           "Plan",
+           "channel_responses",
+           "interaction_profile",
+           "solve_plan",
+]

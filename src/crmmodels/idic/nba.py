@@ -93,7 +93,7 @@ class NextBestAction:
         Total cost allowed (None: no budget).
     max_offers : int, default 1
     method : {"auto", "exact", "lagrangian"}, default "auto"
-    exact_limit : int, default 5000
+    exact_limit : int, default 2000
         Largest number of candidate pairs solved exactly by ``"auto"``.
     time_limit : float, default 60
         Seconds allowed to the integer programme (its best plan and bound are used
@@ -133,7 +133,7 @@ class NextBestAction:
     }
 
     def __init__(self, *, offers: pd.DataFrame | None = None, budget: float | None = None,
-                 max_offers: int = 1, method: str = "auto", exact_limit: int = 5_000,
+                 max_offers: int = 1, method: str = "auto", exact_limit: int = 2_000,
                  time_limit: float | None = 60.0, rules: pd.DataFrame | None = None) -> None:
         check_params("NextBestAction", {"budget": budget, "max_offers": max_offers,
                                         "method": method, "exact_limit": exact_limit,

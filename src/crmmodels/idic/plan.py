@@ -282,7 +282,7 @@ def _repair(values: np.ndarray, costs: np.ndarray, lam: float, mu: np.ndarray,
 
 def solve_plan(values: np.ndarray, costs: np.ndarray, *, budget: float | None = None,
                capacities: np.ndarray | None = None, max_offers: int = 1,
-               method: str = "auto", exact_limit: int = 5_000,
+               method: str = "auto", exact_limit: int = 2_000,
                time_limit: float | None = 60.0) -> Plan:
     """Choose the offers: exactly for small plans, by Lagrangian relaxation for large ones.
 
@@ -299,7 +299,7 @@ def solve_plan(values: np.ndarray, costs: np.ndarray, *, budget: float | None = 
     max_offers : int, default 1
     method : {"auto", "exact", "lagrangian"}
         ``"auto"``: exact when at most ``exact_limit`` pairs have a positive value.
-    exact_limit : int, default 5000
+    exact_limit : int, default 2000
     time_limit : float, optional
         Seconds allowed to the integer programme.
 
