@@ -53,7 +53,7 @@ def sample_demo() -> tuple[str, list[warnings.WarningMessage]]:
 
 
 STEPS = ("Loaded and validated CDNOW sample", "Customer summary", "Baseline:", "CLV:", "RFM:",
-         "Churn:", "Cross-sell rules")
+         "Churn:", "Cross-sell rules", "Next best action (IDIC)")
 
 
 def test_demo_on_sample(sample_demo: tuple[str, list[warnings.WarningMessage]]) -> None:
@@ -71,8 +71,23 @@ def test_demo_on_sample(sample_demo: tuple[str, list[warnings.WarningMessage]]) 
     assert "duplicate_rows -> kept 21" in out
     assert "frequency" in out
     assert "monetary_value" in out
-    # No model warned on CDNOW, so the demo has nothing to report.
+    # No model warned on CDNOW, so the demo has nothing to report; the missing
+    # interactions are said in the next-best-action line itself.
     assert "note:" not in out
+    assert "no interactions in the data, so every customer's channel is e-mail" in out
+
+
+def test_demo_ends_with_the_next_best_action_table(
+        sample_demo: tuple[str, list[warnings.WarningMessage]]) -> None:
+    out, _ = sample_demo
+    tail = out[out.index("Next best action (IDIC)"):]
+    budget, customers, offers = re.findall(
+        r"a budget of ([\d,]+) for ([\d,]+) customers; ([\d,]+) offers", tail)[0]
+    # 10% of the customers at the dearest offer's cost (5.0), each offer costs 5.0.
+    assert int(budget.replace(",", "")) == round(0.1 * 2357 * 5.0)
+    assert int(offers.replace(",", "")) <= int(budget.replace(",", "")) // 5
+    assert "The 10 actions of highest expected value" in tail
+    assert "retention offer" in tail
 
 
 def test_demo_shows_every_rfm_segment(

@@ -86,19 +86,30 @@ def _one_line(message: object) -> str:
     return " ".join(str(message).split())
 
 
-def _headline(step: _Step, text: str, notes: Sequence[str] = ()) -> None:
+# Notes printed so far in this demo: a warning raised again by a later step (a model
+# fitted again inside a composite model) is not printed twice.
+_PRINTED: set[str] = set()
+
+
+def _headline(step: _Step, text: str, notes: Sequence[str] = (),
+              covered: Sequence[str] = ()) -> None:
     """Print a step's line ``[ 1.2 s] text``, then one line per note.
 
     ``notes`` are what the step reports itself; a warning the step raised is reported
-    as a note unless one of ``notes`` already says it.
+    as a note unless one of ``notes`` already says it, ``text`` says it (its message
+    starts with one of ``covered``) or an earlier step printed it.
     """
     print(f"\n[{step.seconds:5.2f} s] {text}")
     said = [_one_line(n) for n in notes]
     for note in said:
         print(f"          note: {note}")
+        _PRINTED.add(note)
     for category, message in step.warned:
-        if message not in said:
-            print(f"          note: {category}: {message}")
+        if message in said or message in _PRINTED or any(
+                message.startswith(c) for c in covered):
+            continue
+        print(f"          note: {category}: {message}")
+        _PRINTED.add(message)
 
 
 def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
@@ -107,6 +118,7 @@ def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
     from crmmodels.datasets import load_cdnow, load_cdnow_sample, load_online_retail
 
     t0 = time.perf_counter()
+    _PRINTED.clear()
     with _timed() as step:
         if source == "online-retail":
             data, name = load_online_retail(), "Online Retail"
@@ -139,6 +151,7 @@ def _demo(sample: bool, freq: str, source: str = "cdnow") -> int:
     _demo_segments(data)
     _demo_churn(data, clv)
     _demo_rules(data)
+    _demo_nba(data)
     print(f"\nTotal {time.perf_counter() - t0:.1f} s")
     return 0
 
@@ -247,6 +260,31 @@ def _demo_churn(data: CRMData, clv: pd.Series) -> None:
           "see risk_decile:")
     with pd.option_context("display.width", 120):
         print(top.round(3).to_string())
+
+
+def _demo_nba(data: CRMData) -> None:
+    from crmmodels.idic import DEFAULT_OFFERS, NO_ACTION, IDICModel
+
+    share = 0.10
+    budget = share * data.n_customers * float(DEFAULT_OFFERS["cost"].max())
+    with _timed() as step:
+        model = IDICModel(budget=budget).fit(data)
+        actions = model.score(data)
+    chosen = actions["next_best_action"] != NO_ACTION
+    no_contacts = data.interactions is None
+    _headline(step, f"Next best action (IDIC): a budget of {budget:,.0f} for "
+                    f"{data.n_customers:,} customers; {int(chosen.sum()):,} offers worth "
+                    f"{actions['expected_value'].sum():,.0f} in expected value"
+              + ("; no interactions in the data, so every customer's channel is e-mail "
+                 "and P(response) 0.02" if no_contacts else ""),
+              covered=("IDICModel: no interactions",))
+    print(actions["next_best_action"].value_counts().to_string())
+    top = actions.sort_values("expected_value", ascending=False).head(10)
+    print("\nThe 10 actions of highest expected value (net of their cost):")
+    with pd.option_context("display.width", 160, "display.max_colwidth", 90):
+        print(top[["value_tier", "lifecycle_stage", "churn_probability", "clv",
+                   "next_best_action", "action_channel", "expected_value", "reason"]]
+              .round(3).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
