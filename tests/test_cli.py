@@ -83,6 +83,7 @@ def test_demo_ends_with_the_next_best_action_table(
     tail = out[out.index("Next best action (IDIC)"):]
     budget, customers, offers = re.findall(
         r"a budget of ([\d,]+) for ([\d,]+) customers; ([\d,]+) offers", tail)[0]
+    assert customers == "2,357"
     # 10% of the customers at the dearest offer's cost (5.0), each offer costs 5.0.
     assert int(budget.replace(",", "")) == round(0.1 * 2357 * 5.0)
     assert int(offers.replace(",", "")) <= int(budget.replace(",", "")) // 5
