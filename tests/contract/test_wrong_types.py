@@ -123,11 +123,31 @@ def cards() -> CRMData:
     return CRMData(transactions=tx[tx["customer_id"].isin(chosen)])
 
 
+@cache
+def contacts() -> CRMData:
+    from crmmodels.datasets import load_bank_marketing
+
+    bank = load_bank_marketing().iloc[::40]
+    table = bank.select_dtypes("number").drop(columns="duration").assign(y=bank["y"])
+    return CRMData(customers=table.assign(customer_id=[f"b{i}" for i in bank.index]))
+
+
+@cache
+def campaign() -> CRMData:
+    from crmmodels.datasets import simulate_campaign
+
+    test = simulate_campaign(1000, random_state=0).drop(columns="true_uplift")
+    return CRMData(customers=test.reset_index())
+
+
 MODEL_DATA: dict[str, Callable[[], CRMData]] = {
-    "sbg": retention, "association_rules": baskets, "fraud": cards}
+    "sbg": retention, "association_rules": baskets, "fraud": cards,
+    "response": contacts, "uplift": campaign}
 MODEL_PARAMS: dict[str, dict[str, Any]] = {
     "association_rules": {"min_support": 0.25, "min_confidence": 0.3},
     "churn": {"cutoff": "1997-12-31"},
+    "response": {"label": "y", "id": "customer_id"},
+    "uplift": {"id": "customer_id"},
 }
 
 
@@ -304,6 +324,8 @@ CALLS: dict[str, Call] = {
     "crmmodels.propensity.plot_lift": Call(lambda: {"y_score": Y_SCORE, "n_groups": 2},
                                            {"y_true": "numbers"}),
     "crmmodels.propensity.identifier_columns": Call(_none, {"frame": "frame"}),
+    "crmmodels.propensity.binary_labels": Call(
+        lambda: {"column": "y", "frame": "table", "unit": "rows"}, {"labels": "frame"}),
     "crmmodels.propensity.screen_columns": Call(
         lambda: {"id_candidates": ["customer_id"], "owner": "test"}, {"raw": "frame"}),
     "crmmodels.propensity.separation": Call(lambda: {"y": Y_TRUE}, {"values": "frame"}),
@@ -378,6 +400,8 @@ SKIP: dict[str, str] = {
     "crmmodels.identity.default_rule": "takes a kind name, not data",
     "crmmodels.targeting.make_uplift_scorer": "takes a metric name, not data",
     "crmmodels.propensity.parse_horizon": "takes a time span, not data",
+    "crmmodels.propensity.fit_threads": "takes a row count, not data",
+    "crmmodels.propensity.is_label_value": "a predicate: answers False for any wrong type",
     "crmmodels.propensity.default_estimator": "takes column names, not data",
 }
 # Re-exported names are covered under their home module.
@@ -478,6 +502,7 @@ METHOD_ARGS: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
         "cost_per_contact": 1.0, "net_revenue_per_response": 10.0},
     ("association_rules", "recommend"): lambda: {"basket": ["x"]},
     ("churn", "drivers"): lambda: {"data": cdnow()},
+    ("response", "gains"): lambda: {"data": contacts()},
 }
 METHOD_KINDS: dict[tuple[str, str], dict[str, str]] = {
     ("rfm", "campaign_cells"): {"responses": "frame", "data": "data"},

@@ -71,7 +71,7 @@ def test_a_budget_limits_the_plan(retail: CRMData) -> None:
 
 
 def test_rules_policy_and_planted_channel_preferences(retail: CRMData) -> None:
-    from crmmodels.datasets._simulate_crm import simulate_interactions
+    from crmmodels.datasets import simulate_interactions
 
     ids = retail.customer_ids
     inter, truth = simulate_interactions(len(ids), contacts=120, start="2010-12-01",

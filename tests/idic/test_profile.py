@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from crmmodels import CRMData
-from crmmodels.datasets._simulate_crm import simulate_interactions
+from crmmodels.datasets import simulate_interactions
 from crmmodels.errors import DataValidationError, InvalidParameterError
 from crmmodels.idic import channel_responses, interaction_profile
 

@@ -46,7 +46,9 @@ FORMAT_VERSION: Final = 2
 
 #: Types, beyond what skops trusts by itself, that the estimators crmmodels builds
 #: hold (the default churn and fraud stacks: splines, boosted trees, folds, the
-#: log-odds transform of the fraud combiner). Tree
+#: log-odds transform of the fraud combiner; the ``functools.partial`` of
+#: ``check_array`` that gradient boosting with native categoricals holds since
+#: scikit-learn 1.8: skops still audits the function a partial wraps). Tree
 #: predictors index their node arrays without bounds checks, so every loaded one is
 #: checked here before it is handed back.
 TRUSTED_TYPES: Final[tuple[str, ...]] = (
@@ -54,6 +56,7 @@ TRUSTED_TYPES: Final[tuple[str, ...]] = (
     "crmmodels.propensity.PropensityClassifier",
     "crmmodels.propensity.WeightedPipeline",
     "crmmodels.propensity.clipped_logit",
+    "functools.partial",
     "numpy.dtype",
     "scipy._lib.array_api_compat.numpy._aliases.asarray",
     "scipy.interpolate._bsplines.BSpline",
@@ -61,6 +64,7 @@ TRUSTED_TYPES: Final[tuple[str, ...]] = (
     "sklearn.model_selection._split.KFold",
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.utils._bunch.Bunch",
+    "sklearn.utils.validation.check_array",
 )
 
 #: ``None`` (the default types), extra type names to trust, or ``True`` (trust every

@@ -47,6 +47,8 @@ _BUILTIN: Final[dict[str, str]] = {
     "association_rules": "crmmodels.association:AssociationRulesModel",
     "churn": "crmmodels.propensity:ChurnModel",
     "fraud": "crmmodels.propensity:FraudModel",
+    "response": "crmmodels.targeting:ResponseModel",
+    "uplift": "crmmodels.targeting:UpliftModel",
 }
 _RUNTIME: dict[str, type] = {}
 

@@ -11,6 +11,8 @@ variable (default ``~/crmmodels_data``), in this layout::
     <data_home>/vehicle_insurance_fraud/fraud_oracle.csv
     <data_home>/card_fraud_simulated/transactions_2018-04-01_2018-09-30.csv.gz
     <data_home>/card_fraud_simulated/transactions_2018-04-01_to_04-14_sample.csv.gz
+    <data_home>/bank_marketing/bank-additional-full.csv
+    <data_home>/hillstrom/hillstrom.csv.gz
 
 Every file's sha256 is checked; a missing file raises
 :class:`~crmmodels.errors.DatasetNotFoundError` naming the expected path and the
@@ -26,16 +28,19 @@ from crmmodels.datasets._loaders import (
     DatasetInfo,
     dataset_path,
     get_data_home,
+    load_bank_marketing,
     load_card_transactions,
     load_cdnow,
     load_cdnow_sample,
     load_groceries,
+    load_hillstrom,
     load_online_retail,
     load_telco_churn,
     load_vehicle_insurance_fraud,
 )
 from crmmodels.datasets._simulate import simulate_bg_nbd, simulate_pareto_nbd, simulate_sbg
-from crmmodels.datasets._simulate_crm import simulate_identities
+from crmmodels.datasets._simulate_campaign import simulate_campaign
+from crmmodels.datasets._simulate_crm import simulate_identities, simulate_interactions
 from crmmodels.datasets._simulate_discrete import simulate_bg_bb, simulate_mbg_nbd
 
 __all__ = [
@@ -43,16 +48,20 @@ __all__ = [
     "DatasetInfo",
     "dataset_path",
     "get_data_home",
+    "load_bank_marketing",
     "load_card_transactions",
     "load_cdnow",
     "load_cdnow_sample",
     "load_groceries",
+    "load_hillstrom",
     "load_online_retail",
     "load_telco_churn",
     "load_vehicle_insurance_fraud",
     "simulate_bg_bb",
     "simulate_bg_nbd",
+    "simulate_campaign",
     "simulate_identities",
+    "simulate_interactions",
     "simulate_mbg_nbd",
     "simulate_pareto_nbd",
     "simulate_sbg",

@@ -11,6 +11,8 @@
 * :func:`screen_columns`, :func:`identifier_columns`, :func:`separation` - the one
   column screen of every tabular model (identifiers, dates, empty and constant
   columns, target-like names, columns that alone give the label away);
+  :func:`binary_labels` - the one reader of 0/1 labels (bool, 0/1, yes/no, Y/N ... or
+  ``pos_label``); :func:`fit_threads` - the thread bound of a classifier fit;
 * evaluation: :func:`classification_metrics`, :func:`calibration_table`,
   :func:`gains_table`, :func:`churn_holdout`, :func:`precision_at_k`,
   :func:`cost_curve`, :func:`card_precision_at_k`, :func:`fraud_time_split`
@@ -26,8 +28,11 @@ Examples
 """
 
 from crmmodels.propensity._tabular import (
+    binary_labels,
     clipped_logit,
+    fit_threads,
     identifier_columns,
+    is_label_value,
     screen_columns,
     separation,
 )
@@ -66,6 +71,7 @@ __all__ = [
     "PropensityClassifier",
     "WeightedPipeline",
     "backtest",
+    "binary_labels",
     "calibration_table",
     "card_precision_at_k",
     "churn_features",
@@ -75,10 +81,12 @@ __all__ = [
     "clipped_logit",
     "cost_curve",
     "default_estimator",
+    "fit_threads",
     "fraud_features",
     "fraud_time_split",
     "gains_table",
     "identifier_columns",
+    "is_label_value",
     "parse_horizon",
     "plot_calibration",
     "plot_card_precision",

@@ -605,6 +605,9 @@ def binary_labels(labels: pd.Series, column: str, frame: str, unit: str,
     >>> binary_labels(pd.Series(["Yes", "no", 1, "Y"]), "churned", "customers", "customers")
     array([1, 0, 1, 1])
     """
+    if not isinstance(labels, pd.Series):
+        raise TypeError(f"labels must be a pandas Series (the label column of a frame), got "
+                        f"{type(labels).__name__}")
     if labels.isna().any():
         bad = labels.index[labels.isna().to_numpy()][:5].tolist()
         raise DataValidationError(

@@ -1,5 +1,9 @@
 """Targeting: who to contact, and whom the contact changes (uplift).
 
+* :class:`ResponseModel` - probability of responding to a campaign, from a table of
+  past contacts, with the break-even contact decision and gains;
+* :class:`UpliftModel` - per-customer uplift from a randomised test (T-, S- and
+  X-learner, class transformation; several treatments);
 * evaluation of uplift scores (argument order ``(y_true, uplift, treatment)`` as in
   scikit-uplift, with its numbers): :func:`qini_curve`, :func:`uplift_curve`,
   :func:`perfect_qini_curve`, :func:`perfect_uplift_curve`, :func:`qini_auc`,
@@ -34,8 +38,12 @@ from crmmodels.targeting.plotting import (
     plot_uplift_by_percentile,
     plot_uplift_curve,
 )
+from crmmodels.targeting.response import ResponseModel
+from crmmodels.targeting.uplift import UpliftModel
 
 __all__ = [
+    "ResponseModel",
+    "UpliftModel",
     "make_uplift_scorer",
     "perfect_qini_curve",
     "perfect_uplift_curve",
