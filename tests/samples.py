@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from crmmodels import CRMData
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.core import get_model, list_models
@@ -25,4 +27,20 @@ def cdnow_churn_sample() -> CRMData:
     assert tx is not None
     first = tx["customer_id"].drop_duplicates().sort_values().iloc[:600]
     return CRMData(transactions=tx[tx["customer_id"].isin(first)],
+                   observation_end=data.observation_end)
+
+
+@cache
+def cdnow_with_interactions() -> CRMData:
+    """Return the CDNOW sample with simulated campaign interactions (for the IDIC model)."""
+    from crmmodels.datasets import load_cdnow_sample, simulate_interactions
+
+    data = load_cdnow_sample()
+    ids = data.customer_ids
+    inter, truth = simulate_interactions(len(ids), contacts=8, start="1997-01-01", days=540,
+                                         random_state=0)
+    rename = dict(zip(truth.index, ids, strict=True))
+    inter = inter.assign(customer_id=inter["customer_id"].map(rename))
+    return CRMData(transactions=data.transactions,
+                   interactions=inter[inter["timestamp"] <= data.observation_end],
                    observation_end=data.observation_end)

@@ -207,3 +207,46 @@ def test_no_stale_results_outside_a_fit(fitted: BetaGeoModel) -> None:
     np.testing.assert_array_equal(again, fitted._loglik(p, x.copy(), tx.copy(), t.copy()))
     assert not np.allclose(first, again)
     assert not hasattr(fitted, "_fit_cache")
+
+
+def _log_series(a: float, b: float, c: float, z: float) -> float:
+    """Log of the Gauss series of 2F1(a, b; c; z), summed in plain Python (the reference)."""
+    from math import exp, log
+
+    terms, log_term = [0.0], 0.0
+    for k in range(1_000_000):
+        ratio = (a + k) * (b + k) / ((c + k) * (k + 1)) * z
+        log_term += log(ratio)
+        terms.append(log_term)
+        if ratio < 1 and log_term < max(terms) - 50:
+            break
+    top = max(terms)
+    return top + log(sum(exp(t - top) for t in terms))
+
+
+@pytest.mark.parametrize(("params", "x", "big_t"), [
+    ((212.5, 1.0, 25.0, 148.0), 0, 50.0),  # (1 - z)^r underflows, the series overflows
+    ((87.5, 0.25, 15.0, 1.0), 158, 0.25),  # a frequent buyer seen for a short time
+])
+def test_extreme_parameters_give_finite_expectations(params: tuple[float, ...], x: int,
+                                                     big_t: float) -> None:
+    from math import exp, log
+
+    r, alpha, a, b = params
+    model = BetaGeoModel()
+    model.params_ = pd.Series(params, index=["r", "alpha", "a", "b"])
+    if x == 0:
+        z = big_t / (alpha + big_t)
+        want = (a + b - 1) / (a - 1) * (1 - exp(r * log(1 - z) + _log_series(r, b, a + b - 1,
+                                                                           z)))
+        got = float(model.expected_purchases(big_t))
+    else:
+        t = 10.0
+        z = t / (alpha + big_t + t)
+        if_alive = (a + b + x - 1) / (a - 1) * (1 - exp(
+            (r + x) * log(1 - z) + _log_series(r + x, b + x, a + b + x - 1, z)))
+        log_odds = log(a) - log(b + x - 1) + (r + x) * (log(alpha + big_t) - log(alpha))
+        want = if_alive / (1 + exp(log_odds))
+        got = float(model.conditional_expected_purchases(t, x, 0.0, big_t))
+    assert np.isfinite(got)
+    assert got == pytest.approx(want, rel=1e-9)

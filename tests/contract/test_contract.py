@@ -13,7 +13,7 @@ from crmmodels.core import Constraint, Interval, ParamRule
 from crmmodels.errors import InvalidParameterError
 from crmmodels.registry import get_model
 from crmmodels.testing import CHECKS, check_model
-from tests.samples import cdnow_churn_sample
+from tests.samples import cdnow_churn_sample, cdnow_with_interactions
 
 
 def _retention_data() -> CRMData:
@@ -62,7 +62,8 @@ def _campaign_data() -> CRMData:
 
 # Models whose input is not a plain transaction log get their own data.
 _DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": cdnow_churn_sample,
-         "fraud": _card_data, "response": _contacts_data, "uplift": _campaign_data}
+         "fraud": _card_data, "response": _contacts_data, "uplift": _campaign_data,
+         "idic": cdnow_with_interactions}
 # Models of flat tables name the table's label and id columns.
 _PARAMS = {"response": {"label": "y", "id": "customer_id"}, "uplift": {"id": "customer_id"}}
 

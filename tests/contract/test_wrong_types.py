@@ -32,6 +32,7 @@ import pytest
 from crmmodels import CRMData
 from crmmodels.core import get_model, list_models
 from crmmodels.errors import CRMModelsError
+from tests.samples import cdnow_with_interactions
 
 MODULES = ("crmmodels", "crmmodels.data", "crmmodels.cltv", "crmmodels.segments",
            "crmmodels.association", "crmmodels.propensity", "crmmodels.identity",
@@ -142,7 +143,7 @@ def campaign() -> CRMData:
 
 MODEL_DATA: dict[str, Callable[[], CRMData]] = {
     "sbg": retention, "association_rules": baskets, "fraud": cards,
-    "response": contacts, "uplift": campaign}
+    "response": contacts, "uplift": campaign, "idic": cdnow_with_interactions}
 MODEL_PARAMS: dict[str, dict[str, Any]] = {
     "association_rules": {"min_support": 0.25, "min_confidence": 0.3},
     "churn": {"cutoff": "1997-12-31"},
@@ -503,6 +504,7 @@ METHOD_ARGS: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
     ("association_rules", "recommend"): lambda: {"basket": ["x"]},
     ("churn", "drivers"): lambda: {"data": cdnow()},
     ("response", "gains"): lambda: {"data": contacts()},
+    ("value_chain", "report"): lambda: {"data": cdnow()},
 }
 METHOD_KINDS: dict[tuple[str, str], dict[str, str]] = {
     ("rfm", "campaign_cells"): {"responses": "frame", "data": "data"},

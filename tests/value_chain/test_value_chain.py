@@ -94,7 +94,7 @@ def test_cost_to_serve_is_subtracted_and_bad_parameters_refused() -> None:
                           "kind": "support", "cost": [30.0, 5.0],
                           "timestamp": pd.to_datetime(["2024-05-01", "2023-01-01"])})
     data = CRMData(transactions=tx, interactions=inter, observation_end="2024-06-30")
-    values = ValueChainModel(margin=0.5, period="90D").current_values(data)
+    values = ValueChainModel(margin=0.5, period="90D")._current_values(data)
     # a: 0.5 * 50 - 30 (the support call in the window); b: 0.5 * 20 (its cost is older).
     assert values.to_dict() == {"a": -5.0, "b": 10.0}
     with pytest.raises(InvalidParameterError, match="current_quantile"):

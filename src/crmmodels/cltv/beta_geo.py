@@ -42,30 +42,43 @@ def _discounted_hyp(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) 
                                                            a + b + xb - 1, zb)
         bad = ~np.isfinite(out)
         if bad.any():  # e.g. scipy's hyp2f1(1, 2; 101; 0.98) = inf: sum the series
+            # in log space, so that a tiny (1 - z)^(r + x) and a huge sum do not meet as
+            # 0 x inf (r = 212.5, z = 50/51).
             xb, zb = x[bad], z[bad]
-            out[bad] = np.exp((r + xb) * np.log1p(-zb)) * hyp2f1_series(
-                r + xb, b + xb, a + b + xb - 1, zb)
+            out[bad] = np.exp((r + xb) * np.log1p(-zb) + log_hyp2f1_series(
+                r + xb, b + xb, a + b + xb - 1, zb))
     return out
 
 
-def hyp2f1_series(a: Any, b: Any, c: Any, z: Any, max_terms: int = 200_000) -> np.ndarray:
-    """Gauss series of ``2F1(a, b; c; z)`` for ``0 <= z < 1``, summed term by term.
+def log_hyp2f1_series(a: Any, b: Any, c: Any, z: Any,
+                      max_terms: int = 1_000_000) -> np.ndarray:
+    """Logarithm of the Gauss series of ``2F1(a, b; c; z)`` for ``a, b, c > 0``, ``0 <= z < 1``.
 
-    A fallback where scipy's ``hyp2f1`` returns inf or NaN: with ``a, b, c > 0`` every
-    term is positive, so the sum is accurate; it stops when the terms no longer
-    change it.
+    A fallback where scipy's ``hyp2f1`` returns inf or NaN. Every term is positive, so
+    the terms are summed in log space (no overflow however large the sum); summing
+    stops once the terms fall and no longer change the total.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.special import hyp2f1
+    >>> bool(np.isclose(np.exp(log_hyp2f1_series(1.5, 2.0, 3.0, 0.5)), hyp2f1(1.5, 2.0, 3.0, 0.5)))
+    True
     """
     a, b, c, z = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(a, b, c, z))
-    term = np.ones(a.shape)
-    total = np.ones(a.shape)
-    active = np.ones(a.shape, dtype=bool)
+    log_z = np.log(np.where(z > 0, z, 1.0))
+    log_term = np.zeros(a.shape)
+    log_total = np.zeros(a.shape)
+    active = z > 0
     for k in range(max_terms):
         if not active.any():
             break
-        term = np.where(active, term * (a + k) * (b + k) / ((c + k) * (k + 1)) * z, 0.0)
-        total = total + term
-        active = active & (np.abs(term) > 1e-17 * np.abs(total))
-    return total
+        step = (np.log(a + k) + np.log(b + k) - np.log(c + k) - np.log(k + 1.0) + log_z)
+        log_term = np.where(active, log_term + step, log_term)
+        log_total = np.where(active, np.logaddexp(log_total, log_term), log_total)
+        # Stop where the terms shrink (step < 0) and no longer move the total.
+        active = active & ~((step < 0) & (log_term < log_total - 40.0))
+    return log_total
 
 
 def _at_a(a: float, f: Callable[[float], np.ndarray]) -> np.ndarray:

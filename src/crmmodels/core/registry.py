@@ -49,6 +49,8 @@ _BUILTIN: Final[dict[str, str]] = {
     "fraud": "crmmodels.propensity:FraudModel",
     "response": "crmmodels.targeting:ResponseModel",
     "uplift": "crmmodels.targeting:UpliftModel",
+    "idic": "crmmodels.idic:IDICModel",
+    "value_chain": "crmmodels.value_chain:ValueChainModel",
 }
 _RUNTIME: dict[str, type] = {}
 

@@ -159,7 +159,7 @@ class IDICModel(CRMModel):
         self.rfm_model_ = RFMModel().fit(data)
         self.lifecycle_model_ = LifecycleModel().fit(data)
         self.rules_model_ = None
-        self.item_margin_: dict[str, float] = {}
+        self.item_margin_ = pd.Series(dtype=np.float64, name="item_margin")
         if self._baskets(data):
             self.rules_model_ = (AssociationRulesModel(min_support=0.01)
                                  if self.rules_model is None
@@ -167,12 +167,18 @@ class IDICModel(CRMModel):
             tx = data.transactions
             assert tx is not None
             line = tx.groupby(tx["product_id"].astype(str))["amount"].mean()
-            self.item_margin_ = {str(k): float(v) * float(self.margin)
-                                 for k, v in line.items()}
-        self.nba_ = NextBestAction(
-            offers=DEFAULT_OFFERS if self.offers is None else self.offers,
-            budget=self.budget,
-            rules=self.policy if isinstance(self.policy, pd.DataFrame) else DEFAULT_RULES)
+            self.item_margin_ = (line * float(self.margin)).astype(np.float64).rename(
+                "item_margin")
+        # The checked offers and rules (kept as tables; the planner is built to score).
+        nba = self._planner(DEFAULT_OFFERS if self.offers is None else self.offers,
+                            self.policy if isinstance(self.policy, pd.DataFrame)
+                            else DEFAULT_RULES)
+        assert nba.offers is not None
+        self.offers_ = nba.offers
+        self.rules_ = nba.rules
+
+    def _planner(self, offers: pd.DataFrame, rules: pd.DataFrame) -> NextBestAction:
+        return NextBestAction(offers=offers, budget=self.budget, rules=rules)
 
     def _recommended(self, data: CRMData, ids: pd.Index) -> pd.DataFrame:
         """Find the item the rules recommend for each customer's last basket, and its margin."""
@@ -191,8 +197,9 @@ class IDICModel(CRMModel):
         has = rec["item"].notna()
         out.loc[has, "action_item"] = rec.loc[has, "item"].astype(str).to_numpy()
         out.loc[has, "rule"] = rec.loc[has, "rule"].astype(str).to_numpy()
+        margins = self.item_margin_
         out["item_margin"] = out["action_item"].map(
-            lambda i: self.item_margin_.get(str(i), 0.0) if i is not None else 0.0
+            lambda i: float(margins.get(str(i), 0.0)) if i is not None else 0.0
         ).astype(np.float64)
         return out
 
@@ -217,8 +224,8 @@ class IDICModel(CRMModel):
             rate = pd.Series(float(self.default_response_rate), index=ids)
         rate = rate.fillna(self.default_response_rate).astype(np.float64)
         rec = self._recommended(data, ids)
-        offers = self.nba_.offers
-        assert offers is not None
+        nba = self._planner(self.offers_, self.rules_)
+        offers = self.offers_
         cost = offers["cost"]
         p_churn = churn.fillna(0.0).to_numpy(dtype=np.float64)
         value_clv = clv.fillna(0.0).to_numpy(dtype=np.float64)
@@ -231,7 +238,7 @@ class IDICModel(CRMModel):
             values["cross-sell offer"] = np.where(rec["action_item"].notna(), xsell, np.nan)
         policy = "plan" if self.policy is None else self.policy
         if isinstance(policy, str) and policy == "plan":
-            plan = self.nba_.plan(values)
+            plan = nba.plan(values)
             action, expected, why = (plan["next_best_action"], plan["expected_value"],
                                      plan["reason"])
         else:
@@ -239,7 +246,7 @@ class IDICModel(CRMModel):
                 "value_tier": tier.astype(str), "lifecycle_stage": stage.astype(str),
                 "churn_risk": np.where(p_churn >= self.churn_threshold, "high", "low"),
                 "fraud_alert": False}, index=ids)
-            ruled = self.nba_.by_rules(profile_table, values)
+            ruled = nba.by_rules(profile_table, values)
             action, expected, why = (ruled["next_best_action"], ruled["expected_value"],
                                      ruled["reason"])
         detail = []

@@ -111,7 +111,7 @@ class ValueChainModel(CRMModel):
         self.strategic_share = strategic_share
 
     # ------------------------------------------------------------------ values
-    def current_values(self, data: CRMData) -> pd.Series:
+    def _current_values(self, data: CRMData) -> pd.Series:
         """Each customer's margin over the last ``period``, net of the cost to serve.
 
         ``margin`` x (spend in ``(observation_end - period, observation_end]``) minus
@@ -119,17 +119,7 @@ class ValueChainModel(CRMModel):
         interactions carry a ``cost`` column). Customers of the transactions without a
         purchase in the window have the negative of their cost (0 without one).
 
-        Examples
-        --------
-        >>> from crmmodels.datasets import load_cdnow_sample
-        >>> data = load_cdnow_sample()
-        >>> values = ValueChainModel(period="90D").current_values(data)
-        >>> len(values) == data.n_customers, float(values.min()) >= 0
-        (True, True)
         """
-        if not isinstance(data, CRMData):
-            raise TypeError(f"current_values: data must be a CRMData, got "
-                            f"{type(data).__name__}")
         data.require("transactions")
         tx = data.transactions
         assert tx is not None
@@ -159,7 +149,7 @@ class ValueChainModel(CRMModel):
         self.clv_model_ = self._clv().fit(data)
         self.lifecycle_model_ = (LifecycleModel() if self.lifecycle_model is None
                                  else clone(self.lifecycle_model)).fit(data)
-        current = self.current_values(data)
+        current = self._current_values(data)
         future = self.clv_model_.score(data)["clv"].reindex(current.index)
         if future.isna().all():
             raise DataValidationError("no customer has a future value", rule="non_empty")
@@ -169,7 +159,7 @@ class ValueChainModel(CRMModel):
         self.observation_end_ = data.observation_end
 
     def _score(self, data: CRMData) -> pd.DataFrame:
-        current = self.current_values(data)
+        current = self._current_values(data)
         future = self.clv_model_.score(data)["clv"].reindex(current.index)
         stage = self.lifecycle_model_.score(data)["lifecycle_stage"].reindex(current.index)
         high_now = current.to_numpy() > self.current_cut_
