@@ -277,3 +277,17 @@ def test_integer_ids_and_the_caller_frame_unchanged() -> None:
     pd.testing.assert_frame_equal(frame, before)
     assert res.mapping.index.tolist() == ["10", "11"]
     assert res.report.keys.loc["email", "unusable"] == 0
+
+
+def test_values_held_by_one_record_are_never_cut() -> None:
+    # Six records of one source id (a fixed link) with six different e-mails: above the
+    # limit, but no e-mail links anything, so nothing is cut; the person is reported.
+    frame = pd.DataFrame({"customer_id": ["a"] * 6,
+                          "email": [f"x{i}@y.com" for i in range(6)]})
+    res = resolve_identities(frame, max_cluster_size=5)
+    assert len(res.report.split) == 0
+    assert res.report.oversize == ["K0000001"]
+    # Blank text is missing, not present.
+    blanks = resolve_identities(pd.DataFrame({"customer_id": ["a", "b"],
+                                              "email": ["x@y.com", "  "]}))
+    assert blanks.report.keys.loc["email", "present"] == 1

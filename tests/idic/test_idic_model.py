@@ -63,11 +63,16 @@ def test_expected_values_follow_the_documented_formulas(
 def test_a_budget_limits_the_plan(retail: CRMData) -> None:
     scores = quiet_fit(IDICModel(budget=500.0), retail)
     chosen = scores["next_best_action"] != NO_ACTION
-    assert chosen.sum() == 100  # 500 / cost 5 of the retention offer
-    # The budget goes to the highest expected values.
-    best = scores.loc[chosen, "expected_value"].min()
-    assert (scores.loc[~chosen, "reason"].str.contains("budget|positive")).all()
-    assert best > 0
+    # Every chosen offer costs 5 (the retention offer wins everywhere here, see above):
+    # 500 / 5 = 100 offers.
+    assert (scores.loc[chosen, "next_best_action"] == "retention offer").all()
+    assert chosen.sum() == 100
+    # The budget goes to the highest expected values: no customer left out had a
+    # retention value above the smallest one chosen.
+    left_out = scores.loc[~chosen]
+    value_left = left_out["churn_probability"] * left_out["clv"] * 0.1 - 5.0
+    assert value_left.max() <= scores.loc[chosen, "expected_value"].min() + 1e-9
+    assert (left_out["reason"].str.contains("budget|positive")).all()
 
 
 def test_rules_policy_and_planted_channel_preferences(retail: CRMData) -> None:
@@ -105,6 +110,24 @@ def test_identify_step_merges_records_of_one_person() -> None:
     assert len(scores) == len(ids) - 100
     assert set(scores["customer_key"]) == set(res.mapping.unique())
     assert scores["next_best_action"].notna().all()
+
+
+def test_customers_without_a_purchase_get_no_action_and_a_warning() -> None:
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()
+    customers = pd.DataFrame({"customer_id": [*data.customer_ids, "ghost"]})
+    with_ghost = CRMData(transactions=data.transactions, customers=customers,
+                         observation_end=data.observation_end)
+    model = IDICModel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "IDICModel: no interactions")
+        model.fit(with_ghost)
+        with pytest.warns(DataQualityWarning, match="1 customers have no CLV"):
+            scores = model.score(with_ghost)
+    assert scores.loc["ghost", "next_best_action"] == NO_ACTION
+    assert scores.loc["ghost", "reason"].startswith("no CLV")
 
 
 def test_bad_parameters() -> None:

@@ -221,3 +221,30 @@ def test_rules_can_be_replaced_and_conflicts_are_refused() -> None:
         NextBestAction(rules=clash)
     with pytest.raises(MissingColumnError):
         NextBestAction().by_rules(profile.drop(columns="churn_risk"))
+
+
+def test_a_free_offer_does_not_break_the_budget_price() -> None:
+    rng = np.random.default_rng(11)
+    values = rng.gamma(1.0, 10.0, (3_000, 3)) - 3.0
+    costs = np.array([0.0, 2.0, 5.0])
+    exact = solve_exact(values, costs, 1_000.0, None, 1)
+    lagr = solve_lagrangian(values, costs, 1_000.0, None, 1)
+    assert feasible(lagr.rows, lagr.cols, costs, 1_000.0, None, 1)
+    assert lagr.value >= 0.995 * exact.value
+    assert lagr.gap <= 0.005
+
+
+def test_unknown_bound_gives_an_unknown_gap() -> None:
+    from crmmodels.idic import Plan
+
+    empty = np.zeros(0, dtype=np.int64)
+    assert np.isnan(Plan(empty, empty, 5.0, np.inf, "exact", np.zeros(1)).gap)
+
+
+def test_repeated_or_unreadable_values_are_refused(offers: pd.DataFrame) -> None:
+    twice = pd.DataFrame([[30.0, 29.0]], columns=["call", "call"], index=["a"])
+    with pytest.raises(DataValidationError, match="twice"):
+        NextBestAction(offers=offers).plan(twice)
+    text = pd.DataFrame({"call": ["30,5"], "email": [4.0]}, index=["a"])
+    with pytest.raises(DataValidationError, match="not numbers"):
+        NextBestAction(offers=offers).plan(text)

@@ -80,3 +80,17 @@ def test_bad_input() -> None:
                           "channel": ["email"], "kind": ["campaign_sent"]})
     with pytest.raises(InvalidParameterError, match="min_contacts"):
         interaction_profile(CRMData(interactions=inter), min_contacts=0)
+
+
+def test_as_of_leaves_later_interactions_out() -> None:
+    inter = pd.DataFrame({
+        "customer_id": ["a", "a", "a"], "channel": ["email", "email", "sms"],
+        "kind": ["campaign_sent", "response", "campaign_sent"],
+        "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-03-05"])})
+    profile = interaction_profile(CRMData(interactions=inter), as_of="2024-01-15")
+    row = profile.loc["a"]
+    assert (row["contacts"], row["responses"]) == (1, 1)
+    assert row["last_contact"] == pd.Timestamp("2024-01-02")
+    aware = CRMData(interactions=inter.assign(
+        timestamp=inter["timestamp"].dt.tz_localize("Europe/Berlin")))
+    assert interaction_profile(aware, as_of="2024-01-15").loc["a", "contacts"] == 1

@@ -1,4 +1,9 @@
-"""Buttle's value chain on Online Retail, against an independent computation of each value."""
+"""Buttle's value chain on Online Retail.
+
+Current values and quadrants are recomputed independently with pandas; future values and
+stages are checked against the CLV and lifecycle models fitted in the test with the
+documented settings (a check of the wiring, not of those models).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import pytest
 
 from crmmodels import CRMData
 from crmmodels.cltv import CLVModel
-from crmmodels.errors import ConvergenceWarning, InvalidParameterError
+from crmmodels.errors import ConvergenceWarning, DataQualityWarning, InvalidParameterError
 from crmmodels.segments import STAGES, LifecycleModel
 from crmmodels.value_chain import PROPOSITIONS, QUADRANTS, ValueChainModel
 
@@ -84,6 +89,20 @@ def test_report_has_the_five_steps(retail: CRMData,
     assert report["proposition"]["leading_country"].str.startswith("United Kingdom").all()
     assert report["lifecycle"]["customers"].sum() == len(scores)
     assert report["transitions"].to_numpy().sum() == len(scores)
+
+
+def test_customers_without_a_purchase_have_no_quadrant() -> None:
+    from crmmodels.datasets import load_cdnow_sample
+
+    data = load_cdnow_sample()
+    customers = pd.DataFrame({"customer_id": [*data.customer_ids, "ghost"]})
+    with_ghost = CRMData(transactions=data.transactions, customers=customers,
+                         observation_end=data.observation_end)
+    model = ValueChainModel(period="180D")
+    with pytest.warns(DataQualityWarning, match="1 customers have no future value"):
+        scores = model.fit(with_ghost).score(with_ghost)
+    assert pd.isna(scores.loc["ghost", "portfolio_quadrant"])
+    assert scores["portfolio_quadrant"].notna().sum() == len(scores) - 1
 
 
 def test_cost_to_serve_is_subtracted_and_bad_parameters_refused() -> None:

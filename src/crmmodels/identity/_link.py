@@ -99,7 +99,8 @@ def link(n: int, rows: np.ndarray, values: np.ndarray, n_values: int, fixed: np.
             break
         # In each component above the limit, the most shared value that may be cut.
         is_big = np.isin(labels[rows], big)
-        cand = is_big & keep[values] & ~fixed[values]
+        # Only values that link two records or more can split a component.
+        cand = is_big & keep[values] & ~fixed[values] & (degree[values] > 1)
         if not cand.any():
             stuck.update(big.tolist())
             break

@@ -472,7 +472,9 @@ def _normalised(frame: pd.DataFrame, settings: Mapping[str, Any]
             continue
         values, unusable = normalize_key(frame[column], rule)
         out[column] = values.to_numpy(dtype=object)
-        stats[column] = {"present": int(frame[column].notna().sum()), "unusable": unusable}
+        # Present: not missing and not blank (blank text is missing, as normalised).
+        stats[column] = {"present": int(values.notna().sum()) + unusable,
+                         "unusable": unusable}
     return pd.DataFrame(out), stats
 
 

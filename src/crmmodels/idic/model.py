@@ -223,6 +223,10 @@ class IDICModel(CRMModel):
             channel = pd.Series(self.default_channel, index=ids, dtype=object)
             rate = pd.Series(float(self.default_response_rate), index=ids)
         rate = rate.fillna(self.default_response_rate).astype(np.float64)
+        no_value = clv.isna().to_numpy()
+        if no_value.any():
+            warn(f"IDICModel: {int(no_value.sum()):,} customers have no CLV (no purchase "
+                 "in the transactions): they get no action", DataQualityWarning)
         rec = self._recommended(data, ids)
         nba = self._planner(self.offers_, self.rules_)
         offers = self.offers_
@@ -260,6 +264,8 @@ class IDICModel(CRMModel):
                               f"{rec['item_margin'].iloc[i]:,.2f} of item "
                               f"{rec['action_item'].iloc[i]} ({rec['rule'].iloc[i]}) - cost "
                               f"{cost['cross-sell offer']:g}")
+            elif no_value[i]:
+                detail.append("no CLV: no purchase yet, so no offer can be valued")
             else:
                 detail.append(str(r))
         chosen = np.asarray(action, dtype=object)

@@ -207,8 +207,22 @@ class NextBestAction:
         if not values.index.is_unique:
             raise DataValidationError("values must have one row per customer",
                                       frame="values", rule="unique")
+        if values.columns.duplicated().any():
+            raise DataValidationError(
+                f"values names an offer twice: "
+                f"{values.columns[values.columns.duplicated()].unique().tolist()}",
+                frame="values", rule="unique")
         offers = self.offers.loc[values.columns.astype(str)]
-        matrix = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+        numbers = values.apply(pd.to_numeric, errors="coerce")
+        unreadable = values.notna().to_numpy() & numbers.isna().to_numpy()
+        if unreadable.any():
+            rows, cols = np.nonzero(unreadable)
+            raise DataValidationError(
+                f"values holds {int(unreadable.sum())} entries that are not numbers, e.g. "
+                f"{values.iat[rows[0], cols[0]]!r} for {values.index[rows[0]]!r} and "
+                f"{values.columns[cols[0]]!r} (NaN means: not offered)", frame="values",
+                rule="numeric", rows=values.index[rows][:5].tolist(), n_rows=len(rows))
+        matrix = numbers.to_numpy(dtype=np.float64)
         bad = np.isinf(matrix)
         if bad.any():
             raise DataValidationError("expected values must be finite (NaN: not offered)",

@@ -61,7 +61,9 @@ class Plan:
 
     @property
     def gap(self) -> float:
-        """Relative gap ``(bound - value) / bound`` (0 when the bound is 0)."""
+        """Relative gap ``(bound - value) / bound`` (0 when the bound is 0; NaN unknown)."""
+        if not np.isfinite(self.bound):
+            return float("nan")
         return 0.0 if self.bound <= 0 else max(0.0, (self.bound - self.value) / self.bound)
 
 
@@ -235,8 +237,11 @@ def _price_budget(work: np.ndarray, costs: np.ndarray, mu: np.ndarray, budget: f
 
     if spend(0.0) <= budget:
         return 0.0
-    finite = np.isfinite(base)
-    hi = float(np.max(np.where(finite, base, 0.0) / np.maximum(costs, 1e-300)[None, :])) + 1.0
+    # Above the largest value per unit of cost no offer that costs anything is taken
+    # (free offers do not count against the budget, whatever the price).
+    paid = costs > 0
+    part = base[:, paid]
+    hi = float(np.max(np.where(np.isfinite(part), part, 0.0) / costs[paid][None, :])) + 1.0
     lo = 0.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -246,7 +251,7 @@ def _price_budget(work: np.ndarray, costs: np.ndarray, mu: np.ndarray, budget: f
             hi = mid
         if hi - lo <= 1e-12 * max(1.0, hi):
             break
-    # The dual is piecewise linear: of the two ends, the smaller value is the minimum.
+    # The spend crosses the budget between lo and hi: hi keeps the plan within it.
     return hi
 
 

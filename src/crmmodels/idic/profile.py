@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.core import Interval, check_params
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, data_time
 from crmmodels.errors import DataValidationError
 from crmmodels.segments import wilson_interval
 
@@ -59,7 +59,10 @@ def channel_responses(data: CRMData) -> pd.DataFrame:
     a           email            1          1
                 sms              1          0
     """
-    inter = _interactions(data, "channel_responses")
+    return _channel_table(_interactions(data, "channel_responses"))
+
+
+def _channel_table(inter: pd.DataFrame) -> pd.DataFrame:
     kind = inter["kind"].astype(str)
     campaign = inter[kind.isin(["campaign_sent", "response"])]
     if campaign.empty:
@@ -109,7 +112,8 @@ def interaction_profile(data: CRMData, *, min_contacts: int = 5,
     min_contacts : int, default 5
         Contacts on a channel before its response rate decides the preference.
     as_of : str or Timestamp, optional
-        End of the window; default ``data.observation_end``.
+        The date of the profile (in the data's timezone): interactions after it are
+        left out, and the fatigue window ends there; default ``data.observation_end``.
     recent_days : int, default 30
 
     Returns
@@ -136,14 +140,19 @@ def interaction_profile(data: CRMData, *, min_contacts: int = 5,
                  {"min_contacts": [Interval(Integral, 1, None)],
                   "recent_days": [Interval(Integral, 1, None)]})
     inter = _interactions(data, "interaction_profile")
-    end = data.observation_end if as_of is None else pd.Timestamp(as_of)
+    end = data.observation_end if as_of is None else data_time(as_of, data, "as_of")
+    # Only what had happened by as_of counts.
+    inter = inter[inter["timestamp"] <= end]
+    if inter.empty:
+        raise DataValidationError(f"no interaction at or before as_of={end}",
+                                  frame="interactions", rule="non_empty")
     ids = inter["customer_id"]
     kind = inter["kind"].astype(str)
     customers = pd.Index(sorted(ids.unique()), name="customer_id")
     out = pd.DataFrame(index=customers)
 
     has_campaign = kind.isin(["campaign_sent", "response"]).any()
-    per_channel = channel_responses(data) if has_campaign else None
+    per_channel = _channel_table(inter) if has_campaign else None
     if per_channel is not None:
         totals = per_channel.groupby(level="customer_id")[["contacts", "responses"]].sum()
         totals = totals.reindex(customers, fill_value=0)

@@ -23,7 +23,7 @@ import pandas as pd
 from crmmodels.cltv import CLVModel
 from crmmodels.core import Constraint, CRMModel, HasMethods, Interval, TimeSpan
 from crmmodels.data import CRMData
-from crmmodels.errors import DataValidationError
+from crmmodels.errors import DataQualityWarning, DataValidationError, warn
 from crmmodels.segments import STAGES, LifecycleModel, gini
 
 __all__ = ["PROPOSITIONS", "QUADRANTS", "STAGE_ACTIONS", "ValueChainModel"]
@@ -67,6 +67,9 @@ class ValueChainModel(CRMModel):
     strategic_share : float, default 0.05
         The strategically significant customers: this share with the highest future
         value in ``fit``.
+
+    Customers of a customers frame without a purchase have no future value: their
+    quadrant is missing (a :class:`~crmmodels.errors.DataQualityWarning` counts them).
 
     Attributes
     ----------
@@ -164,8 +167,13 @@ class ValueChainModel(CRMModel):
         stage = self.lifecycle_model_.score(data)["lifecycle_stage"].reindex(current.index)
         high_now = current.to_numpy() > self.current_cut_
         high_later = future.to_numpy() > self.future_cut_
-        quadrant = [QUADRANTS[(bool(a), bool(b))] for a, b in
-                    zip(high_now, high_later, strict=True)]
+        unknown = future.isna().to_numpy()
+        if unknown.any():
+            warn(f"ValueChainModel: {int(unknown.sum()):,} customers have no future value "
+                 "(no purchase in the transactions): their quadrant is left missing",
+                 DataQualityWarning)
+        quadrant = [None if u else QUADRANTS[(bool(a), bool(b))] for a, b, u in
+                    zip(high_now, high_later, unknown, strict=True)]
         out = pd.DataFrame({
             "portfolio_quadrant": pd.Categorical(quadrant, categories=list(
                 QUADRANTS.values())),
