@@ -48,7 +48,9 @@ class ValueChainModel(CRMModel):
     """Buttle's CRM value chain: portfolio quadrants, intimacy, proposition, lifecycle.
 
     ``fit`` fits the CLV and lifecycle models and learns the cut-points; ``score`` gives
-    each customer's quadrant; :meth:`report` gives the five steps as tables.
+    each customer's quadrant; :meth:`report` gives the five steps as tables. Customers
+    of a customers frame without a purchase have no future value: their quadrant is
+    missing (a :class:`~crmmodels.errors.DataQualityWarning` counts them).
 
     Parameters
     ----------
@@ -67,9 +69,6 @@ class ValueChainModel(CRMModel):
     strategic_share : float, default 0.05
         The strategically significant customers: this share with the highest future
         value in ``fit``.
-
-    Customers of a customers frame without a purchase have no future value: their
-    quadrant is missing (a :class:`~crmmodels.errors.DataQualityWarning` counts them).
 
     Attributes
     ----------
