@@ -172,6 +172,8 @@ def test_bad_plans_are_refused(offers: pd.DataFrame) -> None:
         NextBestAction(offers=offers.drop(columns="cost"))
     with pytest.raises(DataValidationError, match="costs"):
         NextBestAction(offers=offers.assign(cost=[-1.0, 1.0, 1.0]))
+    with pytest.raises(DataValidationError, match="capacities"):
+        NextBestAction(offers=offers.assign(capacity=[2, "lots", None]))
     with pytest.raises(InvalidParameterError, match="max_offers"):
         NextBestAction(offers=offers, max_offers=0)
     with pytest.raises(InvalidParameterError, match="needs offers"):

@@ -213,6 +213,11 @@ class IDICModel(CRMModel):
         stage = self.lifecycle_model_.score(data)["lifecycle_stage"].reindex(ids)
         if data.interactions is not None:
             profile = interaction_profile(data, min_contacts=self.min_contacts).reindex(ids)
+            silent = profile["preferred_channel"].isna()
+            if silent.any():
+                warn(f"IDICModel: {int(silent.sum()):,} customers have no interactions: their "
+                     f"preferred channel is {self.default_channel!r} and their response rate "
+                     f"{self.default_response_rate:g}", DataQualityWarning)
             channel = profile["preferred_channel"].fillna(self.default_channel)
             enough = profile["contacts"].fillna(0) >= self.min_contacts
             rate = profile["response_ci_lower"].where(enough, self.default_response_rate)

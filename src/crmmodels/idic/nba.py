@@ -88,7 +88,8 @@ class NextBestAction:
     ----------
     offers : DataFrame, optional
         For :meth:`plan`: one row per offer, indexed by the offer's name, with ``cost``
-        and optionally ``capacity`` (most customers; missing means no limit).
+        and optionally ``capacity`` (most customers; missing means no limit, text that is
+        not a number is refused).
     budget : float, optional
         Total cost allowed (None: no budget).
     max_offers : int, default 1
@@ -167,7 +168,9 @@ class NextBestAction:
         if "capacity" in offers.columns:
             cap = pd.to_numeric(offers["capacity"], errors="coerce")
             given = cap.notna()
-            if (cap[given] < 0).any() or (cap[given] % 1 != 0).any():
+            # Missing means no limit; text that is not a number is an error, not "no limit".
+            unreadable = offers["capacity"].notna() & ~given
+            if unreadable.any() or (cap[given] < 0).any() or (cap[given] % 1 != 0).any():
                 raise DataValidationError("offer capacities must be whole numbers >= 0",
                                           frame="offers", column="capacity",
                                           rule="non_negative")

@@ -118,8 +118,9 @@ class ValueChainModel(CRMModel):
 
         ``margin`` x (spend in ``(observation_end - period, observation_end]``) minus
         the ``cost`` of the customer's interactions in that window (when the
-        interactions carry a ``cost`` column). Customers of the transactions without a
-        purchase in the window have the negative of their cost (0 without one).
+        interactions carry a ``cost`` column; an interaction without a cost counts 0).
+        Customers of the transactions without a purchase in the window have the
+        negative of their cost (0 without one).
 
         """
         data.require("transactions")
