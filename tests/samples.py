@@ -44,3 +44,26 @@ def cdnow_with_interactions() -> CRMData:
     return CRMData(transactions=data.transactions,
                    interactions=inter[inter["timestamp"] <= data.observation_end],
                    observation_end=data.observation_end)
+
+
+@cache
+def bank_contacts(step: int) -> CRMData:
+    """Return every ``step``-th Bank Marketing contact as a customers table.
+
+    The numeric columns only (``duration``, known after the call, dropped) and the
+    label ``y``: a small, quick table for the response model's contract tests.
+    """
+    from crmmodels.datasets import load_bank_marketing
+
+    bank = load_bank_marketing().iloc[::step]
+    table = bank.select_dtypes("number").drop(columns="duration").assign(y=bank["y"])
+    return CRMData(customers=table.assign(customer_id=[f"b{i}" for i in bank.index]))
+
+
+@cache
+def campaign_test(n_customers: int) -> CRMData:
+    """Return a simulated randomised campaign (true uplift dropped) as a customers table."""
+    from crmmodels.datasets import simulate_campaign
+
+    test = simulate_campaign(n_customers, random_state=0).drop(columns="true_uplift")
+    return CRMData(customers=test.reset_index())

@@ -13,7 +13,12 @@ from crmmodels.core import Constraint, Interval, ParamRule
 from crmmodels.errors import InvalidParameterError
 from crmmodels.registry import get_model
 from crmmodels.testing import CHECKS, check_model
-from tests.samples import cdnow_churn_sample, cdnow_with_interactions
+from tests.samples import (
+    bank_contacts,
+    campaign_test,
+    cdnow_churn_sample,
+    cdnow_with_interactions,
+)
 
 
 def _retention_data() -> CRMData:
@@ -43,26 +48,10 @@ def _card_data() -> CRMData:
     return CRMData(transactions=tx[tx["customer_id"].isin(chosen)])
 
 
-def _contacts_data() -> CRMData:
-    from crmmodels.datasets import load_bank_marketing
-
-    # 2,060 contacts, numeric columns: files of boosted trees with native categoricals
-    # do not load with the default trusted types yet (tests/targeting/test_response.py).
-    bank = load_bank_marketing().iloc[::20]
-    contacts = bank.select_dtypes("number").drop(columns="duration").assign(y=bank["y"])
-    return CRMData(customers=contacts.assign(customer_id=[f"b{i}" for i in bank.index]))
-
-
-def _campaign_data() -> CRMData:
-    from crmmodels.datasets import simulate_campaign
-
-    test = simulate_campaign(2000, random_state=0).drop(columns="true_uplift")
-    return CRMData(customers=test.reset_index())
-
-
 # Models whose input is not a plain transaction log get their own data.
 _DATA = {"sbg": _retention_data, "association_rules": _basket_data, "churn": cdnow_churn_sample,
-         "fraud": _card_data, "response": _contacts_data, "uplift": _campaign_data,
+         "fraud": _card_data, "response": lambda: bank_contacts(20),
+         "uplift": lambda: campaign_test(2000),
          "idic": cdnow_with_interactions}
 # Models of flat tables name the table's label and id columns.
 _PARAMS = {"response": {"label": "y", "id": "customer_id"}, "uplift": {"id": "customer_id"}}

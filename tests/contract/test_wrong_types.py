@@ -32,7 +32,7 @@ import pytest
 from crmmodels import CRMData
 from crmmodels.core import get_model, list_models
 from crmmodels.errors import CRMModelsError
-from tests.samples import cdnow_with_interactions
+from tests.samples import bank_contacts, campaign_test, cdnow_with_interactions
 
 MODULES = ("crmmodels", "crmmodels.data", "crmmodels.cltv", "crmmodels.segments",
            "crmmodels.association", "crmmodels.propensity", "crmmodels.identity",
@@ -124,26 +124,10 @@ def cards() -> CRMData:
     return CRMData(transactions=tx[tx["customer_id"].isin(chosen)])
 
 
-@cache
-def contacts() -> CRMData:
-    from crmmodels.datasets import load_bank_marketing
-
-    bank = load_bank_marketing().iloc[::40]
-    table = bank.select_dtypes("number").drop(columns="duration").assign(y=bank["y"])
-    return CRMData(customers=table.assign(customer_id=[f"b{i}" for i in bank.index]))
-
-
-@cache
-def campaign() -> CRMData:
-    from crmmodels.datasets import simulate_campaign
-
-    test = simulate_campaign(1000, random_state=0).drop(columns="true_uplift")
-    return CRMData(customers=test.reset_index())
-
-
 MODEL_DATA: dict[str, Callable[[], CRMData]] = {
     "sbg": retention, "association_rules": baskets, "fraud": cards,
-    "response": contacts, "uplift": campaign, "idic": cdnow_with_interactions}
+    "response": lambda: bank_contacts(40), "uplift": lambda: campaign_test(1000),
+    "idic": cdnow_with_interactions}
 MODEL_PARAMS: dict[str, dict[str, Any]] = {
     "association_rules": {"min_support": 0.25, "min_confidence": 0.3},
     "churn": {"cutoff": "1997-12-31"},
@@ -503,7 +487,7 @@ METHOD_ARGS: dict[tuple[str, str], Callable[[], dict[str, Any]]] = {
         "cost_per_contact": 1.0, "net_revenue_per_response": 10.0},
     ("association_rules", "recommend"): lambda: {"basket": ["x"]},
     ("churn", "drivers"): lambda: {"data": cdnow()},
-    ("response", "gains"): lambda: {"data": contacts()},
+    ("response", "gains"): lambda: {"data": bank_contacts(40)},
     ("value_chain", "report"): lambda: {"data": cdnow()},
 }
 METHOD_KINDS: dict[tuple[str, str], dict[str, str]] = {

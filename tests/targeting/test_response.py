@@ -25,10 +25,6 @@ from crmmodels.registry import get_model
 from crmmodels.segments import breakeven_response_rate
 from crmmodels.targeting import ResponseModel
 
-# Types a boosted model with native categoricals holds (scikit-learn >= 1.8); the
-# default trusted list of model files lacks them (see test_default_trust_loads_...).
-BOOSTED_CATEGORICAL_TYPES = ["functools.partial", "sklearn.utils.validation.check_array"]
-
 
 @pytest.fixture(scope="module")
 def bank() -> pd.DataFrame:
@@ -227,18 +223,13 @@ def test_save_load_and_pickle(fitted: ResponseModel, sample: pd.DataFrame,
     expected = fitted.score(held)
     path = os.path.join(tmp_path, "response.zip")
     fitted.save(path)
-    loaded = ResponseModel.load(path, trusted=BOOSTED_CATEGORICAL_TYPES)
+    # Boosting with native categoricals holds a partial of check_array (scikit-learn
+    # >= 1.8): the default trusted types load it.
+    loaded = ResponseModel.load(path)
     pd.testing.assert_frame_equal(loaded.score(held), expected)
     assert loaded.get_params() == fitted.get_params()
     restored = pickle.loads(pickle.dumps(fitted))
     pd.testing.assert_frame_equal(restored.score(held), expected)
-
-
-def test_default_trust_loads_boosting_with_categoricals(
-        fitted: ResponseModel, tmp_path: os.PathLike[str]) -> None:
-    path = os.path.join(tmp_path, "response.zip")
-    fitted.save(path)
-    ResponseModel.load(path)
 
 
 def test_a_partial_of_an_untrusted_function_is_still_refused() -> None:

@@ -500,7 +500,8 @@ def _sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _key_number(keys: np.ndarray, prefix: str) -> np.ndarray:
     """Return the number in each key (``"K0000042"`` -> 42)."""
-    return np.array([int(str(k)[len(prefix):]) for k in keys], dtype=np.int64)
+    digits = pd.Series(keys, dtype="str").str.slice(len(prefix))
+    return digits.astype(np.int64).to_numpy()
 
 
 def _resolve(records: pd.DataFrame, settings: dict[str, Any], *,

@@ -197,10 +197,8 @@ class IDICModel(CRMModel):
         has = rec["item"].notna()
         out.loc[has, "action_item"] = rec.loc[has, "item"].astype(str).to_numpy()
         out.loc[has, "rule"] = rec.loc[has, "rule"].astype(str).to_numpy()
-        margins = self.item_margin_
-        out["item_margin"] = out["action_item"].map(
-            lambda i: float(margins.get(str(i), 0.0)) if i is not None else 0.0
-        ).astype(np.float64)
+        out["item_margin"] = self.item_margin_.reindex(
+            out["action_item"].astype(object).to_numpy()).fillna(0.0).to_numpy(np.float64)
         return out
 
     def _score(self, data: CRMData) -> pd.DataFrame:

@@ -257,20 +257,19 @@ class NextBestAction:
                             f"cost {c:,.2f})" for v, c in
                             zip(chosen["expected_value"], chosen["cost"], strict=True)]
         none = np.setdiff1d(np.arange(n), found.rows)
-        best = np.nanmax(np.where(np.isnan(matrix), -np.inf, matrix), axis=1) if \
-            matrix.shape[1] else np.full(n, -np.inf)
+        offered = np.where(np.isnan(matrix), -np.inf, matrix)
         spend = float(chosen["cost"].sum())
-        reasons = []
-        for i in none:
-            if not np.isfinite(best[i]) or best[i] <= 0:
-                reasons.append("no offer has a positive expected value")
-            elif self.budget is not None and spend + costs[
-                    np.nanargmax(np.where(np.isnan(matrix[i]), -np.inf, matrix[i]))] > \
-                    self.budget + 1e-9:
-                reasons.append("the budget went to customers of higher expected value")
-            else:
-                reasons.append("the offers' capacity went to customers of higher "
-                               "expected value")
+        if matrix.shape[1]:
+            best = offered[none].max(axis=1)
+            best_cost = costs[offered[none].argmax(axis=1)]
+        else:
+            best, best_cost = np.full(len(none), -np.inf), np.zeros(len(none))
+        over_budget = (self.budget is not None) & (spend + best_cost > (
+            self.budget if self.budget is not None else np.inf) + 1e-9)
+        reasons = np.where(
+            ~np.isfinite(best) | (best <= 0), "no offer has a positive expected value",
+            np.where(over_budget, "the budget went to customers of higher expected value",
+                     "the offers' capacity went to customers of higher expected value"))
         idle = pd.DataFrame({"row": none, "offer": NO_ACTION, "expected_value": 0.0,
                              "cost": 0.0, "reason": reasons})
         out = pd.concat([chosen, idle], ignore_index=True).sort_values(
@@ -324,14 +323,15 @@ class NextBestAction:
         n = len(profile)
         rule_of = np.full(n, -1, dtype=np.int64)
         open_rows = np.ones(n, dtype=bool)
+        # Each condition column as matching keys, once (booleans and their text alike).
+        keys = {c: profile[c].map(_match_key).to_numpy(dtype=object) for c in RULE_CONDITIONS}
         for k, rule in self.rules.iterrows():
             match = open_rows.copy()
             for column in RULE_CONDITIONS:
                 want = rule[column]
                 if isinstance(want, str) and want == "*":
                     continue
-                have = profile[column].to_numpy(dtype=object)
-                match &= np.array([_same(h, want) for h in have], dtype=bool)
+                match &= keys[column] == _match_key(want)
             rule_of[match] = int(str(k))
             open_rows &= ~match
         actions = np.where(rule_of >= 0, self.rules["action"].to_numpy(dtype=object)[
@@ -340,21 +340,18 @@ class NextBestAction:
             np.maximum(rule_of, 0)], "no rule matches")
         expected = np.full(n, np.nan)
         if values is not None:
+            expected[actions == NO_ACTION] = 0.0
             aligned = values.reindex(profile.index)
-            for i, action in enumerate(actions):
-                if action == NO_ACTION:
-                    expected[i] = 0.0
-                elif action in aligned.columns:
-                    expected[i] = float(aligned[action].iloc[i])
+            for action in set(actions) & set(aligned.columns):
+                rows = actions == action
+                expected[rows] = aligned[action].to_numpy(dtype=np.float64)[rows]
         return pd.DataFrame({"next_best_action": actions, "expected_value": expected,
                              "reason": reasons, "rule": rule_of}, index=profile.index)
 
 
-def _same(have: object, want: object) -> bool:
-    """Whether a profile value matches a rule value (booleans and their text alike)."""
-    if isinstance(want, bool | np.bool_) or str(want).lower() in ("true", "false"):
-        truth = str(want).lower() == "true" if not isinstance(want, bool | np.bool_) \
-            else bool(want)
-        return (isinstance(have, bool | np.bool_) and bool(have) == truth) or \
-            str(have).lower() == str(truth).lower()
-    return str(have) == str(want)
+def _match_key(value: object) -> str:
+    """Text a rule condition is matched on: booleans and their text (any case) alike."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    text = str(value)
+    return text.lower() if text.lower() in ("true", "false") else text

@@ -204,8 +204,8 @@ def interaction_profile(data: CRMData, *, min_contacts: int = 5,
 
     complaint = kind == "complaint"
     if "outcome" in inter.columns:
-        closed = inter["outcome"].astype("object").map(
-            lambda v: isinstance(v, str) and v.strip().lower() in CLOSED)
+        closed = inter["outcome"].astype("str").str.strip().str.lower().isin(CLOSED) & \
+            inter["outcome"].notna()
     else:
         closed = pd.Series(False, index=inter.index)
     out["complaints"] = complaint.groupby(ids).sum().reindex(customers, fill_value=0).astype(

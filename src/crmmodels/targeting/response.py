@@ -139,7 +139,19 @@ def take_columns(frame: pd.DataFrame, columns: Sequence[str], used: Sequence[str
 
 
 # ---------------------------------------------------------------------- the model
-class ResponseModel(CRMModel):
+class FlatTableModel(CRMModel):
+    """A model of a flat table: scores are indexed by the table's ids.
+
+    By ``id`` (index name ``"id"``) for a DataFrame, by ``customer_id`` for the
+    customers frame of a CRMData (``kind_``, set in ``fit``).
+    """
+
+    @property
+    def _score_index(self) -> str:  # type: ignore[override]
+        return "customer_id" if getattr(self, "kind_", "table") == "customers" else "id"
+
+
+class ResponseModel(FlatTableModel):
     """Probability that a customer responds to a campaign, and whom to contact.
 
     Fitted on a flat table of a past campaign: one row per contacted customer, a label
@@ -253,10 +265,6 @@ class ResponseModel(CRMModel):
         self.net_revenue_per_response = net_revenue_per_response
         self.random_state = random_state
         self.n_jobs = n_jobs
-
-    @property
-    def _score_index(self) -> str:  # type: ignore[override]
-        return "customer_id" if getattr(self, "kind_", "table") == "customers" else "id"
 
     @property
     def _score_columns(self) -> tuple[str, ...]:  # type: ignore[override]

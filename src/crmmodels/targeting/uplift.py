@@ -31,7 +31,6 @@ import pandas as pd
 from crmmodels.core import (
     ColumnName,
     Constraint,
-    CRMModel,
     HasMethods,
     Options,
     Predicate,
@@ -47,6 +46,7 @@ from crmmodels.errors import (
 )
 from crmmodels.propensity import binary_labels, fit_threads, is_label_value
 from crmmodels.targeting.response import (
+    FlatTableModel,
     Table,
     canonical_order,
     flat_table,
@@ -85,7 +85,7 @@ def _positive(model: Any, x: np.ndarray) -> np.ndarray:
     return p
 
 
-class UpliftModel(CRMModel):
+class UpliftModel(FlatTableModel):
     """Per-customer uplift of a treatment, learned from a randomised test.
 
     Parameters
@@ -261,10 +261,6 @@ class UpliftModel(CRMModel):
         self.pos_label = pos_label
         self.random_state = random_state
         self.n_jobs = n_jobs
-
-    @property
-    def _score_index(self) -> str:  # type: ignore[override]
-        return "customer_id" if getattr(self, "kind_", "table") == "customers" else "id"
 
     @property
     def _score_columns(self) -> tuple[str, ...]:  # type: ignore[override]
