@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 
+import numpy as np
+import pandas as pd
+
 from crmmodels import CRMData
 from crmmodels.cltv._base import MaximumLikelihoodModel
 from crmmodels.core import get_model, list_models
@@ -67,3 +70,19 @@ def campaign_test(n_customers: int) -> CRMData:
 
     test = simulate_campaign(n_customers, random_state=0).drop(columns="true_uplift")
     return CRMData(customers=test.reset_index())
+
+
+def pair_scores(truth: np.ndarray, found: np.ndarray) -> tuple[float, float]:
+    """Precision and recall of same-person pairs, counted from the contingency table.
+
+    A pair of records is predicted together when both get one key and truly together
+    when both belong to one person; counting pairs as C(n, 2) per cell of the table is
+    the same as looping over every pair of records.
+    """
+    table = pd.crosstab(truth, found)
+
+    def pairs(counts: np.ndarray) -> float:
+        return float((counts * (counts - 1) / 2).sum())
+
+    both = pairs(table.to_numpy())
+    return both / pairs(table.sum(axis=0).to_numpy()), both / pairs(table.sum(axis=1).to_numpy())

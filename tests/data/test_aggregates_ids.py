@@ -34,7 +34,8 @@ def _ids(rng: np.random.Generator, alphabet: list[str], n_rows: int, n_ids: int,
 
 def _frame(ids: list[object]) -> pd.DataFrame:
     n = len(ids)
-    return pd.DataFrame({"customer_id": ids,
+    # Object dtype: text with lone surrogates cannot be stored as Arrow strings.
+    return pd.DataFrame({"customer_id": pd.Series(ids, dtype=object),
                          "timestamp": pd.Timestamp("2024-01-01") + pd.to_timedelta(
                              np.arange(n) % 50, unit="D"),
                          "amount": np.arange(n) % 7 + 1.0})
@@ -106,7 +107,14 @@ def test_integer_ids_sort_as_text() -> None:
 def test_nul_and_surrogate_ids_take_the_general_path() -> None:
     ids = ["a\x00b", "a", "a\x00b", "\ud800x"]
     assert _validation._pack_text(np.array(ids, dtype=object)) is None
-    _check(CRMData(transactions=_frame(list(ids))), ids)
+    if getattr(pd.Series(["a"], dtype="str").dtype, "storage", "") == "pyarrow":
+        # Arrow-backed text (pyarrow installed) cannot hold a lone surrogate: refused.
+        with pytest.raises(DataValidationError, match="valid Unicode") as info:
+            CRMData(transactions=_frame(list(ids)))
+        assert info.value.n_rows == 1
+        _check(CRMData(transactions=_frame(ids[:3])), ids[:3])
+    else:
+        _check(CRMData(transactions=_frame(list(ids))), ids)
 
 
 def test_packed_words_order_like_python() -> None:

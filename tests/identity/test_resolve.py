@@ -25,22 +25,7 @@ from crmmodels.identity import (
     normalize_phone,
     resolve_identities,
 )
-
-
-def pair_scores(truth: np.ndarray, found: np.ndarray) -> tuple[float, float]:
-    """Precision and recall of same-person pairs, counted from the contingency table.
-
-    A pair of records is predicted together when both get one key and truly together
-    when both belong to one person; counting pairs as C(n, 2) per cell of the table is
-    the same as looping over every pair of records.
-    """
-    table = pd.crosstab(truth, found)
-
-    def pairs(counts: np.ndarray) -> float:
-        return float((counts * (counts - 1) / 2).sum())
-
-    both = pairs(table.to_numpy())
-    return both / pairs(table.sum(axis=0).to_numpy()), both / pairs(table.sum(axis=1).to_numpy())
+from tests.samples import pair_scores
 
 
 def brute_force_pairs(truth: np.ndarray, found: np.ndarray) -> tuple[float, float]:

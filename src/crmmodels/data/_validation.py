@@ -229,16 +229,25 @@ def _check_id(
             non_text = np.zeros(len(u), bool)
         else:
             non_text = ~pd.Series(u).map(type).isin([str, np.str_]).to_numpy()
-        if non_text.any():
-            # Mixed objects (e.g. ints and strings): turn everything into text.
-            conv = [
-                str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
-                for v in u.to_numpy(dtype=object)
-            ]
-            text_u = pd.Index(conv, dtype="str")
-        else:
-            text_u = u.astype("str")
-            coerced = False
+        try:
+            if non_text.any():
+                # Mixed objects (e.g. ints and strings): turn everything into text.
+                conv = [
+                    str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                    for v in u.to_numpy(dtype=object)
+                ]
+                text_u = pd.Index(conv, dtype="str")
+            else:
+                text_u = u.astype("str")
+                coerced = False
+        except UnicodeEncodeError:
+            # Arrow-backed text holds valid Unicode only; a lone surrogate is not.
+            bad_u = np.array([isinstance(v, str) and not _encodable(v) for v in u],
+                             dtype=bool)
+            problems.append(_Problem(column, "unicode", rows_of(bad_u),
+                                     f"{column} must be valid Unicode text (a value holds a "
+                                     "lone surrogate)"))
+            return s, codes, u
     else:
         text_u = u.astype("str")
     if pd.api.types.is_integer_dtype(u.dtype):
@@ -274,6 +283,15 @@ def _check_id(
         return values, new_codes, final
     out = s if s.dtype == "str" else s.astype("str")
     return out, new_codes, final
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` is valid Unicode (encodes as UTF-8: no lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _blank_and_padded(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

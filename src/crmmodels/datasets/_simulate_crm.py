@@ -37,9 +37,47 @@ def _phone_variant(area: int, exchange: int, line: int, style: int) -> str:
     return f"1-{area}-{exchange}-{line:04d}"
 
 
+_SYLLABLES = np.array(["an", "be", "ca", "da", "el", "fi", "ga", "ho", "is", "jo", "ka",
+                       "li", "ma", "ne", "ol", "pe", "ra", "sa", "ti", "ul", "va", "wi",
+                       "ya", "zo", "mar", "son", "ton", "ley", "den", "ric"])
+_STREET_TYPES = np.array(["Street", "Road", "Lane", "Avenue"])
+_STREET_SHORT = {"Street": "St", "Road": "Rd", "Lane": "Ln", "Avenue": "Ave"}
+
+
+def _words(rng: np.random.Generator, n: int, low: int, high: int) -> np.ndarray:
+    """``n`` distinct capitalised made-up words of ``low`` to ``high`` syllables."""
+    found: dict[str, None] = {}
+    while len(found) < n:
+        k = int(rng.integers(low, high + 1))
+        found["".join(rng.choice(_SYLLABLES, k)).capitalize()] = None
+    return np.array(list(found), dtype=object)
+
+
+def _zipf_pick(rng: np.random.Generator, pool: np.ndarray, n: int) -> np.ndarray:
+    """Draw ``n`` words from ``pool`` with Zipf-like frequencies (some common)."""
+    weights = np.arange(1, len(pool) + 1) ** -0.6
+    return pool[rng.choice(len(pool), n, p=weights / weights.sum())]
+
+
+def _typo(rng: np.random.Generator, word: str) -> str:
+    """One keying error: a letter dropped, doubled, swapped with the next, or replaced."""
+    if len(word) < 4:
+        return word
+    i = int(rng.integers(1, len(word) - 1))
+    kind = int(rng.integers(0, 4))
+    if kind == 0:
+        return word[:i] + word[i + 1:]
+    if kind == 1:
+        return word[:i] + word[i] + word[i:]
+    if kind == 2:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    letter = "abcdefghijklmnopqrstuvwxyz"[int(rng.integers(0, 26))]
+    return word[:i] + letter + word[i + 1:]
+
+
 def simulate_identities(n_people: int = 1_000, *, max_records: int = 4,
-                        shared_phone_records: int = 0, random_state: int = 0
-                        ) -> pd.DataFrame:
+                        shared_phone_records: int = 0, keyless_share: float = 0.0,
+                        random_state: int = 0) -> pd.DataFrame:
     """Simulate customer records of people known under several ids, and who each is.
 
     Each person has 1 to ``max_records`` records in different systems (``crm-12``,
@@ -51,19 +89,32 @@ def simulate_identities(n_people: int = 1_000, *, max_records: int = 4,
     that many extra records of different people share one phone number (a call
     centre's) and have no e-mail.
 
+    Every record also has the person's ``first_name``, ``surname``, ``address`` and
+    ``postcode`` (made-up words; surnames and first names drawn with Zipf-like
+    frequencies, so some are shared by many people). Later records write them with
+    errors: a keying error in one name (a letter dropped, doubled, swapped or
+    replaced; 20% of records), the street type abbreviated (``Street`` -> ``St``,
+    30%), a keying error in the street name (10%), a move to another address and
+    postcode (10%). About 25 people share each postcode. A share ``keyless_share`` of the
+    later records carries neither e-mail nor phone: only the names and address link
+    them (probabilistic matching, ``resolve_identities(..., fuzzy=...)``).
+
     Parameters
     ----------
     n_people : int, default 1000
     max_records : int, default 4
         Most records per person.
     shared_phone_records : int, default 0
+    keyless_share : float, default 0.0
+        Share of later records without e-mail and phone, in [0, 1].
     random_state : int, default 0
 
     Returns
     -------
     DataFrame
-        ``customer_id`` (unique per record), ``email``, ``phone``, ``name`` and
-        ``person`` (the planted truth), one row per record, shuffled.
+        ``customer_id`` (unique per record), ``email``, ``phone``, ``name`` (first name
+        and surname as written), ``first_name``, ``surname``, ``address``, ``postcode``
+        and ``person`` (the planted truth), one row per record, shuffled.
 
     Examples
     --------
@@ -76,6 +127,10 @@ def simulate_identities(n_people: int = 1_000, *, max_records: int = 4,
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise InvalidParameterError(f"simulate_identities: {name} must be an int >= {low}, "
                                         f"got {value!r}")
+    if isinstance(keyless_share, bool) or not isinstance(keyless_share, float | int) \
+            or not 0 <= keyless_share <= 1:
+        raise InvalidParameterError(f"simulate_identities: keyless_share must be a number in "
+                                    f"[0, 1], got {keyless_share!r}")
     rng = np.random.default_rng(random_state)
     n_rec = rng.integers(1, max_records + 1, n_people)
     person = np.repeat(np.arange(n_people), n_rec)
@@ -99,17 +154,65 @@ def simulate_identities(n_people: int = 1_000, *, max_records: int = 4,
     emails[carries == 2] = None
     phones[carries == 1] = None
     system = _SYSTEMS[rng.integers(0, len(_SYSTEMS), n)]
+    # Names and addresses from a second stream, so the keys above do not depend on them.
+    k = shared_phone_records
+    rng2 = np.random.default_rng([random_state, 1])
+    firsts = _zipf_pick(rng2, _words(rng2, 400, 2, 3), n_people + k)
+    surnames = _zipf_pick(rng2, _words(rng2, 3_000, 2, 4), n_people + k)
+    streets = _words(rng2, 2_000, 2, 3)[rng2.integers(0, 2_000, n_people + k)]
+    street_type = _STREET_TYPES[rng2.integers(0, len(_STREET_TYPES), n_people + k)]
+    house = rng2.integers(1, 300, n_people + k)
+    # About 25 people per postcode: neighbours share one.
+    codes = np.array([f"{z:05d}" for z in rng2.choice(np.arange(1_000, 100_000),
+                                                       max(10, n_people // 25), replace=False)],
+                     dtype=object)
+    postcode = codes[rng2.integers(0, len(codes), n_people + k)]
+    first_w, sur_w, addr_w, code_w = [], [], [], []
+    for p, is_first in zip(person, first, strict=True):
+        f, s_, street, st = str(firsts[p]), str(surnames[p]), str(streets[p]), \
+            str(street_type[p])
+        code, house_no = str(postcode[p]), int(house[p])
+        if not is_first:
+            u = rng2.random(5)
+            if u[4] < 0.1:
+                # Moved: another house, street and postcode.
+                street = str(streets[rng2.integers(0, n_people + k)])
+                code = str(codes[rng2.integers(0, len(codes))])
+                house_no = int(rng2.integers(1, 300))
+            if u[0] < 0.2:
+                if u[1] < 0.5:
+                    f = _typo(rng2, f)
+                else:
+                    s_ = _typo(rng2, s_)
+            if u[2] < 0.1:
+                street = _typo(rng2, street)
+            if u[3] < 0.3:
+                st = _STREET_SHORT[st]
+        first_w.append(f)
+        sur_w.append(s_)
+        addr_w.append(f"{house_no} {street} {st}")
+        code_w.append(code)
+    keyless = ~first & (rng2.random(n) < keyless_share)
+    emails[keyless] = None
+    phones[keyless] = None
     frame = pd.DataFrame({
         "customer_id": [f"{s}-{i}" for i, s in enumerate(system)],
         "email": emails, "phone": phones,
-        "name": [f"Person {p}" for p in person], "person": person})
+        "name": [f"{a} {b}" for a, b in zip(first_w, sur_w, strict=True)],
+        "first_name": first_w, "surname": sur_w, "address": addr_w,
+        "postcode": code_w, "person": person})
     if shared_phone_records:
-        k = shared_phone_records
         hub = _phone_variant(int(area[-1]), int(exchange[-1]), int(line[-1]), 0)
+        callers = np.arange(n_people, n_people + k)
         extra = pd.DataFrame({
             "customer_id": [f"call-{i}" for i in range(k)], "email": None,
-            "phone": [hub] * k, "name": [f"Caller {i}" for i in range(k)],
-            "person": np.arange(n_people, n_people + k)})
+            "phone": [hub] * k,
+            "name": [f"{a} {b}" for a, b in zip(firsts[callers], surnames[callers],
+                                                strict=True)],
+            "first_name": firsts[callers], "surname": surnames[callers],
+            "address": [f"{h} {a} {b}" for h, a, b in zip(house[callers], streets[callers],
+                                                          street_type[callers], strict=True)],
+            "postcode": postcode[callers], "person": callers})
         frame = pd.concat([frame, extra], ignore_index=True)
     return frame.sample(frac=1.0, random_state=random_state).reset_index(drop=True)
 

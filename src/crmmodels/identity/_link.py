@@ -5,8 +5,10 @@ them. A record is joined to the values it holds, so two records sharing any valu
 one connected component (``scipy.sparse.csgraph.connected_components``). Values held by
 more than ``max_size`` records (a shared call-centre phone, a family e-mail) are left out
 of the graph; a component still above ``max_size`` loses its most shared value, again
-and again, until it fits or only fixed links hold it together. Fixed links (the source id,
-the keys of an earlier resolution) are never cut.
+and again, until it fits or only fixed links hold it together. Weak links (a pair of
+records matched by probability) are cut before any shared key value, in the order they
+are numbered. Fixed links (the source id, the keys of an earlier resolution) are never
+cut.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def _components(n: int, rows: np.ndarray, values: np.ndarray, n_values: int,
 
 
 def link(n: int, rows: np.ndarray, values: np.ndarray, n_values: int, fixed: np.ndarray,
-         max_size: int | None) -> Links:
+         max_size: int | None, weak: np.ndarray | None = None) -> Links:
     """Find the people: components of records that share a value, ``max_size`` at most.
 
     Parameters
@@ -67,6 +69,9 @@ def link(n: int, rows: np.ndarray, values: np.ndarray, n_values: int, fixed: np.
         Per value node: a link that is never cut (source ids, earlier keys).
     max_size : int or None
         Largest component allowed (None: no limit).
+    weak : ndarray of bool, optional
+        Per value node: a link cut first (lowest number first) when a component is too
+        large.
 
     Returns
     -------
@@ -85,6 +90,7 @@ def link(n: int, rows: np.ndarray, values: np.ndarray, n_values: int, fixed: np.
     rows = np.asarray(rows, dtype=np.int64)
     values = np.asarray(values, dtype=np.int64)
     degree = np.bincount(values, minlength=n_values)
+    strong = np.ones(n_values, dtype=bool) if weak is None else ~np.asarray(weak, dtype=bool)
     keep = np.ones(n_values, dtype=bool)
     if max_size is not None:
         keep &= (degree <= max_size) | fixed
@@ -97,7 +103,8 @@ def link(n: int, rows: np.ndarray, values: np.ndarray, n_values: int, fixed: np.
         big = np.flatnonzero(size > max_size)
         if len(big) == 0:
             break
-        # In each component above the limit, the most shared value that may be cut.
+        # In each component above the limit, the weakest link that may be cut: a weak
+        # link first, else the most shared value.
         is_big = np.isin(labels[rows], big)
         # Only values that link two records or more can split a component.
         cand = is_big & keep[values] & ~fixed[values] & (degree[values] > 1)
@@ -106,7 +113,7 @@ def link(n: int, rows: np.ndarray, values: np.ndarray, n_values: int, fixed: np.
             break
         comp = labels[rows[cand]]
         node = values[cand]
-        order = np.lexsort((node, -degree[node], comp))
+        order = np.lexsort((node, -degree[node], strong[node], comp))
         first = np.r_[True, comp[order][1:] != comp[order][:-1]]
         keep[node[order][first]] = False
         labels = _components(n, rows, values, n_values, keep)

@@ -30,6 +30,7 @@ from crmmodels.errors import (
     ModelFormatError,
     warn,
 )
+from crmmodels.identity._fuzzy import fuzzy_pairs, fuzzy_rule, normalize_fuzzy, prior_from_links
 from crmmodels.identity._link import link
 from crmmodels.identity._normalize import (
     DOMAIN_ALIASES,
@@ -57,6 +58,8 @@ _KEY_WIDTH = 7
 _SHOWN = 5
 # The keys of an earlier resolution, as a link.
 _EARLIER = "(earlier key)"
+# Pairs matched by probability, as links (in report.split when cut).
+_FUZZY = "(fuzzy)"
 
 
 def default_rule(kind: str) -> dict[str, Any]:
@@ -180,6 +183,12 @@ class IdentityReport:
     merged_keys : dict
         After :meth:`IdentityResolution.update`: earlier keys that new records showed to
         be one person, each with the key that stays.
+    fuzzy_pairs : int
+        Record pairs scored at or above the fuzzy ``review_threshold`` (the rows of
+        :attr:`IdentityResolution.pairs`); 0 without fuzzy matching.
+    fuzzy_links : int
+        Of those, the pairs linked (at or above ``threshold`` and not cut by the size
+        limit).
     """
 
     records: int
@@ -192,6 +201,8 @@ class IdentityReport:
     split: pd.DataFrame
     oversize: list[str] = field(default_factory=list)
     merged_keys: dict[str, str] = field(default_factory=dict)
+    fuzzy_pairs: int = 0
+    fuzzy_links: int = 0
 
     def __str__(self) -> str:
         lines = [f"{self.records:,} records, {self.source_ids:,} source ids -> "
@@ -201,6 +212,9 @@ class IdentityReport:
             lines.append(f"  {key}: {int(row['present']):,} present, "
                          f"{int(row['unusable']):,} unusable, {int(row['distinct']):,} "
                          f"distinct, {int(row['shared']):,} records share one")
+        if self.fuzzy_pairs:
+            lines.append(f"  fuzzy: {self.fuzzy_pairs:,} pairs scored for review, "
+                         f"{self.fuzzy_links:,} linked")
         if len(self.split):
             lines.append(f"  {len(self.split):,} values not used as links (shared too "
                          "widely)")
@@ -233,8 +247,18 @@ class IdentityResolution:
         ``source_ids`` (sorted list).
     report : IdentityReport
     records : DataFrame
-        Every record's source id, normalised keys and ``customer_key`` (what
-        :meth:`update` links new records against).
+        Every record's source id, normalised keys (and normalised compared columns with
+        fuzzy matching) and ``customer_key`` (what :meth:`update` links new records
+        against).
+    pairs : DataFrame or None
+        With fuzzy matching, the record pairs for clerical review: every pair the
+        blocking rules generated with ``match_probability`` at or above
+        ``review_threshold``, highest ``match_weight`` first: ``<id>_l``, ``<id>_r``
+        (source ids), ``match_weight`` (log2 Bayes factor with the prior),
+        ``match_probability``, ``linked`` (used as a link), and per compared column the
+        two normalised values ``<col>_l``, ``<col>_r`` and ``gamma_<col>`` (its
+        agreement level: higher is closer, 0 is no agreement, -1 a missing value).
+        None without fuzzy matching.
 
     Examples
     --------
@@ -248,10 +272,11 @@ class IdentityResolution:
     """
 
     def __init__(self, settings: dict[str, Any], records: pd.DataFrame,
-                 report: IdentityReport) -> None:
+                 report: IdentityReport, pairs: pd.DataFrame | None = None) -> None:
         self.settings = settings
         self.records = records
         self.report = report
+        self.pairs = pairs
         id_col = settings["id"]
         id_codes, id_sorted = _sorted_codes(records[id_col].to_numpy(dtype=object))
         keys = records["customer_key"].to_numpy(dtype=object)
@@ -264,11 +289,11 @@ class IdentityResolution:
                                  name="customer_key")
         key_codes, key_sorted = _sorted_codes(keys)
         # Distinct (person, source id) pairs in order of person, then id.
-        pairs = np.unique(key_codes.astype(np.int64) * max(len(id_sorted), 1) + id_codes)
-        person = pairs // max(len(id_sorted), 1)
+        id_pairs = np.unique(key_codes.astype(np.int64) * max(len(id_sorted), 1) + id_codes)
+        person = id_pairs // max(len(id_sorted), 1)
         n_ids = np.bincount(person, minlength=len(key_sorted))
         ends = np.cumsum(n_ids)
-        ids_by_person = id_sorted[pairs % max(len(id_sorted), 1)]
+        ids_by_person = id_sorted[id_pairs % max(len(id_sorted), 1)]
         self.clusters = pd.DataFrame(
             {"size": np.bincount(key_codes, minlength=len(key_sorted)),
              "n_source_ids": n_ids,
@@ -291,7 +316,8 @@ class IdentityResolution:
         the largest so far. Earlier people are never split. When new records show two
         earlier people to be one, they merge under the smaller key; the other key is
         listed in ``report.merged_keys`` (and ``mapping`` sends its source ids to the
-        key that stays).
+        key that stays). With fuzzy matching, the trained model scores the pairs that
+        involve a new record (it is not trained again); they join :attr:`pairs`.
 
         Parameters
         ----------
@@ -324,7 +350,8 @@ class IdentityResolution:
                              ignore_index=True)
         earlier = self.records["customer_key"].to_numpy(dtype=object)
         return _resolve(combined, self.settings, earlier_keys=earlier,
-                        stats=_add_stats(_stats_of(self.report), stats))
+                        stats=_add_stats(_stats_of(self.report), stats),
+                        earlier_pairs=self.pairs)
 
     # ------------------------------------------------------------------ apply
     def apply(self, data: CRMData) -> CRMData:
@@ -405,6 +432,9 @@ class IdentityResolution:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the resolution to a zip file: settings as JSON, records as CSV.
 
+        The settings include the trained fuzzy model, and the pair table is written
+        beside the records, when the resolution used fuzzy matching.
+
         Examples
         --------
         >>> import pandas as pd, tempfile, os
@@ -427,6 +457,8 @@ class IdentityResolution:
         with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("manifest.json", json.dumps(manifest, indent=1, sort_keys=True))
             zf.writestr("records.csv", buffer.getvalue())
+            if self.pairs is not None:
+                zf.writestr("pairs.csv", self.pairs.to_csv(index=False))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IdentityResolution:
@@ -441,6 +473,8 @@ class IdentityResolution:
             with zipfile.ZipFile(path) as zf:
                 manifest = json.loads(zf.read("manifest.json"))
                 text = zf.read("records.csv").decode()
+                pair_text = (zf.read("pairs.csv").decode() if "pairs.csv" in zf.namelist()
+                             else None)
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
             raise ModelFormatError(f"{os.fspath(path)!r} is not an identity resolution "
                                    f"file: {exc}") from exc
@@ -454,9 +488,18 @@ class IdentityResolution:
         records = records.astype(object).where(records != "", None)
         split = pd.DataFrame(manifest["split"], columns=["key", "value", "records"]).astype(
             {"records": np.int64})
+        pairs = None
+        if pair_text is not None:
+            pairs = pd.read_csv(io.StringIO(pair_text), dtype=str, keep_default_na=False)
+            pairs = pairs.astype(object).where(pairs != "", None)
+            numbers = {"match_weight": np.float64, "match_probability": np.float64,
+                       **{c: np.int64 for c in pairs.columns if c.startswith("gamma_")}}
+            texts = {c: "str" for c in pairs.columns if c not in numbers and c != "linked"}
+            pairs = pairs.astype({**numbers, **texts})
+            pairs["linked"] = pairs["linked"].map({"True": True, "False": False}).astype(bool)
         return _build(records, manifest["settings"], manifest["stats"], split=split,
                       oversize=list(manifest["oversize"]),
-                      merged=dict(manifest["merged_keys"]))
+                      merged=dict(manifest["merged_keys"]), pairs=pairs)
 
 
 def _normalised(frame: pd.DataFrame, settings: Mapping[str, Any]
@@ -475,6 +518,12 @@ def _normalised(frame: pd.DataFrame, settings: Mapping[str, Any]
         # Present: not missing and not blank (blank text is missing, as normalised).
         stats[column] = {"present": int(values.notna().sum()) + unusable,
                          "unusable": unusable}
+    fuzzy = settings.get("fuzzy")
+    if fuzzy is not None:
+        for column, kind in fuzzy["columns"].items():
+            out[column] = (normalize_fuzzy(frame[column], kind)[0].to_numpy(dtype=object)
+                           if column in frame.columns
+                           else np.full(len(frame), None, dtype=object))
     return pd.DataFrame(out), stats
 
 
@@ -505,12 +554,15 @@ def _key_number(keys: np.ndarray, prefix: str) -> np.ndarray:
 
 
 def _resolve(records: pd.DataFrame, settings: dict[str, Any], *,
-             earlier_keys: np.ndarray | None, stats: dict[str, dict[str, int]]
-             ) -> IdentityResolution:
+             earlier_keys: np.ndarray | None, stats: dict[str, dict[str, int]],
+             earlier_pairs: pd.DataFrame | None = None) -> IdentityResolution:
     """Link ``records`` (source id and normalised keys) and number the people.
 
     ``earlier_keys`` holds the keys of the first records (those of an earlier
-    resolution); they are fixed links and keep their numbers.
+    resolution); they are fixed links and keep their numbers. With fuzzy settings, the
+    pairs scored at or above the threshold are weak links (cut first by the size
+    limit); ``earlier_pairs`` are the pairs of the earlier resolution, kept in the
+    pair table.
     """
     id_col = settings["id"]
     prefix = settings.get("key_prefix", "K")
@@ -532,10 +584,37 @@ def _resolve(records: pd.DataFrame, settings: dict[str, Any], *,
         names.append(np.full(len(uniques), column, dtype=object))
         values_text.append(np.asarray(uniques, dtype=object))
         offset += len(uniques)
+    fuzzy = settings.get("fuzzy")
+    scored = None
+    n_fuzzy = 0
+    if fuzzy is not None:
+        prior = 0.0
+        if fuzzy.get("model") is None:
+            keyed = link(n, np.concatenate(rows_parts), np.concatenate(value_parts), offset,
+                         np.concatenate(fixed_parts), settings.get("max_cluster_size"))
+            prior = prior_from_links(keyed.labels, fuzzy)
+        scored, model = fuzzy_pairs(records, fuzzy, prior=prior, new_from=n_old)
+        settings = {**settings, "fuzzy": {**fuzzy, "model": model}}
+        # Links: pairs at or above the threshold, the least likely numbered first (cut
+        # first when a person is too large).
+        use = np.flatnonzero(scored["match_probability"].to_numpy() >=
+                             fuzzy["threshold"])[::-1]
+        n_fuzzy = len(use)
+        ends = scored[["record_l", "record_r"]].to_numpy()[use]
+        rows_parts.append(ends.ravel())
+        value_parts.append(np.repeat(np.arange(n_fuzzy), 2) + offset)
+        fixed_parts.append(np.zeros(n_fuzzy, dtype=bool))
+        names.append(np.full(n_fuzzy, _FUZZY, dtype=object))
+        values_text.append(np.array([f"{ids_l} ~ {ids_r}" for ids_l, ids_r in
+                                     records[id_col].to_numpy(dtype=object)[ends]],
+                                    dtype=object).reshape(-1))
+        offset += n_fuzzy
     rows = np.concatenate(rows_parts)
     values = np.concatenate(value_parts)
     fixed = np.concatenate(fixed_parts)
-    found = link(n, rows, values, offset, fixed, settings.get("max_cluster_size"))
+    weak = np.zeros(offset, dtype=bool)
+    weak[offset - n_fuzzy:] = True
+    found = link(n, rows, values, offset, fixed, settings.get("max_cluster_size"), weak=weak)
     labels = found.labels
 
     # Number the people: earlier people keep their keys (the smallest when new records
@@ -553,8 +632,8 @@ def _resolve(records: pd.DataFrame, settings: dict[str, Any], *,
                               "key": earlier_keys})
         keep = frame.sort_values(["comp", "number"]).drop_duplicates("comp")
         comp_key[keep["comp"].to_numpy()] = keep["key"].to_numpy()
-        pairs = frame.drop_duplicates("key")
-        lost = pairs[pairs["key"].to_numpy() != comp_key[pairs["comp"].to_numpy()]]
+        held = frame.drop_duplicates("key")
+        lost = held[held["key"].to_numpy() != comp_key[held["comp"].to_numpy()]]
         merged = dict(zip(lost["key"], comp_key[lost["comp"].to_numpy()], strict=True))
     new_comp = np.flatnonzero(pd.isna(comp_key))
     if len(new_comp):
@@ -579,13 +658,43 @@ def _resolve(records: pd.DataFrame, settings: dict[str, Any], *,
              f"to link them (most: {split['key'].iloc[0]} {split['value'].iloc[0]!r}, "
              f"{int(split['records'].iloc[0]):,} records); see report.split",
              DataQualityWarning)
+    pairs: pd.DataFrame | None = None
+    if scored is not None:
+        cut_fuzzy = np.zeros(n_fuzzy, dtype=bool)
+        cut_fuzzy[found.cut[found.cut >= offset - n_fuzzy] - (offset - n_fuzzy)] = True
+        linked = np.zeros(len(scored), dtype=bool)
+        linked[np.flatnonzero(scored["match_probability"].to_numpy() >=
+                              settings["fuzzy"]["threshold"])[::-1][~cut_fuzzy]] = True
+        pairs = _pair_table(scored, linked, ids, settings)
+        if earlier_pairs is not None and len(earlier_pairs):
+            pairs = pd.concat([earlier_pairs, pairs], ignore_index=True).sort_values(
+                "match_weight", ascending=False, kind="stable", ignore_index=True)
     return _build(out, settings, stats, split=split,
-                  oversize=sorted(str(comp_key[c]) for c in found.oversize), merged=merged)
+                  oversize=sorted(str(comp_key[c]) for c in found.oversize), merged=merged,
+                  pairs=pairs)
+
+
+def _pair_table(scored: pd.DataFrame, linked: np.ndarray, ids: np.ndarray,
+                settings: Mapping[str, Any]) -> pd.DataFrame:
+    """Return the pairs of :func:`fuzzy_pairs` with source ids and whether each links."""
+    id_col = settings["id"]
+    table = pd.DataFrame({
+        f"{id_col}_l": pd.Series(ids[scored["record_l"].to_numpy()], dtype="str"),
+        f"{id_col}_r": pd.Series(ids[scored["record_r"].to_numpy()], dtype="str"),
+        "match_weight": scored["match_weight"].to_numpy(),
+        "match_probability": scored["match_probability"].to_numpy(),
+        "linked": linked})
+    for column in settings["fuzzy"]["columns"]:
+        for side in ("l", "r"):
+            table[f"{column}_{side}"] = pd.Series(scored[f"{column}_{side}"].to_numpy(),
+                                                  dtype="str")
+        table[f"gamma_{column}"] = scored[f"gamma_{column}"].to_numpy()
+    return table
 
 
 def _build(records: pd.DataFrame, settings: dict[str, Any], stats: Mapping[str, Any], *,
-           split: pd.DataFrame, oversize: list[str], merged: dict[str, str]
-           ) -> IdentityResolution:
+           split: pd.DataFrame, oversize: list[str], merged: dict[str, str],
+           pairs: pd.DataFrame | None = None) -> IdentityResolution:
     """Build the resolution of records that carry their ``customer_key``, and its report."""
     key_columns = list(settings["keys"])
     distinct, shared, conflicts = {}, {}, []
@@ -597,13 +706,15 @@ def _build(records: pd.DataFrame, settings: dict[str, Any], stats: Mapping[str, 
         distinct[column] = len(uniques)
         shared[column] = int(counts[counts > 1].sum())
         # Distinct (person, value) pairs; people with two or more values conflict.
-        pairs = np.unique(person[held].astype(np.int64) * max(len(uniques), 1) + codes[held])
-        owner = pairs // max(len(uniques), 1)
+        held_pairs = np.unique(person[held].astype(np.int64) * max(len(uniques), 1)
+                               + codes[held])
+        owner = held_pairs // max(len(uniques), 1)
         per_person = np.bincount(owner, minlength=len(people))
         many = np.flatnonzero(per_person > 1)
         if len(many):
             chosen = np.isin(owner, many)
-            shown = pd.Series(np.asarray(uniques, dtype=object)[pairs[chosen] % len(uniques)])
+            shown = pd.Series(np.asarray(uniques, dtype=object)[held_pairs[chosen]
+                                                                % len(uniques)])
             listed = shown.groupby(owner[chosen]).agg(lambda v: list(v)[:_SHOWN])
             conflicts.append(pd.DataFrame({
                 "customer_key": np.asarray(people, dtype=object)[many], "key": column,
@@ -631,8 +742,10 @@ def _build(records: pd.DataFrame, settings: dict[str, Any], stats: Mapping[str, 
         records=len(records), source_ids=len(pd.unique(records[settings["id"]])),
         people=len(people), records_linked=int(sizes[sizes > 1].sum()),
         keys=key_table, cluster_sizes=size_table, conflicts=conflict_table, split=split,
-        oversize=oversize, merged_keys=merged)
-    return IdentityResolution(settings, records, report)
+        oversize=oversize, merged_keys=merged,
+        fuzzy_pairs=0 if pairs is None else len(pairs),
+        fuzzy_links=0 if pairs is None else int(pairs["linked"].sum()))
+    return IdentityResolution(settings, records, report, pairs)
 
 
 def resolve_identities(frame: pd.DataFrame, *,
@@ -667,9 +780,28 @@ def resolve_identities(frame: pd.DataFrame, *,
         those of ``email``, ``phone`` and ``loyalty_id`` the frame has.
     id : str, default "customer_id"
         Column of the source ids (a system's customer number), turned into text.
-    fuzzy : None
-        Probabilistic matching of names and addresses (not in this release: must be
-        None).
+    fuzzy : list of str or mapping, optional
+        Probabilistic matching of names and addresses (splink's Fellegi-Sunter model on
+        DuckDB; the extra ``identity``). A list names the compared columns (kinds from the
+        names: ``*name*`` columns are ``"name"``, ``postcode``/``zip``/``dob`` ...
+        ``"exact"``, the rest ``"text"``); a mapping takes ``columns`` (a list, or
+        ``{column: kind}``) and options: ``blocking`` (lists of columns whose equal values
+        make the candidate pairs; default each exact column, and the name columns
+        together), ``training_blocking`` (the EM passes; default ``blocking``),
+        ``threshold`` (match probability that links, default 0.95),
+        ``review_threshold`` (lowest probability kept in :attr:`IdentityResolution.pairs`,
+        default 0.5), ``prior`` (probability that two random records are one person;
+        default: the pairs the keys link, divided by all pairs and by ``key_recall``,
+        default 0.8), ``max_pairs`` (pairs sampled to estimate u, default 5,000,000),
+        ``seed`` (default 0), ``threads`` (DuckDB's threads; default all cores, whose
+        parallel sums make the estimates differ between runs in the last digits: 1 gives
+        bit-identical runs) and ``model`` (a trained splink model: used as it is, m and u
+        probabilities below 1e-300 read as 1e-300, the smallest splink accepts). Names
+        "name" are compared by Jaro-Winkler at 0.92, 0.88 and 0.70 with term-frequency
+        adjustment (a common surname weighs less), "text" by Jaro-Winkler at 0.95 and
+        0.85, "exact" by equality; values are compared normalised (accents, case,
+        punctuation and repeated spaces removed). The trained model is stored in
+        ``settings["fuzzy"]["model"]``.
     max_cluster_size : int or None, default 50
         Most records one person may have; None for no limit.
     settings : mapping, optional
@@ -703,14 +835,12 @@ def resolve_identities(frame: pd.DataFrame, *,
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"resolve_identities: frame must be a pandas DataFrame, got "
                         f"{type(frame).__name__}")
-    if fuzzy is not None:
-        raise InvalidParameterError("resolve_identities: fuzzy matching is not available in "
-                                    "this release; fuzzy must be None")
     if settings is not None:
-        if keys is not None or id != "customer_id" or max_cluster_size != 50:
+        if keys is not None or id != "customer_id" or max_cluster_size != 50 or \
+                fuzzy is not None:
             raise InvalidParameterError(
-                "resolve_identities: give either settings or keys / id / max_cluster_size, "
-                "not both")
+                "resolve_identities: give either settings or keys / id / fuzzy / "
+                "max_cluster_size, not both")
         full = copy.deepcopy(dict(settings))
         if int(full.get("format", 0)) > SETTINGS_FORMAT:
             raise InvalidParameterError(f"settings of format {full['format']} are newer than "
@@ -727,8 +857,12 @@ def resolve_identities(frame: pd.DataFrame, *,
                                         f"{id!r}")
         full = {"format": SETTINGS_FORMAT, "id": id, "key_prefix": "K",
                 "max_cluster_size": None if max_cluster_size is None else int(max_cluster_size),
-                "keys": _key_rules(keys, list(map(str, frame.columns)))}
+                "keys": _key_rules(keys, list(map(str, frame.columns))), "fuzzy": fuzzy}
     columns = list(map(str, frame.columns))
+    if full.get("fuzzy") is not None:
+        full["fuzzy"] = fuzzy_rule(full["fuzzy"], columns, [full["id"], *full["keys"]])
+    else:
+        full["fuzzy"] = None
     if full["id"] not in columns:
         raise MissingColumnError("records", full["id"], columns)
     for column in full["keys"]:
