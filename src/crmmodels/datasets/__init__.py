@@ -42,10 +42,13 @@ from crmmodels.datasets._simulate import simulate_bg_nbd, simulate_pareto_nbd, s
 from crmmodels.datasets._simulate_campaign import simulate_campaign
 from crmmodels.datasets._simulate_crm import simulate_identities, simulate_interactions
 from crmmodels.datasets._simulate_discrete import simulate_bg_bb, simulate_mbg_nbd
+from crmmodels.datasets._simulate_world import PLANTED_STAGES, SimulatedCRM, simulate_crm
 
 __all__ = [
     "DATASETS",
+    "PLANTED_STAGES",
     "DatasetInfo",
+    "SimulatedCRM",
     "dataset_path",
     "get_data_home",
     "load_bank_marketing",
@@ -60,6 +63,7 @@ __all__ = [
     "simulate_bg_bb",
     "simulate_bg_nbd",
     "simulate_campaign",
+    "simulate_crm",
     "simulate_identities",
     "simulate_interactions",
     "simulate_mbg_nbd",
