@@ -334,6 +334,9 @@ CALLS: dict[str, Call] = {
         lambda: {"y_true": UP_Y, "treatment": UP_T},
         {"y_true": "numbers", "treatment": "numbers"})
        for name in ("perfect_qini_curve", "perfect_uplift_curve")},
+    "crmmodels.targeting.campaign_history": Call(_none, {"data": "data"}),
+    "crmmodels.targeting.response_features": Call(lambda: {"channel": "email"},
+                                                  {"data": "data"}),
     # idic
     "crmmodels.idic.interaction_profile": Call(_none, {"data": "data"}),
     "crmmodels.idic.channel_responses": Call(_none, {"data": "data"}),

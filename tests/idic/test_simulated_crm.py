@@ -40,8 +40,9 @@ def test_simulated_data_are_consistent_with_their_truth(world: World) -> None:
     person_of = sim.records.set_index("customer_id")["person"]
     inter = sim.data.interactions
     assert inter is not None
-    # The treated are exactly the people sent the test e-mail on the campaign date ...
-    on_day = inter[(inter["timestamp"].dt.normalize() == sim.campaign_date)
+    # The treated are exactly the people sent the test e-mail (09:00 on the campaign
+    # date) ...
+    on_day = inter[(inter["timestamp"] == sim.campaign_date + pd.Timedelta(hours=9))
                    & (inter["kind"] == "campaign_sent")]
     sent_to = set(on_day["customer_id"].map(person_of))
     assert sent_to == set(sim.campaign.index[sim.campaign["treatment"] == 1])
@@ -102,7 +103,7 @@ def test_uplift_ranking_follows_the_planted_uplift(world: World) -> None:
     model = UpliftModel(treatment="treatment", outcome="visit").fit(train)
     rho = spearmanr(model.score(test)["uplift"],
                     sim.campaign.loc[test.index, "true_uplift"]).statistic
-    assert rho >= 0.7  # 0.77 here; 0.81 and 0.79 with the other two splits
+    assert rho >= 0.7  # 0.76 here; 0.77 and 0.88 with the other two splits
 
 
 def test_the_plan_keeps_within_budget_and_capacity(world: World) -> None:

@@ -42,10 +42,12 @@ class SimulatedCRM:
     campaign : DataFrame
         The randomised test campaign, one row per person (index ``person``): features
         as of the campaign date (``recency``, ``frequency``, ``monetary``,
-        ``tenure``, ``email_contacts``, ``email_responses``), ``treatment`` (1 = sent),
+        ``tenure``, ``email_contacts``, ``email_responses`` before it), ``treatment``
+        (1 = sent),
         ``visit`` (visited within 14 days) and ``true_uplift``.
     campaign_date : Timestamp
-        When the test campaign was sent (30 days before the end of the data).
+        The day of the test campaign (30 days before the end of the data); its e-mails
+        are stamped 09:00 that day.
     """
 
     records: pd.DataFrame
@@ -192,13 +194,12 @@ def simulate_crm(n_people: int = 2_000, *, max_records: int = 3, contacts: int =
     tx = pd.DataFrame({"customer_id": some_id(who), "timestamp": when, "amount": amount,
                        "transaction_id": [f"T{i:08d}" for i in range(len(age))]})
 
-    # Regular contacts with a planted channel preference, over the period before the
-    # test campaign.
+    # Regular contacts with a planted channel preference, over the whole period.
     campaign_date = stop - pd.Timedelta(days=_CAMPAIGN_BEFORE_END)
     origin = stop - pd.Timedelta(days=days)
     inter, channel_truth = simulate_interactions(
-        n_people, contacts=contacts, start=str(origin.date()),
-        days=days - _CAMPAIGN_BEFORE_END - 3, random_state=random_state)
+        n_people, contacts=contacts, start=str(origin.date()), days=days - 3,
+        random_state=random_state)
     contact_person = inter["customer_id"].str.slice(1).astype(np.int64).to_numpy()
     inter = inter.assign(customer_id=some_id(contact_person))
 
@@ -214,7 +215,8 @@ def simulate_crm(n_people: int = 2_000, *, max_records: int = 3, contacts: int =
     spend = np.bincount(b_who, weights=amount[before], minlength=n_people)
     n_before = np.bincount(b_who, minlength=n_people)
     monetary = np.where(n_before > 0, spend / np.maximum(n_before, 1), 0.0)
-    is_email = (inter["channel"] == "email").to_numpy()
+    is_email = ((inter["channel"] == "email")
+                & (inter["timestamp"] < campaign_date)).to_numpy()
     sent = is_email & (inter["kind"] == "campaign_sent").to_numpy()
     replied = is_email & (inter["kind"] == "response").to_numpy()
     email_contacts = np.bincount(contact_person[sent], minlength=n_people)

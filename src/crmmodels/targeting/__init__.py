@@ -1,7 +1,11 @@
 """Targeting: who to contact, and whom the contact changes (uplift).
 
 * :class:`ResponseModel` - probability of responding to a campaign, from a table of
-  past contacts, with the break-even contact decision and gains;
+  past contacts or from the campaign history in the interactions, with the
+  break-even contact decision and gains;
+* :func:`campaign_history`, :func:`response_features` - the campaign history as a
+  training table (one row per contact, the customer as known just before it, and
+  whether they responded), and the same features for every customer at a date;
 * :class:`UpliftModel` - per-customer uplift from a randomised test (T-, S- and
   X-learner, class transformation; several treatments);
 * evaluation of uplift scores (argument order ``(y_true, uplift, treatment)`` as in
@@ -22,6 +26,7 @@ Examples
 0.74359
 """
 
+from crmmodels.targeting.history import campaign_history, response_features
 from crmmodels.targeting.metrics import (
     make_uplift_scorer,
     perfect_qini_curve,
@@ -44,6 +49,7 @@ from crmmodels.targeting.uplift import UpliftModel
 __all__ = [
     "ResponseModel",
     "UpliftModel",
+    "campaign_history",
     "make_uplift_scorer",
     "perfect_qini_curve",
     "perfect_uplift_curve",
@@ -52,6 +58,7 @@ __all__ = [
     "plot_uplift_curve",
     "qini_auc",
     "qini_curve",
+    "response_features",
     "uplift_at_k",
     "uplift_auc",
     "uplift_by_percentile",

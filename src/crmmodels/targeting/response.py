@@ -28,6 +28,7 @@ from crmmodels.core import (
     CRMModel,
     HasMethods,
     Interval,
+    Options,
     Predicate,
     RandomState,
 )
@@ -148,14 +149,19 @@ class FlatTableModel(CRMModel):
 
     @property
     def _score_index(self) -> str:  # type: ignore[override]
-        return "customer_id" if getattr(self, "kind_", "table") == "customers" else "id"
+        return "id" if getattr(self, "kind_", "table") == "table" else "customer_id"
 
 
 class ResponseModel(FlatTableModel):
     """Probability that a customer responds to a campaign, and whom to contact.
 
-    Fitted on a flat table of a past campaign: one row per contacted customer, a label
-    column (did they respond?) and any number of feature columns. The features go
+    Fitted on a flat table of a past campaign (``source="table"``: one row per contacted
+    customer, a label column saying whether they responded and any number of feature
+    columns) or on the campaign history in a CRMData's interactions
+    (``source="interactions"``: every ``campaign_sent`` contact with the customer as
+    known just before it, labelled by a ``response`` on its channel within
+    ``response_window`` days; :func:`crmmodels.targeting.campaign_history`). The
+    features go
     through :class:`crmmodels.propensity.PropensityClassifier`: identifier-like,
     datetime, constant and empty columns, columns named like a target and columns that
     alone give the label away are left out (``features_dropped_``), text becomes
@@ -165,9 +171,17 @@ class ResponseModel(FlatTableModel):
 
     Parameters
     ----------
+    source : {"table", "interactions"}, default "table"
+        What the model learns from: a flat table (a DataFrame, or the customers frame
+        of a CRMData) or the campaign history in a CRMData's interactions. With
+        ``"interactions"``, ``score`` gives each customer's probability of responding to
+        a contact on ``channel`` made at the data's ``observation_end``
+        (:func:`crmmodels.targeting.response_features`).
     label : str, default "response"
         Column holding the responses: bool, 0/1, true/false, t/f, yes/no or y/n (any
-        case). A label of two other values needs ``pos_label``.
+        case). A label of two other values needs ``pos_label``. (With
+        ``source="interactions"`` the label is made from the history; leave the
+        default.)
     pos_label : str, number or bool, optional
         The label value that means "responded".
     id : str, optional
@@ -182,6 +196,12 @@ class ResponseModel(FlatTableModel):
         response probability is at least the break-even rate
         ``cost_per_contact / net_revenue_per_response``
         (:func:`crmmodels.segments.breakeven_response_rate`).
+    response_window : int, default 14
+        With ``source="interactions"``: days after a contact in which a response on its
+        channel counts.
+    channel : str, default "email"
+        With ``source="interactions"``: the channel of the contact ``score`` prices; it
+        must be among the channels of the history.
     random_state : int or None, default 0
         Seed of the classifier (two fits give the same scores).
     n_jobs : int, optional
@@ -206,9 +226,9 @@ class ResponseModel(FlatTableModel):
         Training rows.
     breakeven_rate_ : float or None
         ``cost_per_contact / net_revenue_per_response`` when both are given.
-    kind_ : {"table", "customers"}
-        A DataFrame (scores indexed by ``id``) or the customers frame of a CRMData
-        (indexed by ``customer_id``).
+    kind_ : {"table", "customers", "interactions"}
+        A DataFrame (scores indexed by ``id``), the customers frame of a CRMData or
+        its interactions (indexed by ``customer_id``).
 
     Notes
     -----
@@ -219,8 +239,9 @@ class ResponseModel(FlatTableModel):
     separate the label almost perfectly (ROC AUC 0.99 or more), so such columns are
     the caller's to remove.
 
-    A CRMData input is read through its customers frame, which then holds the label
-    and the features; campaign history in the interactions frame is not read.
+    With ``source="table"`` a CRMData input is read through its customers frame, which
+    then holds the label and the features; the interactions are not read. With
+    ``source="interactions"`` only the interactions and transactions are read.
 
     Examples
     --------
@@ -245,6 +266,10 @@ class ResponseModel(FlatTableModel):
         "net_revenue_per_response": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": [None, RandomState()],
         "n_jobs": [None, Predicate(n_jobs_ok, "a non-zero int", [0, 1.5, True])],
+        "source": [Options({"table", "interactions"})],
+        "response_window": [Interval(Integral, 1, None, closed="left")],
+        "channel": [Predicate(lambda v: isinstance(v, str) and bool(v.strip()),
+                              "a channel name", [[""], {}, 3])],
     }
     _required_frames: ClassVar[tuple[str, ...]] = ("customers",)
     _bad_params: ClassVar[tuple[dict[str, Any], ...]] = (
@@ -256,7 +281,12 @@ class ResponseModel(FlatTableModel):
                  id: str | None = None, estimator: Any = None,
                  cost_per_contact: float | None = None,
                  net_revenue_per_response: float | None = None,
-                 random_state: int | None = 0, n_jobs: int | None = None) -> None:
+                 random_state: int | None = 0, n_jobs: int | None = None,
+                 source: str = "table", response_window: int = 14,
+                 channel: str = "email") -> None:
+        self.source = source
+        self.response_window = response_window
+        self.channel = channel
         self.label = label
         self.pos_label = pos_label
         self.id = id
@@ -283,9 +313,25 @@ class ResponseModel(FlatTableModel):
             raise InvalidParameterError(
                 f"ResponseModel: id and label name the same column {self.id!r}")
 
-    def _prepare(self, data: object) -> Table:
+    def _prepare(self, data: object) -> Any:
+        if self.source == "interactions":
+            if not isinstance(data, CRMData):
+                raise DataValidationError(
+                    f"ResponseModel(source='interactions') reads the campaign history of a "
+                    f"CRMData, got {type(data).__name__}", rule="type")
+            data.require("interactions")
+            return data
         return flat_table(data, "ResponseModel", self.id,
                           f"the label column {self.label!r} and the features")
+
+    def _history(self, data: CRMData) -> Table:
+        """Read the campaign history as a table of features labelled in ``label``."""
+        from crmmodels.targeting.history import FEATURES, campaign_history
+
+        history = campaign_history(data, response_window=int(self.response_window))
+        frame = history[list(FEATURES)].assign(**{self.label: history["response"]})
+        frame.index = pd.Index(history["customer_id"], name="customer_id")
+        return Table(frame, "interactions")
 
     # ------------------------------------------------------------------ fit
     def _labels(self, table: Table) -> np.ndarray:
@@ -295,10 +341,21 @@ class ResponseModel(FlatTableModel):
         return binary_labels(frame[self.label], self.label, table.kind, "rows",
                              self.pos_label)
 
-    def _fit(self, table: Table) -> None:
+    def _fit(self, prepared: Any) -> None:
         from crmmodels.propensity import PropensityClassifier
         from crmmodels.segments import breakeven_response_rate
 
+        if self.source == "interactions":
+            table = self._history(prepared)
+            seen = set(table.frame["channel"])
+            if self.channel not in seen:
+                raise DataValidationError(
+                    f"ResponseModel: channel {self.channel!r} has no campaign contact in "
+                    f"the history (channels {sorted(seen)}); score prices a contact on a "
+                    "channel the model has seen", frame="interactions", column="channel",
+                    rule="unknown_channel")
+        else:
+            table = prepared
         y = self._labels(table)
         counts = np.bincount(y, minlength=2)
         if counts.min() < 2:
@@ -340,7 +397,13 @@ class ResponseModel(FlatTableModel):
         p: np.ndarray = self.classifier_.predict_proba(x)[:, 1]
         return p
 
-    def _score(self, table: Table) -> pd.DataFrame:
+    def _score(self, prepared: Any) -> pd.DataFrame:
+        if self.source == "interactions":
+            from crmmodels.targeting.history import response_features
+
+            table = Table(response_features(prepared, channel=self.channel), "interactions")
+        else:
+            table = prepared
         if table.kind != self.kind_:
             raise DataValidationError(
                 f"this ResponseModel was fitted on a {self.kind_} frame; score takes the "
@@ -367,7 +430,8 @@ class ResponseModel(FlatTableModel):
         DataFrame
             One row per input row, in input order, indexed by ``id`` (the ``id``
             column's values, else the input's index) or, for a CRMData,
-            ``customer_id``: ``response_probability`` and, when
+            ``customer_id`` (every customer of the data with
+            ``source="interactions"``): ``response_probability`` and, when
             ``cost_per_contact`` and ``net_revenue_per_response`` were given,
             ``mail`` (bool: ``response_probability >= breakeven_rate_``, the
             contact is expected to pay for itself).
@@ -384,7 +448,8 @@ class ResponseModel(FlatTableModel):
         ----------
         data : DataFrame or CRMData
             Rows with the features and the label column (e.g. a held-out part of the
-            campaign).
+            campaign); with ``source="interactions"``, a CRMData whose campaign
+            contacts are ranked.
         n_groups : int, default 10
             Number of groups (deciles by default).
 
@@ -407,6 +472,7 @@ class ResponseModel(FlatTableModel):
         from crmmodels.propensity import gains_table
 
         self._check_fitted()
-        table = self._prepare(data)
+        prepared = self._prepare(data)
+        table = self._history(prepared) if self.source == "interactions" else prepared
         y = self._labels(table)
         return gains_table(y, self._probability(table), n_groups=n_groups)
