@@ -36,8 +36,8 @@ from tests.samples import bank_contacts, campaign_test, cdnow_with_interactions
 
 MODULES = ("crmmodels", "crmmodels.data", "crmmodels.cltv", "crmmodels.segments",
            "crmmodels.association", "crmmodels.propensity", "crmmodels.identity",
-           "crmmodels.targeting", "crmmodels.idic", "crmmodels.core",
-           "crmmodels.model_selection")
+           "crmmodels.targeting", "crmmodels.idic", "crmmodels.value_chain",
+           "crmmodels.core", "crmmodels.model_selection")
 
 # ------------------------------------------------------------------ wrong values
 #: What a data argument (CRMData or a transactions frame) must not be.
@@ -337,6 +337,10 @@ CALLS: dict[str, Call] = {
     "crmmodels.targeting.campaign_history": Call(_none, {"data": "data"}),
     "crmmodels.targeting.response_features": Call(lambda: {"channel": "email"},
                                                   {"data": "data"}),
+    # value chain
+    **{f"crmmodels.value_chain.{name}": Call(_none, {"scores": "frame"})
+       for name in ("plot_portfolio", "plot_concentration")},
+    "crmmodels.value_chain.plot_lifecycle": Call(_none, {"lifecycle": "frame"}),
     # idic
     "crmmodels.idic.interaction_profile": Call(_none, {"data": "data"}),
     "crmmodels.idic.channel_responses": Call(_none, {"data": "data"}),

@@ -118,3 +118,35 @@ def test_cost_to_serve_is_subtracted_and_bad_parameters_refused() -> None:
     assert values.to_dict() == {"a": -5.0, "b": 10.0}
     with pytest.raises(InvalidParameterError, match="current_quantile"):
         ValueChainModel(current_quantile=1.5).fit(data)
+
+
+def test_report_figures_draw_what_the_tables_say(
+        retail: CRMData, fitted: tuple[ValueChainModel, pd.DataFrame]) -> None:
+    model, scores = fitted
+    report = model.report(retail, figures=True)
+    figures = report["figures"]
+    assert set(figures) == {"portfolio", "concentration", "lifecycle"}
+    # Portfolio: one point per customer with a quadrant, one colour per quadrant, the
+    # cut-points as dashed lines.
+    ax = figures["portfolio"].axes[0]
+    points = sum(len(c.get_offsets()) for c in ax.collections)
+    assert points == scores["portfolio_quadrant"].notna().sum()
+    assert len(ax.collections) == scores["portfolio_quadrant"].nunique()
+    assert sorted(line.get_xdata()[0] for line in ax.lines
+                  if line.get_linestyle() == "--" and line.get_xdata()[0] ==
+                  line.get_xdata()[1]) == [model.current_cut_]
+    # Concentration: each curve runs from (0, 0) to (1, 1) and, at the top 20% of the
+    # customers, reaches the share the concentration table gives.
+    ax = figures["concentration"].axes[0]
+    table = report["concentration"]
+    for line, column in zip(ax.lines[:2], ("current_value", "future_value"), strict=True):
+        x, y = line.get_xdata(), line.get_ydata()
+        assert (x[0], y[0]) == (0.0, 0.0)
+        assert x[-1] == pytest.approx(1.0)
+        assert y[-1] == pytest.approx(1.0)
+        k = int(np.ceil(0.2 * len(scores)))
+        assert y[k] == pytest.approx(table.loc[column, "top_20pct_share"])
+    # Lifecycle: one bar per stage, as tall as its customers.
+    ax = figures["lifecycle"].axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == report["lifecycle"]["customers"].tolist()

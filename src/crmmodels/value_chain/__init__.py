@@ -4,7 +4,9 @@
   quadrants, strategically significant customers, concentration), customer intimacy,
   network development and value proposition per quadrant, lifecycle management
   (stages, transitions, actions); ``score`` per customer, ``report`` per step;
-* :data:`QUADRANTS`, :data:`PROPOSITIONS`, :data:`STAGE_ACTIONS` - the tables it uses.
+* :data:`QUADRANTS`, :data:`PROPOSITIONS`, :data:`STAGE_ACTIONS` - the tables it uses;
+* figures (the plot extra): :func:`plot_portfolio`, :func:`plot_concentration`,
+  :func:`plot_lifecycle`, also drawn by ``report(data, figures=True)``.
 
 Examples
 --------
@@ -19,5 +21,7 @@ from crmmodels.value_chain.model import (
     STAGE_ACTIONS,
     ValueChainModel,
 )
+from crmmodels.value_chain.plotting import plot_concentration, plot_lifecycle, plot_portfolio
 
-__all__ = ["PROPOSITIONS", "QUADRANTS", "STAGE_ACTIONS", "ValueChainModel"]
+__all__ = ["PROPOSITIONS", "QUADRANTS", "STAGE_ACTIONS", "ValueChainModel",
+           "plot_concentration", "plot_lifecycle", "plot_portfolio"]

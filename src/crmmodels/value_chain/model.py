@@ -186,8 +186,18 @@ class ValueChainModel(CRMModel):
         return out
 
     # ------------------------------------------------------------------ report
-    def report(self, data: CRMData) -> dict[str, Any]:
-        """Return the five steps of the value chain as tables.
+    def report(self, data: CRMData, *, figures: bool = False) -> dict[str, Any]:
+        """Return the five steps of the value chain as tables (and figures).
+
+        Parameters
+        ----------
+        data : CRMData
+            The data to report on (usually the data the model was fitted on).
+        figures : bool, default False
+            Also draw the figures (the plot extra, matplotlib): ``"figures"`` is then a
+            dict of matplotlib Figures, ``"portfolio"``
+            (:func:`~crmmodels.value_chain.plotting.plot_portfolio`),
+            ``"concentration"`` and ``"lifecycle"``.
 
         Returns
         -------
@@ -280,7 +290,20 @@ class ValueChainModel(CRMModel):
         transitions = None
         if start > tx["timestamp"].min():
             transitions = self.lifecycle_model_.transitions(data, start, data.observation_end)
-        return {"portfolio": portfolio, "strategic": strategic,
-                "concentration": concentration, "intimacy": intimacy,
-                "proposition": proposition, "lifecycle": lifecycle,
-                "transitions": transitions}
+        out: dict[str, Any] = {
+            "portfolio": portfolio, "strategic": strategic, "concentration": concentration,
+            "intimacy": intimacy, "proposition": proposition, "lifecycle": lifecycle,
+            "transitions": transitions}
+        if figures:
+            from crmmodels.value_chain.plotting import (
+                plot_concentration,
+                plot_lifecycle,
+                plot_portfolio,
+            )
+
+            out["figures"] = {
+                "portfolio": plot_portfolio(scores, current_cut=self.current_cut_,
+                                            future_cut=self.future_cut_).figure,
+                "concentration": plot_concentration(scores).figure,
+                "lifecycle": plot_lifecycle(lifecycle).figure}
+        return out
