@@ -86,3 +86,9 @@ def pair_scores(truth: np.ndarray, found: np.ndarray) -> tuple[float, float]:
 
     both = pairs(table.to_numpy())
     return both / pairs(table.sum(axis=0).to_numpy()), both / pairs(table.sum(axis=1).to_numpy())
+
+
+def key_of_person(records: pd.DataFrame, mapping: pd.Series) -> pd.Series:
+    """Each planted person's ``customer_key`` (from their first record), by person."""
+    keys = records["customer_id"].map(mapping)
+    return keys.groupby(records["person"].to_numpy()).first()

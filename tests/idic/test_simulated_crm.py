@@ -16,7 +16,7 @@ from crmmodels.identity import IdentityResolution, resolve_identities
 from crmmodels.idic import NO_ACTION, IDICModel, interaction_profile
 from crmmodels.segments import LifecycleModel
 from crmmodels.targeting import UpliftModel
-from tests.samples import pair_scores
+from tests.samples import key_of_person, pair_scores
 
 World = tuple[SimulatedCRM, IdentityResolution, CRMData]
 
@@ -26,12 +26,6 @@ def world() -> World:
     sim = simulate_crm(2_000, contacts=120, random_state=4)
     res = resolve_identities(sim.records, keys=["email", "phone"])
     return sim, res, res.apply(sim.data)
-
-
-def _key_of_person(sim: SimulatedCRM, res: IdentityResolution) -> pd.Series:
-    """Each person's ``customer_key`` (from their first record)."""
-    keys = sim.records["customer_id"].map(res.mapping)
-    return keys.groupby(sim.records["person"].to_numpy()).first()
 
 
 def test_simulated_data_are_consistent_with_their_truth(world: World) -> None:
@@ -71,7 +65,7 @@ def test_identity_bars_hold_on_the_simulated_records(world: World) -> None:
 def test_preferred_channel_is_recovered_after_resolution(world: World) -> None:
     sim, res, data = world
     profile = interaction_profile(data, as_of=sim.campaign_date)
-    key = _key_of_person(sim, res)
+    key = key_of_person(sim.records, res.mapping)
     enough = profile["preferred_by"] == "response rate"
     assert enough.mean() > 0.95
     found = profile["preferred_channel"].reindex(key.to_numpy()).to_numpy()
@@ -82,7 +76,7 @@ def test_preferred_channel_is_recovered_after_resolution(world: World) -> None:
 
 def test_lifecycle_stages_are_recovered_after_resolution_not_before(world: World) -> None:
     sim, res, data = world
-    key = _key_of_person(sim, res)
+    key = key_of_person(sim.records, res.mapping)
     stages = LifecycleModel().fit(data).score(data)["lifecycle_stage"]
     found = stages.reindex(key.to_numpy()).to_numpy()
     truth = sim.truth["lifecycle_stage"].reindex(key.index).to_numpy()

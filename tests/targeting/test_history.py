@@ -14,6 +14,7 @@ from crmmodels.errors import DataValidationError, InvalidParameterError
 from crmmodels.identity import resolve_identities
 from crmmodels.targeting import ResponseModel, campaign_history, response_features
 from crmmodels.targeting.history import FEATURES
+from tests.samples import key_of_person
 
 YEAR = pd.Timedelta(days=365)
 
@@ -117,8 +118,7 @@ def test_response_features_count_events_up_to_the_date(small: CRMData) -> None:
 def resolved() -> tuple[CRMData, pd.Series]:
     world = simulate_crm(1_500, contacts=80, random_state=1)
     res = resolve_identities(world.records, keys=["email", "phone"])
-    key = world.records["customer_id"].map(res.mapping).groupby(
-        world.records["person"].to_numpy()).first()
+    key = key_of_person(world.records, res.mapping)
     rate = world.truth["rate_email"]
     rate.index = pd.Index(key.reindex(rate.index).to_numpy(), name="customer_id")
     return res.apply(world.data), rate

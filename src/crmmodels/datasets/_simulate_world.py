@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, whole_number
 from crmmodels.datasets._simulate_crm import simulate_identities, simulate_interactions
 from crmmodels.errors import InvalidParameterError
 
@@ -152,9 +152,7 @@ def simulate_crm(n_people: int = 2_000, *, max_records: int = 3, contacts: int =
     for name, value, low in (("n_people", n_people, 10), ("max_records", max_records, 1),
                              ("contacts", contacts, 4), ("days", days, 400),
                              ("random_state", random_state, 0)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise InvalidParameterError(f"simulate_crm: {name} must be an int >= {low}, got "
-                                        f"{value!r}")
+        whole_number(value, f"simulate_crm: {name}", low)
     if isinstance(treatment_share, bool) or not isinstance(treatment_share, float | int) or \
             not 0 < treatment_share < 1:
         raise InvalidParameterError(f"simulate_crm: treatment_share must be in (0, 1), got "

@@ -23,11 +23,13 @@ import logging
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmmodels.core import Interval
 from crmmodels.errors import (
     DataQualityWarning,
     DataValidationError,
@@ -60,13 +62,11 @@ def _kind_from_name(column: str) -> str:
 
 
 def _probability(value: object, name: str, *, upper_closed: bool = False) -> float:
-    number = (float(value) if isinstance(value, int | float | np.integer | np.floating)
-              and not isinstance(value, bool) else float("nan"))
-    if not (0 < number <= 1 if upper_closed else 0 < number < 1):
-        bound = "1]" if upper_closed else "1)"
-        raise InvalidParameterError(f"fuzzy: {name} must be a number in (0, {bound}, got "
+    interval = Interval(Real, 0, 1, closed="right" if upper_closed else "neither")
+    if not interval.is_satisfied_by(value):
+        raise InvalidParameterError(f"fuzzy: {name} must be {interval.description()}, got "
                                     f"{value!r}")
-    return number
+    return float(value)  # type: ignore[arg-type]
 
 
 def _blocks(value: object, name: str, columns: Sequence[str]) -> list[list[str]]:

@@ -605,9 +605,9 @@ def _resolve(records: pd.DataFrame, settings: dict[str, Any], *,
         value_parts.append(np.repeat(np.arange(n_fuzzy), 2) + offset)
         fixed_parts.append(np.zeros(n_fuzzy, dtype=bool))
         names.append(np.full(n_fuzzy, _FUZZY, dtype=object))
-        values_text.append(np.array([f"{ids_l} ~ {ids_r}" for ids_l, ids_r in
-                                     records[id_col].to_numpy(dtype=object)[ends]],
-                                    dtype=object).reshape(-1))
+        pair_ids = records[id_col].to_numpy(dtype=object)[ends].reshape(-1, 2)
+        values_text.append((pd.Series(pair_ids[:, 0], dtype="str") + " ~ "
+                            + pd.Series(pair_ids[:, 1], dtype="str")).to_numpy(dtype=object))
         offset += n_fuzzy
     rows = np.concatenate(rows_parts)
     values = np.concatenate(value_parts)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData, argsort_text, data_time, wall_clock
+from crmmodels.data import CRMData, argsort_text, data_time, wall_clock, whole_number
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["FEATURES", "campaign_history", "response_features"]
@@ -199,10 +199,7 @@ def campaign_history(data: CRMData, *, response_window: int = 14) -> pd.DataFram
     [['a', 0.0, 0.0, True], ['b', 0.0, 0.0, False], ['a', 1.0, 1.0, False]]
     """
     data = _interactions(data, "campaign_history")
-    if isinstance(response_window, bool) or not isinstance(response_window, int | np.integer) \
-            or response_window < 1:
-        raise InvalidParameterError(f"campaign_history: response_window must be an int >= 1 "
-                                    f"(days), got {response_window!r}")
+    window = whole_number(response_window, "campaign_history: response_window (days)")
     inter = data.interactions
     assert inter is not None
     kinds = inter["kind"].astype("str").to_numpy()
@@ -228,7 +225,7 @@ def campaign_history(data: CRMData, *, response_window: int = 14) -> pd.DataFram
         matched = pd.merge_asof(answers.sort_values("t", kind="stable"),
                                 contacts.sort_values("t", kind="stable"),
                                 on="t", by=["customer", "channel"], direction="backward",
-                                tolerance=response_window * _DAY, allow_exact_matches=False)
+                                tolerance=window * _DAY, allow_exact_matches=False)
         rows = matched["row"].dropna().to_numpy(dtype=np.int64)
         answered[rows] = True
     table.insert(0, "customer_id", inter["customer_id"].astype("str").to_numpy()[sent])
