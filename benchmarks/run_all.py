@@ -71,10 +71,13 @@ BENCHES: tuple[Bench, ...] = (
           (), ("--people", "2000", "--no-memory")),
     Bench("nba", "Next best action: a budgeted plan for 100,000 customers x 5 offers",
           "bench_nba.py", (), ("--customers", "2000", "--milp-seconds", "5")),
+    Bench("engines", "Summary and RFM from a polars frame against a pandas frame",
+          "bench_engines.py", (), ("--rows", "200000", "--customers", "10000", "--repeat", "1",
+                                   "--no-memory")),
 )
 
 _VERSIONS = ("numpy", "pandas", "scipy", "scikit-learn", "lifetimes", "mlxtend", "pyfim",
-             "networkx", "pyarrow")
+             "networkx", "pyarrow", "polars", "narwhals")
 
 
 def _version(dist: str) -> str | None:

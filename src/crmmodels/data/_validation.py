@@ -1143,7 +1143,8 @@ def validate_frame(
     schema = SCHEMAS[frame]
     if not isinstance(df, pd.DataFrame):
         raise DataValidationError(
-            f"{frame} must be a pandas DataFrame, got {type(df).__name__}",
+            f"{frame} must be a pandas, polars, pyarrow or DuckDB table, got "
+            f"{type(df).__name__}",
             frame=frame, rule="type",
         )
     kinds = field_kinds(schema)

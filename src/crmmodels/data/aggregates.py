@@ -20,6 +20,8 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import pandas as pd
 
+from crmmodels.data._native import native_aggregates
+from crmmodels.data._native import timestamp_unit as native_unit
 from crmmodels.data._validation import align_timestamp
 from crmmodels.data.container import CRMData, as_transaction_data
 from crmmodels.errors import InvalidParameterError
@@ -255,13 +257,20 @@ def customer_aggregates(
     if freq is not None:
         _check_freq(freq)
     data = as_transaction_data(data, "customer_aggregates")
-    data.require("transactions")
-    assert data.transactions is not None
     cut: pd.Timestamp | None = None
     if end is not None:
         aligned = data_time(end, data, "end")
         if aligned < data.observation_end:  # no transaction is later than observation_end
-            cut = _wall(aligned, _unit(data.transactions["timestamp"]))
+            cut = _wall(aligned, timestamp_unit(data))
+    native = data._native.get("transactions")
+    if native is not None:  # polars, pyarrow, ...: one query in that library
+        if freq is None:  # the columns of a table already computed with periods
+            for other in _FREQS:
+                key = ("customer_aggregates", "native", cut, other)
+                if data.is_derived(key):
+                    return data.derived(key, lambda: pd.DataFrame()).iloc[:, :5]
+        return data.derived(("customer_aggregates", "native", cut, freq),
+                            lambda: native_aggregates(native, cut, freq))
     periods = None if freq is None else data.derived(
         ("customer_aggregates", cut, freq), lambda: _periods(data, cut, freq))
     totals = data.derived(("customer_aggregates", cut, None), lambda: _totals(data, cut))
@@ -275,6 +284,16 @@ def _unit(stamps: pd.Series) -> TimeUnit:
     """Resolution of a timestamp column, timezone-aware or not."""
     unit = stamps.dt.unit
     return unit if unit in ("s", "ms", "us") else "ns"
+
+
+def timestamp_unit(data: CRMData) -> TimeUnit:
+    """Resolution of the transactions' timestamps (no pandas copy of a native frame)."""
+    native = data._native.get("transactions")
+    if native is not None:
+        unit = native_unit(native)
+        return unit if unit in ("s", "ms", "us") else "ns"  # type: ignore[return-value]
+    assert data.transactions is not None
+    return _unit(data.transactions["timestamp"])
 
 
 def _wall(ts: pd.Timestamp, unit: TimeUnit) -> pd.Timestamp:

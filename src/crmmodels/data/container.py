@@ -5,10 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any, Literal, get_args
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
+from crmmodels.data._native import (
+    NativeFrame,
+    id_text,
+    is_native,
+    latest_timestamp,
+    native_frame,
+    to_pandas,
+    validate_native,
+)
 from crmmodels.data._validation import (
     FrameResult,
     OnDuplicate,
@@ -16,6 +26,7 @@ from crmmodels.data._validation import (
     OnUnknown,
     ValidationReport,
     align_timestamp,
+    argsort_text,
     check_date_options,
     validate_frame,
 )
@@ -34,6 +45,12 @@ class CRMData:
     Each frame is checked, vectorised, against :mod:`crmmodels.data`; the
     caller's frames are never modified (the container holds new frames). Whatever
     was coerced, dropped, or merely noticed is counted in :attr:`report`.
+
+    Each frame may be a pandas or polars ``DataFrame``, a polars ``LazyFrame``, a pyarrow
+    ``Table`` or a DuckDB relation. A frame of another library than pandas is validated
+    and kept in that library (a lazy one is collected first), and the per-customer
+    aggregate, the summary and the RFM values are computed there; models that work in
+    pandas read a pandas copy made once on first use (see :meth:`engine`).
 
     Parameters
     ----------
@@ -120,15 +137,11 @@ class CRMData:
     Timestamp('2024-02-10 00:00:00')
     """
 
-    transactions: pd.DataFrame | None
-    customers: pd.DataFrame | None
-    interactions: pd.DataFrame | None
-
     def __init__(
         self,
-        transactions: pd.DataFrame | None = None,
-        customers: pd.DataFrame | None = None,
-        interactions: pd.DataFrame | None = None,
+        transactions: Any = None,
+        customers: Any = None,
+        interactions: Any = None,
         *,
         observation_end: str | pd.Timestamp | None = None,
         allow_returns: bool = False,
@@ -152,23 +165,28 @@ class CRMData:
         self.report = ValidationReport()
         self.allow_returns = allow_returns
         results: dict[str, FrameResult] = {}
+        native: dict[str, NativeFrame] = {}
+        options: dict[str, Any] = {
+            "allow_returns": allow_returns, "on_invalid": on_invalid,
+            "on_duplicate": on_duplicate, "observation_end": end, "future_limit": now,
+            "datetime_format": datetime_format, "dayfirst": dayfirst}
         for name, frame in zip(_FRAMES, (transactions, customers, interactions), strict=True):
             if frame is None:
                 continue
-            results[name] = validate_frame(
-                frame, name, self.report,
-                allow_returns=allow_returns, on_invalid=on_invalid, on_duplicate=on_duplicate,
-                observation_end=end, future_limit=now, datetime_format=datetime_format,
-                dayfirst=dayfirst,
-            )
-        if "customers" in results:
-            _check_unique_customers(results["customers"])
-        _check_timezones(results)
+            if isinstance(frame, pd.DataFrame) or not is_native(frame):
+                results[name] = validate_frame(frame, name, self.report, **options)
+            else:
+                native[name] = validate_native(native_frame(frame, name), name, self.report,
+                                               **options)
         self._codes: dict[str, np.ndarray] = {k: v.codes for k, v in results.items()}
         self._uniques: dict[str, pd.Index] = {k: v.uniques for k, v in results.items()}
-        self.transactions = results["transactions"].frame if "transactions" in results else None
-        self.customers = results["customers"].frame if "customers" in results else None
-        self.interactions = results["interactions"].frame if "interactions" in results else None
+        self._pandas: dict[str, pd.DataFrame] = {k: v.frame for k, v in results.items()}
+        self._native: dict[str, NativeFrame] = native
+        if "customers" in results:
+            _check_unique_customers(results["customers"])
+        elif "customers" in native:
+            _check_unique_native(native["customers"])
+        _check_timezones({k: self._timestamp_dtypes(k) for k in self._frame_names()})
         self._handle_unknown(on_unknown)
         self.observation_end = (align_timestamp(end, self.timezone, "observation_end")
                                 if end is not None else self._latest_timestamp())
@@ -235,11 +253,7 @@ class CRMData:
             if frame is None:
                 renamed[name] = None
                 continue
-            if not isinstance(frame, pd.DataFrame):
-                raise DataValidationError(
-                    f"{name} must be a pandas DataFrame, got {type(frame).__name__}",
-                    frame=name, rule="type",
-                )
+            native = None if isinstance(frame, pd.DataFrame) else native_frame(frame, name)
             m: Mapping[str, Any] = (
                 mapping.get(name, {}) if per_frame else mapping  # type: ignore[assignment]
             )
@@ -254,8 +268,12 @@ class CRMData:
                         f"{list(SCHEMAS[name].model_fields)}"
                     )
             fields = SCHEMAS[name].model_fields
+            columns_in = native.columns if native is not None else frame.columns
             rename = {theirs: canonical for canonical, theirs in m.items()
-                      if canonical in fields and theirs in frame.columns}
+                      if canonical in fields and theirs in columns_in}
+            if native is not None:
+                renamed[name] = native.rename(rename).to_native() if rename else frame
+                continue
             new = frame.rename(columns=rename) if rename else frame
             index_names: dict[Any, Any] = {
                 theirs: canonical for canonical, theirs in m.items()
@@ -322,10 +340,96 @@ class CRMData:
 
     # ------------------------------------------------------------------ accessors
     @property
+    def transactions(self) -> pd.DataFrame | None:
+        """The validated transactions as a pandas frame (None when not given).
+
+        A frame given in another library is converted on first access and kept.
+        """
+        return self._frame("transactions")
+
+    @transactions.setter
+    def transactions(self, value: pd.DataFrame | None) -> None:
+        self._set_frame("transactions", value)
+
+    @property
+    def customers(self) -> pd.DataFrame | None:
+        """The validated customers as a pandas frame (None when not given)."""
+        return self._frame("customers")
+
+    @customers.setter
+    def customers(self, value: pd.DataFrame | None) -> None:
+        self._set_frame("customers", value)
+
+    @property
+    def interactions(self) -> pd.DataFrame | None:
+        """The validated interactions as a pandas frame (None when not given)."""
+        return self._frame("interactions")
+
+    @interactions.setter
+    def interactions(self, value: pd.DataFrame | None) -> None:
+        self._set_frame("interactions", value)
+
+    def has(self, frame: FrameName) -> bool:
+        """Whether this data holds ``frame`` (without converting it to pandas).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> data = CRMData(customers=pd.DataFrame({"customer_id": ["a"]}))
+        >>> data.has("customers"), data.has("transactions")
+        (True, False)
+        """
+        return frame in self._pandas or frame in self._native
+
+    def engine(self, frame: FrameName) -> str:
+        """Return the dataframe library that holds ``frame``: ``"pandas"``, ``"polars"``, ...
+
+        A frame given in polars, pyarrow or DuckDB is validated and kept in that library
+        (a DuckDB relation or a lazy frame is collected into polars, or pyarrow when
+        polars is absent); the per-customer aggregate, the summary and the RFM values
+        are computed there. Other models read the pandas copy (see
+        :attr:`transactions`), made once on first use.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": ["a"], "timestamp": ["2024-01-05"],
+        ...                    "amount": [1.0]})
+        >>> CRMData(transactions=tx).engine("transactions")
+        'pandas'
+        """
+        self.require(frame)
+        if frame in self._native:
+            return str(self._native[frame].implementation.name.lower())
+        return "pandas"
+
+    def to_native(self, frame: FrameName) -> Any:
+        """Return the validated ``frame`` in the library that holds it (see :meth:`engine`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": [1], "timestamp": ["2024-01-05"],
+        ...                    "amount": [1.0]})
+        >>> type(CRMData(transactions=tx).to_native("transactions")).__name__
+        'DataFrame'
+        """
+        self.require(frame)
+        if frame in self._native:
+            return self._native[frame].to_native()
+        return self._pandas[frame]
+
+    def n_rows(self, frame: FrameName) -> int:
+        """Rows of the validated ``frame`` (0 when absent), without converting it."""
+        if frame in self._native:
+            return len(self._native[frame])
+        return len(self._pandas[frame]) if frame in self._pandas else 0
+
+    @property
     def customer_ids(self) -> pd.Index:
         """Every customer id seen in any frame (customers frame first, then the rest)."""
-        parts = [self._uniques[k] for k in ("customers", "transactions", "interactions")
-                 if k in self._uniques]
+        parts = [self._ids(k) for k in ("customers", "transactions", "interactions")
+                 if self.has(k)]
         out: pd.Index = parts[0]
         for p in parts[1:]:
             out = out.append(p[~p.isin(out)])
@@ -335,9 +439,10 @@ class CRMData:
     @property
     def timezone(self) -> Any:
         """Timezone of the timestamps (``None`` when they are naive)."""
-        for df in (self.transactions, self.interactions):
-            if df is not None and "timestamp" in df.columns:
-                return getattr(df["timestamp"].dtype, "tz", None)
+        for name in ("transactions", "interactions"):
+            dtypes = self._timestamp_dtypes(name) if self.has(name) else {}
+            if "timestamp" in dtypes:
+                return dtypes["timestamp"][0]
         return None
 
     @property
@@ -361,9 +466,19 @@ class CRMData:
         >>> codes.tolist(), ids.tolist()
         ([0, 1, 0], ['x', 'y'])
         """
-        if frame not in self._codes:
+        if not self.has(frame):
             raise DataValidationError(f"this CRMData has no {frame} frame", frame=frame,
                                       rule="required_frame")
+        if frame not in self._codes:  # a frame of another library: from its pandas copy
+            pdf = self._frame(frame)
+            assert pdf is not None
+            codes, uniques = pd.factorize(pdf["customer_id"])
+            ids = pd.Index(uniques, dtype="str")
+            order = argsort_text(ids)
+            rank = np.empty(len(order), dtype=np.intp)
+            rank[order] = np.arange(len(order))
+            self._codes[frame] = rank[codes]
+            self._uniques[frame] = ids[order]
         return self._codes[frame], self._uniques[frame]
 
     def derived(self, key: Hashable, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -390,6 +505,19 @@ class CRMData:
             cache[key] = compute()
         return cache[key].copy()
 
+    def is_derived(self, key: Hashable) -> bool:
+        """Whether the table of ``key`` was computed already (see :meth:`derived`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> data = CRMData(transactions=pd.DataFrame({
+        ...     "customer_id": ["a"], "timestamp": ["2024-01-01"], "amount": [1.0]}))
+        >>> data.is_derived("t")
+        False
+        """
+        return key in self.__dict__.get("_derived", {})
+
     def require(self, *frames: FrameName) -> None:
         """Raise a clear error if one of ``frames`` is absent.
 
@@ -403,7 +531,7 @@ class CRMData:
         crmmodels.errors.DataValidationError: [frame='transactions', rule='required_frame'] ...
         """
         for f in frames:
-            if getattr(self, f) is None:
+            if not self.has(f):
                 raise DataValidationError(
                     f"this model needs a {f} frame; build CRMData({f}=...)",
                     frame=f, rule="required_frame",
@@ -421,26 +549,100 @@ class CRMData:
         CRMData(transactions=2 rows, customers=3 rows, n_customers=3,
                 observation_end=2024-01-02 00:00:00)
         """
-        parts = [f"{name}={len(df)} rows" for name in _FRAMES
-                 if (df := getattr(self, name)) is not None]
+        parts = [f"{name}={self.n_rows(name)} rows" for name in self._frame_names()]
         return (f"CRMData({', '.join(parts)}, n_customers={self.n_customers}, "
                 f"observation_end={self.observation_end})")
 
     # ------------------------------------------------------------------ internals
+    def _frame_names(self) -> list[FrameName]:
+        return [name for name in _FRAMES if self.has(name)]
+
+    def _frame(self, name: FrameName) -> pd.DataFrame | None:
+        if name not in self._pandas and name in self._native:
+            self._pandas[name] = to_pandas(self._native[name], name)
+        return self._pandas.get(name)
+
+    def _set_frame(self, name: FrameName, value: pd.DataFrame | None) -> None:
+        self.__dict__.setdefault("_pandas", {})
+        self.__dict__.setdefault("_native", {})
+        self._native.pop(name, None)
+        if value is None:
+            self._pandas.pop(name, None)
+        else:
+            self._pandas[name] = value
+
+    def _ids(self, name: FrameName) -> pd.Index:
+        """Return the distinct ids of ``name``, sorted (no pandas copy of a native frame)."""
+        if name in self._uniques:
+            return self._uniques[name]
+        ids = id_text(self._native[name]["customer_id"]).unique().to_list()
+        out = pd.Index(ids, dtype="str")
+        result: pd.Index = out[argsort_text(out)]
+        return result
+
+    def _timestamp_dtypes(self, name: FrameName) -> dict[str, tuple[Any, bool]]:
+        """Per datetime column of ``name``: its timezone and whether it is all missing."""
+        out: dict[str, tuple[Any, bool]] = {}
+        for col, kind in field_kinds(SCHEMAS[name]).items():
+            if kind != "datetime":
+                continue
+            if name in self._native:
+                frame = self._native[name]
+                dtype = frame.schema.get(col)
+                if isinstance(dtype, nw.Datetime):
+                    out[col] = (dtype.time_zone, frame[col].null_count() == len(frame))
+            elif col in self._pandas[name].columns:
+                values = self._pandas[name][col]
+                if isinstance(values.dtype, pd.DatetimeTZDtype) or \
+                        pd.api.types.is_datetime64_dtype(values.dtype):
+                    out[col] = (getattr(values.dtype, "tz", None), bool(values.isna().all()))
+        return out
+
+    def _unknown_rows(self, name: FrameName, known: pd.Index) -> tuple[np.ndarray, int]:
+        """Rows of ``name`` whose customer is not in ``known``, and how many ids that is."""
+        if name in self._native:
+            ids = id_text(self._native[name]["customer_id"])
+            mask: np.ndarray = (~ids.is_in(known.to_numpy(dtype=object))).to_numpy()
+            n_ids = int(ids.filter(nw.new_series(
+                "m", mask, nw.Boolean(), backend=ids.implementation)).n_unique())
+            return mask.astype(bool, copy=False), n_ids
+        codes, uniques = self._codes[name], self._uniques[name]
+        unknown_u = ~uniques.isin(known)
+        return unknown_u[codes], int(unknown_u.sum())
+
+    def _drop_rows(self, name: FrameName, keep: np.ndarray) -> None:
+        """Keep the rows of ``name`` where ``keep`` is True."""
+        if name in self._native:
+            frame = self._native[name]
+            self._native[name] = frame.filter(nw.new_series(
+                "keep", keep, nw.Boolean(), backend=frame.implementation))
+            return
+        codes, uniques = self._codes[name], self._uniques[name]
+        present = np.bincount(codes[keep], minlength=len(uniques)) > 0
+        remap = np.cumsum(present) - 1
+        self._codes[name] = remap[codes[keep]]
+        self._uniques[name] = uniques[present]
+        self._pandas[name] = self._pandas[name].loc[keep]
+
+    def _labels(self, name: FrameName, mask: np.ndarray) -> list[Hashable]:
+        """Return the first five row labels (positions for a native frame) where ``mask``."""
+        pos = np.flatnonzero(mask)[:5]
+        if name in self._native:
+            return [int(i) for i in pos]
+        index = self._pandas[name].index
+        return [index[i] for i in pos]
+
     def _handle_unknown(self, on_unknown: OnUnknown) -> None:
-        if self.customers is not None:
-            known = self._uniques["customers"]
+        if self.has("customers"):
+            known = self._ids("customers")
             for name in ("transactions", "interactions"):
-                df = getattr(self, name)
-                if df is None:
+                if not self.has(name):
                     continue
-                codes, uniques = self._codes[name], self._uniques[name]
-                unknown_u = ~uniques.isin(known)
-                if not unknown_u.any():
+                mask, n_ids = self._unknown_rows(name, known)
+                if not mask.any():
                     continue
-                mask = unknown_u[codes]
                 n = int(mask.sum())
-                labels = list(df.index[np.flatnonzero(mask)[:5]])
+                labels = self._labels(name, mask)
                 if on_unknown == "raise":
                     raise DataValidationError(
                         f"{n} {name} rows reference customer ids absent from customers "
@@ -450,41 +652,36 @@ class CRMData:
                     )
                 action = "dropped" if on_unknown == "drop" else "kept"
                 self.report.add(name, "customer_id", "known_customer", action, n, labels,
-                                f"{int(unknown_u.sum())} customer ids not in customers")
+                                f"{n_ids} customer ids not in customers")
                 if on_unknown == "drop":
-                    keep = ~mask
-                    new = df.loc[keep]
-                    if len(new) == 0:
+                    if n == len(mask):
                         raise DataValidationError(
                             f"every {name} row references an unknown customer",
                             frame=name, column="customer_id", rule="known_customer",
                         )
-                    present = ~unknown_u
-                    remap = np.cumsum(present) - 1
-                    self._codes[name] = remap[codes[keep]]
-                    self._uniques[name] = uniques[present]
-                    setattr(self, name, new)
-                    self.report.rows_out[name] = len(new)
-            if self.transactions is not None:
-                no_tx = ~known.isin(self._uniques["transactions"])
+                    self._drop_rows(name, ~mask)
+                    self.report.rows_out[name] = self.n_rows(name)
+            if self.has("transactions"):
+                no_tx = ~known.isin(self._ids("transactions"))
                 self.report.add("customers", "customer_id", "has_transactions", "info",
                                 int(no_tx.sum()), list(known[no_tx][:5]),
                                 "customers without any transaction (prospects)")
-        elif self.transactions is not None and self.interactions is not None:
-            unk = ~self._uniques["interactions"].isin(self._uniques["transactions"])
-            if unk.any():
-                mask = unk[self._codes["interactions"]]
+        elif self.has("transactions") and self.has("interactions"):
+            mask, n_ids = self._unknown_rows("interactions", self._ids("transactions"))
+            if mask.any():
                 self.report.add(
                     "interactions", "customer_id", "known_customer", "info", int(mask.sum()),
-                    list(self.interactions.index[np.flatnonzero(mask)[:5]]),
-                    f"{int(unk.sum())} customers with interactions but no transaction",
+                    self._labels("interactions", mask),
+                    f"{n_ids} customers with interactions but no transaction",
                 )
 
     def _latest_timestamp(self) -> pd.Timestamp:
         latest: list[pd.Timestamp] = []
-        for df in (self.transactions, self.interactions):
-            if df is not None:
-                latest.append(pd.Timestamp(df["timestamp"].max()))
+        for name in ("transactions", "interactions"):
+            if name in self._native:
+                latest.append(latest_timestamp(self._native[name]["timestamp"]))
+            elif name in self._pandas:
+                latest.append(pd.Timestamp(self._pandas[name]["timestamp"].max()))
         if not latest:
             return pd.Timestamp.now().normalize()
         return max(latest)
@@ -523,7 +720,7 @@ def as_transaction_data(data: object, owner: str = "this function") -> CRMData:
     if isinstance(data, CRMData):
         data.require("transactions")
         return data
-    if isinstance(data, pd.DataFrame):
+    if isinstance(data, pd.DataFrame) or is_native(data):
         return CRMData(transactions=data)
     raise DataValidationError(
         f"{owner} needs CRMData with transactions or a transactions DataFrame, got "
@@ -562,23 +759,34 @@ def _check_unique_customers(res: FrameResult) -> None:
         )
 
 
-def _check_timezones(results: Mapping[str, FrameResult]) -> None:
+def _check_unique_native(frame: NativeFrame) -> None:
+    """``_check_unique_customers`` for a customers frame of another library."""
+    ids = frame["customer_id"]
+    repeated = ids.is_duplicated().to_numpy().astype(bool)
+    if repeated.any():
+        later = ~ids.is_first_distinct().to_numpy().astype(bool)
+        raise DataValidationError(
+            f"customers has {int(ids.filter(ids.is_duplicated()).n_unique())} customer ids on "
+            "more than one row; one row per customer is required",
+            frame="customers", column="customer_id", rule="unique",
+            rows=[int(i) for i in np.flatnonzero(later)[:5]], n_rows=int(later.sum()),
+        )
+
+
+def _check_timezones(frames: Mapping[str, Mapping[str, tuple[Any, bool]]]) -> None:
     """Refuse timezone-aware dates beside naive ones, across frames and columns.
 
     Comparing or subtracting the two needs a zone for the naive values, which would be
-    a guess: the caller converts first.
+    a guess: the caller converts first. ``frames`` gives, per frame and datetime
+    column, its timezone and whether every value is missing.
     """
     aware: list[tuple[str, str]] = []
     naive: list[tuple[str, str]] = []
-    for name, res in results.items():
-        for col, kind in field_kinds(SCHEMAS[name]).items():
-            if kind != "datetime" or col not in res.frame.columns:
+    for name, columns in frames.items():
+        for col, (tz, all_missing) in columns.items():
+            if all_missing:
                 continue
-            values = res.frame[col]
-            if not (isinstance(values.dtype, pd.DatetimeTZDtype)
-                    or pd.api.types.is_datetime64_dtype(values.dtype)) or values.isna().all():
-                continue
-            (naive if getattr(values.dtype, "tz", None) is None else aware).append((name, col))
+            (naive if tz is None else aware).append((name, col))
     if aware and naive:
         def names(cols: list[tuple[str, str]]) -> str:
             return ", ".join(f"{frame}.{col}" for frame, col in cols)

@@ -30,15 +30,16 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from crmmodels.data._native import native_holdout
 from crmmodels.data.aggregates import _check_freq as _check_period
 from crmmodels.data.aggregates import (
     _distinct_pairs,
     _period_of,
-    _unit,
     _wall,
     customer_aggregates,
     data_time,
     period_numbers,
+    timestamp_unit,
     wall_clock,
 )
 from crmmodels.data.container import CRMData, as_transaction_data
@@ -76,7 +77,6 @@ def _period_end(end: pd.Timestamp, freq: str, data: CRMData) -> pd.Timestamp:
     A transaction is at or before it exactly when its period is at or before the period
     of ``end``.
     """
-    assert data.transactions is not None
     nxt = _period_of(end, freq) + 1  # the start of the next period:
     if freq == "W":
         start = np.datetime64(7 * nxt - 3, "D")  # weeks start on Monday
@@ -86,7 +86,7 @@ def _period_end(end: pd.Timestamp, freq: str, data: CRMData) -> pd.Timestamp:
         start = np.datetime64(nxt, "h")
     else:
         start = np.datetime64(nxt, "D")
-    last = pd.Timestamp(start) - pd.Timedelta(1, unit=_unit(data.transactions["timestamp"]))
+    last = pd.Timestamp(start) - pd.Timedelta(1, unit=timestamp_unit(data))
     if data.timezone is not None:
         # Any offset keeps the wall-clock time; a moment in a DST gap moves before it.
         last = last.tz_localize(data.timezone, ambiguous=True, nonexistent="shift_backward")
@@ -244,7 +244,6 @@ def calibration_holdout(
     """
     _check_freq(freq, freq_multiplier)
     data = as_transaction_data(data, "the summary")
-    assert data.transactions is not None
     cal_end = data_time(calibration_end, data, "calibration_end")
     obs_end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
@@ -263,37 +262,48 @@ def calibration_holdout(
     cols = _summary_columns(agg[bought] if not bought.all() else agg, cal_p,
                             freq_multiplier)
     # The holdout: its own distinct periods and amounts (a period holding calibration_end
-    # counts on both sides).
+    # counts on both sides), for the customers of the calibration summary.
+    f_hold, s_hold = _holdout(data, cal_end, obs_end, freq, agg.index[bought])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m_hold = np.where(f_hold > 0, s_hold / np.maximum(f_hold, 1), 0.0)
+    duration = float(_period_of(obs_end, freq) - cal_p) / freq_multiplier
+    cols.update({
+        "frequency_holdout": f_hold,
+        "monetary_value_holdout": m_hold,
+        "duration_holdout": np.full(int(bought.sum()), duration),
+    })
+    return pd.DataFrame(cols, index=agg.index[bought], copy=False)
+
+
+def _holdout(data: CRMData, cal_end: pd.Timestamp, obs_end: pd.Timestamp, freq: str,
+             customers: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Purchase periods and amount in ``(cal_end, obs_end]`` of each of ``customers``."""
+    unit = timestamp_unit(data)
+    start, stop = _wall(cal_end, unit), _wall(obs_end, unit)
+    native = data._native.get("transactions")
+    if native is not None:  # polars, pyarrow, ...: computed in that library
+        hold = native_holdout(native, start, stop, freq).reindex(customers, fill_value=0.0)
+        return (hold["period"].to_numpy(dtype=np.float64),
+                hold["amount"].to_numpy(dtype=np.float64))
+    assert data.transactions is not None
     codes, ids = data.customer_codes("transactions")
     ts = wall_clock(data.transactions["timestamp"])
-    unit = _unit(data.transactions["timestamp"])
-    in_cal = ts <= _wall(cal_end, unit).to_datetime64()
-    in_hold = ~in_cal & (ts <= _wall(obs_end, unit).to_datetime64())
+    in_hold = (ts > start.to_datetime64()) & (ts <= stop.to_datetime64())
     n = len(ids)
     hc = codes[in_hold]
+    f_hold: np.ndarray = np.zeros(n)
+    s_hold: np.ndarray = np.zeros(n)
     if len(hc):
         hp = period_numbers(ts[in_hold], freq)
         p0 = int(hp.min())
         span = int(hp.max()) - p0 + 1
-        f_hold: np.ndarray = np.bincount(_distinct_pairs(hc, hp - p0, span) // span,
-                                         minlength=n).astype(np.float64)
-        s_hold: np.ndarray = np.bincount(
+        f_hold = np.bincount(_distinct_pairs(hc, hp - p0, span) // span,
+                             minlength=n).astype(np.float64)
+        s_hold = np.bincount(
             hc, weights=data.transactions["amount"].to_numpy(dtype=np.float64)[in_hold],
             minlength=n)
-    else:
-        f_hold = np.zeros(n)
-        s_hold = np.zeros(n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        m_hold = np.where(f_hold > 0, s_hold / np.maximum(f_hold, 1), 0.0)
-    calibrated = np.bincount(codes[in_cal], minlength=n) > 0  # the rows of agg, in order
-    calibrated[np.flatnonzero(calibrated)[~bought]] = False  # no purchase left: out
-    duration = float(_period_of(obs_end, freq) - cal_p) / freq_multiplier
-    cols.update({
-        "frequency_holdout": f_hold[calibrated],
-        "monetary_value_holdout": m_hold[calibrated],
-        "duration_holdout": np.full(int(bought.sum()), duration),
-    })
-    return pd.DataFrame(cols, index=agg.index[bought], copy=False)
+    rows = ids.get_indexer(customers)  # every customer of the summary has a transaction
+    return f_hold[rows], s_hold[rows]
 
 
 def as_summary(data: CRMData | pd.DataFrame, freq: str) -> pd.DataFrame:
