@@ -13,11 +13,12 @@ export CRMMODELS_DATA_DIR
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot,report]"
 	touch $(STAMP)
 
+# The main job on the bundled CDNOW data: scores and an HTML report in report/.
 demo: $(STAMP)
-	$(BIN)/crmmodels demo
+	$(BIN)/crmmodels analyze --out report
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

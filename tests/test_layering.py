@@ -40,6 +40,7 @@ LAYERS: dict[str, int] = {
     "spark": 5,
     "report": 5,
     "cli": 6,
+    "__main__": 7,  # python -m crmmodels: calls the command line
 }
 # Thin re-export modules for the old flat import paths: above everything.
 SHIMS = {"base", "baseline", "churn", "evaluation", "features", "fraud", "plotting",

@@ -1,4 +1,9 @@
-"""Command line: ``crmmodels list-models``, ``crmmodels demo``.
+"""Command line: ``crmmodels analyze``, ``crmmodels list-models``, ``crmmodels demo``.
+
+``crmmodels analyze [TRANSACTIONS] --out DIR`` reads CSV or Parquet files, validates
+them, runs every model the data allow and writes per-customer scores, the cross-sell
+rules and a self-contained HTML report (:mod:`crmmodels.report`); with no file it runs on
+the bundled CDNOW data. This module only parses arguments, reads files and prints.
 
 Examples
 --------
@@ -16,10 +21,13 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import pandas as pd
 
 from crmmodels.data import CRMData
+
+__all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,6 +40,36 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"crmmodels {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("list-models", help="list the registered models (built-ins and plug-ins)")
+    an = sub.add_parser(
+        "analyze", help="run every model on a transactions file; write scores and a report",
+        description="Validate the files, run RFM and segments, CLV with a backtest, churn "
+                    "risk, cross-sell rules, next best action and the value-chain portfolio, "
+                    "and write scores.parquet, scores.csv, rules.csv and report.html.")
+    an.add_argument("transactions", nargs="?",
+                    help="CSV or Parquet file of transactions (default: the bundled CDNOW "
+                         "data)")
+    an.add_argument("--customers", help="CSV or Parquet file of customers")
+    an.add_argument("--interactions", help="CSV or Parquet file of interactions")
+    an.add_argument("--columns", default="",
+                    help="your column names, e.g. customer_id=CustomerID,"
+                         "timestamp=InvoiceDate,amount=Spend (applied to every file)")
+    an.add_argument("--date-format", help="strftime format of text dates, e.g. %%d/%%m/%%Y")
+    an.add_argument("--dayfirst", action="store_true",
+                    help="read day/month/year dates as day first (01/02 = 1 February)")
+    an.add_argument("--allow-returns", action="store_true",
+                    help="accept negative amounts as returns")
+    an.add_argument("--on-invalid", choices=["raise", "drop"], default="raise",
+                    help="stop at the first invalid row (default) or drop and count them")
+    an.add_argument("--engine", choices=["pandas", "polars"], default="pandas",
+                    help="the dataframe library that reads and validates the files")
+    an.add_argument("--freq", choices=["D", "W", "M"], default="W",
+                    help="period of the customer summary behind the CLV (default: W)")
+    an.add_argument("--out", default="crmmodels-report",
+                    help="folder to write to (default: crmmodels-report)")
+    an.add_argument("--quiet", action="store_true",
+                    help="no progress bar and no validation report on the terminal")
+    an.add_argument("--verbose", action="store_true",
+                    help="log each step and each conversion on standard error")
     demo = sub.add_parser(
         "demo", help="run the main job on the bundled CDNOW data (validate, summarise)"
     )
@@ -287,11 +325,108 @@ def _demo_nba(data: CRMData) -> None:
               .round(3).to_string())
 
 
+def _read(path: str, engine: str, what: str) -> Any:
+    """Read a CSV or Parquet file with ``engine``; text stays text (CRMData reads it)."""
+    from pathlib import Path
+
+    from crmmodels.errors import DataValidationError
+
+    name = Path(path).name.lower()
+    if not Path(path).is_file():
+        raise DataValidationError(f"{what} file {path!r} does not exist", frame=what,
+                                  rule="file")
+    parquet = name.endswith((".parquet", ".pq"))
+    if not parquet and not name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
+        raise DataValidationError(f"{what} file {path!r}: give a .csv or .parquet file",
+                                  frame=what, rule="file")
+    if engine == "polars":
+        try:
+            import polars as pl
+        except ImportError:
+            raise ImportError('--engine polars needs polars: pip install polars') from None
+        if parquet:
+            return pl.read_parquet(path)
+        return pl.read_csv(path, separator="\t" if name.endswith(".tsv") else ",",
+                           infer_schema_length=None)
+    if parquet:
+        import importlib.util
+
+        if importlib.util.find_spec("pyarrow") is None:
+            raise ImportError('reading Parquet needs pyarrow: pip install "crmmodels[report]"')
+        return pd.read_parquet(path)
+    return pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
+
+
+def _columns(text: str) -> dict[str, str]:
+    from crmmodels.errors import InvalidParameterError
+
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        canonical, sep, theirs = part.partition("=")
+        if not sep or not canonical.strip() or not theirs.strip():
+            raise InvalidParameterError(
+                f"--columns takes canonical=yours pairs separated by commas, got {part!r}")
+        mapping[canonical.strip()] = theirs.strip()
+    return mapping
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    import logging
+
+    from crmmodels.report import analyze
+
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="crmmodels: %(message)s", stream=sys.stderr)
+    if args.transactions is None:
+        from crmmodels.datasets import load_cdnow
+
+        cdnow = load_cdnow().transactions
+        assert cdnow is not None
+        frames: dict[str, Any] = {"transactions": cdnow}
+        name = "CDNOW (bundled)"
+        if args.engine == "polars":
+            import polars as pl
+
+            frames["transactions"] = pl.from_pandas(cdnow)
+    else:
+        frames = {"transactions": _read(args.transactions, args.engine, "transactions")}
+        name = args.transactions
+    for what in ("customers", "interactions"):
+        path = getattr(args, what)
+        if path is not None:
+            frames[what] = _read(path, args.engine, what)
+    data = CRMData.from_frames(
+        frames["transactions"], frames.get("customers"), frames.get("interactions"),
+        columns=_columns(args.columns), datetime_format=args.date_format,
+        dayfirst=True if args.dayfirst else None, allow_returns=args.allow_returns,
+        on_invalid=args.on_invalid)
+    if not args.quiet:
+        print(data.report)
+    progress = not args.quiet and sys.stderr.isatty()
+    result = analyze(data, name=name, freq=args.freq, progress=progress)
+    written = result.save(args.out)
+    for section in result.sections:
+        state = f"not run: {section.skipped}" if section.skipped else f"{section.seconds:.1f} s"
+        print(f"  {section.title}: {state}")
+    for path in written.values():
+        print(f"wrote {path}")
+    print(f"Open {written['report.html'].resolve()} in a browser.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
     if args.command == "list-models":
         return _list_models()
+    if args.command == "analyze":
+        from crmmodels.errors import CRMModelsError
+
+        try:
+            return _analyze(args)
+        except (CRMModelsError, ImportError) as exc:
+            print(f"crmmodels analyze: {exc}", file=sys.stderr)
+            return 2
     if args.command == "demo":
         from crmmodels.errors import DatasetNotFoundError
 

@@ -37,7 +37,7 @@ from tests.samples import bank_contacts, campaign_test, cdnow_with_interactions
 MODULES = ("crmmodels", "crmmodels.data", "crmmodels.cltv", "crmmodels.segments",
            "crmmodels.association", "crmmodels.propensity", "crmmodels.identity",
            "crmmodels.targeting", "crmmodels.idic", "crmmodels.value_chain",
-           "crmmodels.core", "crmmodels.model_selection")
+           "crmmodels.core", "crmmodels.model_selection", "crmmodels.report")
 
 # ------------------------------------------------------------------ wrong values
 #: What a data argument (CRMData or a transactions frame) must not be.
@@ -227,6 +227,8 @@ CALLS: dict[str, Call] = {
     "crmmodels.data.wall_clock": Call(_none, {"values": "frame"}),
     "crmmodels.data.period_numbers": Call(lambda: {"freq": "W"}, {"ts": "numbers"}),
     "crmmodels.data.match_cancellations": Call(_none, {"transactions": "data"}),
+    # the analysis report
+    "crmmodels.report.analyze": Call(_none, {"data": "data"}),
     # customer lifetime value
     "crmmodels.cltv.holdout_comparison": Call(
         lambda: {"model": fitted("bg_nbd"), "split": split()},

@@ -195,9 +195,9 @@ class CRMData:
     @classmethod
     def from_frames(
         cls,
-        transactions: pd.DataFrame | None = None,
-        customers: pd.DataFrame | None = None,
-        interactions: pd.DataFrame | None = None,
+        transactions: Any = None,
+        customers: Any = None,
+        interactions: Any = None,
         *,
         columns: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
         datetime_format: str | None = None,
@@ -248,7 +248,7 @@ class CRMData:
         per_frame = bool(mapping) and all(
             k in _FRAMES and isinstance(v, Mapping) for k, v in mapping.items()
         )
-        renamed: dict[str, pd.DataFrame | None] = {}
+        renamed: dict[str, Any] = {}
         for name, frame in frames.items():
             if frame is None:
                 renamed[name] = None
