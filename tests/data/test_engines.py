@@ -327,3 +327,13 @@ def test_models_on_the_pandas_copy(cdnow_tx: pd.DataFrame) -> None:
     got = BetaGeoModel().fit(CRMData(transactions=pl.from_pandas(cdnow_tx)))
     for name, value in ref.params_.items():
         assert got.params_[name] == pytest.approx(value, rel=1e-6)
+
+
+def test_from_frames_renames_lazy_frames(tx: pd.DataFrame) -> None:
+    raw = tx.rename(columns={"customer_id": "CustomerID", "amount": "Spend"})
+    columns = {"customer_id": "CustomerID", "amount": "Spend"}
+    ref = CRMData.from_frames(raw, columns=columns)
+    for engine in ("polars-lazy", "duckdb", "pyarrow"):
+        data = CRMData.from_frames(ENGINES[engine](raw), columns=columns)
+        assert data.engine("transactions") == KEPT_IN[engine]
+        assert_same(customer_aggregates(ref), customer_aggregates(data))

@@ -272,7 +272,8 @@ class CRMData:
             rename = {theirs: canonical for canonical, theirs in m.items()
                       if canonical in fields and theirs in columns_in}
             if native is not None:
-                renamed[name] = native.rename(rename).to_native() if rename else frame
+                # (the collected frame: a lazy one is not collected twice)
+                renamed[name] = (native.rename(rename) if rename else native).to_native()
                 continue
             new = frame.rename(columns=rename) if rename else frame
             index_names: dict[Any, Any] = {
