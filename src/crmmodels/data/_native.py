@@ -12,10 +12,9 @@ polars when it is installed, else into a pyarrow table.
 
 from __future__ import annotations
 
-import difflib
 import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from functools import partial
 from typing import Any, Literal
 
@@ -35,6 +34,10 @@ from crmmodels.data._validation import (
     _check_text,
     _Problem,
     align_timestamp,
+    number_problems,
+    outside_message,
+    settle_duplicates,
+    settle_problems,
 )
 from crmmodels.data.schemas import (
     SCHEMAS,
@@ -233,19 +236,9 @@ def _check_numeric_native(s: nw.Series[Any], column: str, problems: list[_Proble
             v, column, problems, report, frame, required=required,
             allow_negative=allow_negative))
     out = s.cast(nw.Float64)
-    vals = out.to_numpy().astype(np.float64, copy=False)  # missing values read as NaN
-    nan = np.isnan(vals)
-    if required and nan.any():
-        problems.append(_Problem(column, "not_null", nan, f"{column} must not be missing"))
-    inf = np.isinf(vals)
-    if inf.any():
-        problems.append(_Problem(column, "finite", inf, f"{column} must be finite"))
-    if not allow_negative:
-        neg = vals < 0
-        if neg.any():
-            hint = " (pass allow_returns=True if these are returns)" if column == "amount" else ""
-            problems.append(_Problem(column, "non_negative", neg,
-                                     f"{column} must not be negative{hint}"))
+    # Missing values read as NaN.
+    number_problems(out.to_numpy().astype(np.float64, copy=False), column, problems,
+                    required=required, allow_negative=allow_negative)
     return out
 
 
@@ -266,22 +259,16 @@ def _check_enum_native(s: nw.Series[Any], column: str, allowed: list[str],
                    detail=f"{column} values stripped and lower-cased to match the allowed values")
     bad = _mask(~ok & ~s.is_null())
     if bad.any():
-        wrong = sorted(str(v) for v in out.filter(~ok).drop_nulls().unique().to_list())[:5]
-        hints = {w: difflib.get_close_matches(w, allowed, n=1) for w in wrong}
-        hint_txt = ", ".join(f"{w!r} -> {h[0]!r}?" for w, h in hints.items() if h)
-        problems.append(_Problem(
-            column, "allowed_values", bad,
-            f"{column} has values {wrong!r} outside {allowed!r}"
-            + (f" ({hint_txt})" if hint_txt else "")
-            + "; map them first or use 'other'",
-        ))
+        wrong = [str(v) for v in out.filter(~ok).drop_nulls().unique().to_list()]
+        problems.append(_Problem(column, "allowed_values", bad,
+                                 outside_message(column, wrong, allowed)))
     null = _mask(s.is_null())
     if required and null.any():
         problems.append(_Problem(column, "not_null", null, f"{column} must not be missing"))
     return out
 
 
-def _positions(mask: np.ndarray) -> list[Any]:
+def _positions(mask: np.ndarray) -> list[Hashable]:
     return [int(i) for i in np.flatnonzero(mask)[:5]]
 
 
@@ -372,17 +359,7 @@ def validate_native(
         _check_future(df, problems, observation_end, future_limit)
 
     if problems:
-        if on_invalid == "raise":
-            p = problems[0]
-            raise DataValidationError(p.message, frame=frame, column=p.column, rule=p.rule,
-                                      rows=_positions(p.mask), n_rows=int(p.mask.sum()))
-        drop = np.zeros(len(df), bool)
-        for p in problems:
-            fresh = p.mask & ~drop
-            report.add(frame, p.column, p.rule, "dropped", int(fresh.sum()),
-                       _positions(fresh), p.message)
-            drop |= p.mask
-        df = _keep(df, ~drop)
+        df = _keep(df, ~settle_problems(problems, frame, report, on_invalid, _positions))
         if len(df) == 0:
             raise DataValidationError(
                 f"every row of {frame} was invalid and dropped (see data.report)",
@@ -390,18 +367,8 @@ def validate_native(
             )
 
     dup = _later_duplicates(df)
-    n_dup = int(dup.sum())
-    if n_dup:
-        if on_duplicate == "raise":
-            raise DataValidationError(
-                f"{frame} has {n_dup} exact duplicate rows; pass on_duplicate='keep' or 'drop'",
-                frame=frame, rule="duplicate_rows", rows=_positions(dup), n_rows=n_dup,
-            )
-        action = "dropped" if on_duplicate == "drop" else "kept"
-        report.add(frame, "*", "duplicate_rows", action, n_dup, _positions(dup),
-                   "exact duplicate rows")
-        if on_duplicate == "drop":
-            df = _keep(df, ~dup)
+    if settle_duplicates(dup, frame, report, on_duplicate, _positions(dup)):
+        df = _keep(df, ~dup)
     report.rows_out[frame] = len(df)
     return df
 

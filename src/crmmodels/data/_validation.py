@@ -12,7 +12,7 @@ import datetime as dt
 import difflib
 import re
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -1030,9 +1030,19 @@ def _check_numeric(
         report.add(frame, column, "parsed_number", "coerced", int(nonnull.sum() - bad.sum()),
                    detail=f"{column} parsed from text")
         out = out.astype("float64")
-    vals = out.to_numpy(dtype="float64", na_value=np.nan)
-    nan = np.isnan(vals)
-    missing = nan & ~bad
+    number_problems(out.to_numpy(dtype="float64", na_value=np.nan), column, problems,
+                    required=required, allow_negative=allow_negative, unreadable=bad)
+    return out
+
+
+def number_problems(vals: np.ndarray, column: str, problems: list[_Problem], *,
+                    required: bool, allow_negative: bool,
+                    unreadable: np.ndarray | None = None) -> None:
+    """Add the missing, infinite and negative values of a float column to ``problems``.
+
+    ``unreadable`` marks values already reported as not numbers (not missing then).
+    """
+    missing = np.isnan(vals) if unreadable is None else np.isnan(vals) & ~unreadable
     if required and missing.any():
         problems.append(_Problem(column, "not_null", missing, f"{column} must not be missing"))
     inf = np.isinf(vals)
@@ -1044,7 +1054,6 @@ def _check_numeric(
             hint = " (pass allow_returns=True if these are returns)" if column == "amount" else ""
             problems.append(_Problem(column, "non_negative", neg,
                                      f"{column} must not be negative{hint}"))
-    return out
 
 
 def _check_bool(
@@ -1094,18 +1103,20 @@ def _check_enum(
     valid = codes >= 0
     bad[valid] = ~ok_u[codes[valid]]
     if bad.any():
-        wrong = sorted({str(v) for v in u[~ok_u]})[:5]
-        hints = {w: difflib.get_close_matches(w, allowed, n=1) for w in wrong}
-        hint_txt = ", ".join(f"{w!r} -> {h[0]!r}?" for w, h in hints.items() if h)
-        problems.append(_Problem(
-            column, "allowed_values", bad,
-            f"{column} has values {wrong!r} outside {list(allowed)!r}"
-            + (f" ({hint_txt})" if hint_txt else "")
-            + "; map them first or use 'other'",
-        ))
+        problems.append(_Problem(column, "allowed_values", bad, outside_message(
+            column, [str(v) for v in u[~ok_u]], allowed)))
     if required and (~valid).any():
         problems.append(_Problem(column, "not_null", ~valid, f"{column} must not be missing"))
     return out
+
+
+def outside_message(column: str, values: Sequence[str], allowed: Sequence[str]) -> str:
+    """Say which values of ``column`` are not allowed, with a "did you mean" hint."""
+    wrong = sorted(set(values))[:5]
+    hints = {w: difflib.get_close_matches(w, allowed, n=1) for w in wrong}
+    hint_txt = ", ".join(f"{w!r} -> {h[0]!r}?" for w, h in hints.items() if h)
+    return (f"{column} has values {wrong!r} outside {list(allowed)!r}"
+            + (f" ({hint_txt})" if hint_txt else "") + "; map them first or use 'other'")
 
 
 def _check_text(s: pd.Series, column: str, report: ValidationReport, frame: str) -> pd.Series:
@@ -1231,15 +1242,8 @@ def validate_frame(
                 ))
 
     if problems:
-        if on_invalid == "raise":
-            p = problems[0]
-            raise DataValidationError(p.message, frame=frame, column=p.column, rule=p.rule,
-                                      rows=_labels(out.index, p.mask), n_rows=int(p.mask.sum()))
-        drop = np.zeros(len(out), bool)
-        for p in problems:
-            report.add(frame, p.column, p.rule, "dropped", int((p.mask & ~drop).sum()),
-                       _labels(out.index, p.mask & ~drop), p.message)
-            drop |= p.mask
+        drop = settle_problems(problems, frame, report, on_invalid,
+                               lambda mask: _labels(out.index, mask))
         out = out.loc[~drop]
         codes = codes[~drop]
         if len(out) == 0:
@@ -1254,19 +1258,9 @@ def validate_frame(
             if kind in ("id", "datetime", "money") and name in out.columns]
     dup = _duplicated(out, "customer_id" if "customer_id" in out.columns else None, codes,
                       keys=keys or None)
-    n_dup = int(dup.sum())
-    if n_dup:
-        if on_duplicate == "raise":
-            raise DataValidationError(
-                f"{frame} has {n_dup} exact duplicate rows; pass on_duplicate='keep' or 'drop'",
-                frame=frame, rule="duplicate_rows", rows=_labels(out.index, dup), n_rows=n_dup,
-            )
-        action = "dropped" if on_duplicate == "drop" else "kept"
-        report.add(frame, "*", "duplicate_rows", action, n_dup, _labels(out.index, dup),
-                   "exact duplicate rows")
-        if on_duplicate == "drop":
-            out = out.loc[~dup]
-            codes = codes[~dup]
+    if settle_duplicates(dup, frame, report, on_duplicate, _labels(out.index, dup)):
+        out = out.loc[~dup]
+        codes = codes[~dup]
     # Compact the id codes to the ids still present.
     present = np.bincount(codes, minlength=len(uniques)) > 0
     if not present.all():
@@ -1275,6 +1269,42 @@ def validate_frame(
         uniques = uniques[present]
     report.rows_out[frame] = len(out)
     return FrameResult(out, codes.astype(np.intp, copy=False), uniques)
+
+
+def settle_problems(problems: Sequence[_Problem], frame: str, report: ValidationReport,
+                    on_invalid: OnInvalid,
+                    labels: Callable[[np.ndarray], list[Hashable]]) -> np.ndarray:
+    """Raise on the first problem, or count each in ``report``; the rows to drop.
+
+    ``labels`` gives the row labels of a mask, for the error and the report.
+    """
+    if on_invalid == "raise":
+        p = problems[0]
+        raise DataValidationError(p.message, frame=frame, column=p.column, rule=p.rule,
+                                  rows=labels(p.mask), n_rows=int(p.mask.sum()))
+    drop = np.zeros(len(problems[0].mask), bool)
+    for p in problems:
+        fresh = p.mask & ~drop
+        report.add(frame, p.column, p.rule, "dropped", int(fresh.sum()), labels(fresh),
+                   p.message)
+        drop |= p.mask
+    return drop
+
+
+def settle_duplicates(dup: np.ndarray, frame: str, report: ValidationReport,
+                      on_duplicate: OnDuplicate, labels: list[Hashable]) -> bool:
+    """Raise on duplicate rows, or count them in ``report``; whether to drop them."""
+    n_dup = int(dup.sum())
+    if not n_dup:
+        return False
+    if on_duplicate == "raise":
+        raise DataValidationError(
+            f"{frame} has {n_dup} exact duplicate rows; pass on_duplicate='keep' or 'drop'",
+            frame=frame, rule="duplicate_rows", rows=labels, n_rows=n_dup,
+        )
+    action = "dropped" if on_duplicate == "drop" else "kept"
+    report.add(frame, "*", "duplicate_rows", action, n_dup, labels, "exact duplicate rows")
+    return on_duplicate == "drop"
 
 
 def _is_datetime(s: pd.Series) -> bool:
