@@ -293,8 +293,9 @@ def _churn(data: CRMData, state: dict[str, Any], section: Section) -> None:
         share = deciles["expected_loss"] / deciles["expected_loss"].sum()
         section.reading.append(
             f"Expected loss = P(churn) x CLV: the two riskiest deciles carry "
-            f"{share.iloc[:2].sum():.0%} of it; a valuable customer can matter more at a low risk than a cheap one at "
-            "a high risk, which is why retention is ranked by expected loss.")
+            f"{share.iloc[:2].sum():.0%} of it; a valuable customer can matter more at "
+            "a low risk than a cheap one at a high risk, which is why retention is "
+            "ranked by expected loss.")
     section.tables.append(("Churn risk by decile (1 = most likely to leave)", deciles))
     ax = _axes(7.0, 3.6)
     counts = np.histogram(scores["churn_probability"].to_numpy(), bins=20, range=(0, 1))[0]
