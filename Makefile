@@ -6,14 +6,14 @@ STAMP := $(VENV)/.installed
 CRMMODELS_DATA_DIR ?= $(abspath ../shared/datasets)
 export CRMMODELS_DATA_DIR
 
-.PHONY: demo test lint typecheck pytest docs bench clean
+.PHONY: demo test test-fast lint typecheck pytest docs bench clean
 
 # constraints.txt pins the versions the suite was last run with (tools included), so a
 # fresh machine gets the same lint, type-check and test results.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot,report]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot,report,spark]"
 	touch $(STAMP)
 
 # The main job on the bundled CDNOW data: scores and an HTML report in report/.
@@ -30,6 +30,10 @@ pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# The edit-test loop: lint, types and the suite without the slow, notebook and Spark tests.
+test-fast: lint typecheck
+	$(BIN)/python -m pytest -m "not slow and not notebook and not spark"
 
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict

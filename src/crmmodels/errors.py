@@ -109,6 +109,8 @@ class DataValidationError(CRMModelsError, ValueError):
                 self.rows
             ) else ""
             tail = f" Offending rows: {self.rows!r}{more}."
+        elif self.n_rows:  # counted where rows have no labels (a Spark DataFrame)
+            tail = f" Offending rows: {self.n_rows}."
         super().__init__(f"{head}{message}{tail}")
 
 

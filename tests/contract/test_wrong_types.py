@@ -181,6 +181,15 @@ def transitions() -> pd.DataFrame:
 
 
 @cache
+def polars_tx() -> Any:
+    import polars as pl
+
+    tx = cdnow().transactions
+    assert tx is not None
+    return pl.from_pandas(tx[["customer_id", "timestamp", "amount"]])
+
+
+@cache
 def rules() -> pd.DataFrame:
     return fitted("association_rules").rules_  # type: ignore[no-any-return]
 
@@ -216,6 +225,10 @@ def _none() -> dict[str, Any]:
 CALLS: dict[str, Call] = {
     # data layer
     "crmmodels.data.customer_summary": Call(lambda: {"freq": "W"}, {"data": "data"}),
+    "crmmodels.data.check_rows": Call(lambda: {"frame": polars_tx()}, {"frame": "frame"}),
+    "crmmodels.data.lazy_aggregates": Call(lambda: {"frame": polars_tx()},
+                                           {"frame": "frame"}),
+    "crmmodels.data.lazy_summary": Call(lambda: {"frame": polars_tx()}, {"frame": "frame"}),
     "crmmodels.data.calibration_holdout": Call(
         lambda: {"calibration_end": "1997-09-30"}, {"data": "data"}),
     "crmmodels.data.as_summary": Call(lambda: {"freq": "W"}, {"data": "data"}),

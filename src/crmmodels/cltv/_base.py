@@ -44,6 +44,7 @@ from crmmodels.cltv._likelihood import (
     as_arrays,
     boundary_pair,
     compress,
+    customer_weights,
     fit_mle,
     numeric_grad,
     summary_table,
@@ -221,10 +222,12 @@ class TransactionModel(MaximumLikelihoodModel):
         return (s["frequency"].to_numpy(dtype=float), s["recency"].to_numpy(dtype=float),
                 s[self._time_column].to_numpy(dtype=float))
 
-    def _check_fit_data(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray) -> None:
-        if len(x) < 2:
+    def _check_fit_data(self, x: np.ndarray, tx: np.ndarray, t: np.ndarray,
+                        n: np.ndarray | None = None) -> None:
+        count = len(x) if n is None else int(n.sum())
+        if count < 2:
             raise DataValidationError(
-                f"{type(self).__name__} needs at least 2 customers, got {len(x)}",
+                f"{type(self).__name__} needs at least 2 customers, got {count}",
                 frame="summary", rule="min_customers",
             )
         if not (t > 0).any():
@@ -235,9 +238,11 @@ class TransactionModel(MaximumLikelihoodModel):
 
     # ------------------------------------------------------------------ fitting
     def _fit_rows(self, data: CRMData | pd.DataFrame) -> tuple[Rows, np.ndarray]:
-        x, tx, t = self._arrays(self._summary(data))
-        self._check_fit_data(x, tx, t)
-        rows, w, _ = compress(x, tx, t)
+        s = self._summary(data)
+        x, tx, t = self._arrays(s)
+        n = customer_weights(s)
+        self._check_fit_data(x, tx, t, n)
+        rows, w, _ = compress(x, tx, t, weights=n)
         return rows, w
 
     def _starts(self, rows: Rows, w: np.ndarray) -> list[np.ndarray]:

@@ -40,6 +40,7 @@ __all__ = [
     "boundary_messages",
     "boundary_pair",
     "compress",
+    "customer_weights",
     "fit_mle",
     "numeric_grad",
     "summary_table",
@@ -198,8 +199,22 @@ class FitResult:
     boundary: dict[str, str] = field(default_factory=dict)
 
 
-def compress(*columns: np.ndarray) -> tuple[Rows, np.ndarray, np.ndarray]:
+def customer_weights(summary: pd.DataFrame) -> np.ndarray | None:
+    """Return the ``n_customers`` column of a summary (rows standing for many), or None.
+
+    :func:`crmmodels.data.validate_summary` has checked it: whole numbers >= 1.
+    """
+    if "n_customers" not in summary.columns:
+        return None
+    return summary["n_customers"].to_numpy(dtype=float)
+
+
+def compress(*columns: np.ndarray,
+             weights: np.ndarray | None = None) -> tuple[Rows, np.ndarray, np.ndarray]:
     """Distinct rows of the given columns, their counts, and each input row's distinct row.
+
+    With ``weights`` (one per input row, say how many customers a row stands for), the
+    weight of a distinct row is the sum of its input rows' weights instead of their count.
 
     Each column is hashed separately (``pandas.factorize``), the codes are combined
     into one integer per row and factorised again: linear time, no sort.
@@ -209,7 +224,7 @@ def compress(*columns: np.ndarray) -> tuple[Rows, np.ndarray, np.ndarray]:
     unique : tuple of arrays
         One array per column, the distinct rows (in order of first appearance).
     weights : ndarray
-        How many input rows each distinct row stands for.
+        How many input rows each distinct row stands for (the sum of their ``weights``).
     inverse : ndarray
         ``unique[k][inverse[i]] == columns[k][i]``.
 
@@ -222,6 +237,7 @@ def compress(*columns: np.ndarray) -> tuple[Rows, np.ndarray, np.ndarray]:
     """
     cols = [np.asarray(c, dtype=float).ravel() for c in columns]
     n = len(cols[0])
+    given = None if weights is None else np.asarray(weights, dtype=float).ravel()
     if n == 0:
         return tuple(cols), np.zeros(0), np.zeros(0, dtype=np.intp)
     combined = np.zeros(n, dtype=np.int64)
@@ -234,8 +250,8 @@ def compress(*columns: np.ndarray) -> tuple[Rows, np.ndarray, np.ndarray]:
     inverse, first_rows = pd.factorize(combined)
     rep = np.empty(len(first_rows), dtype=np.intp)
     rep[inverse[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each group wins
-    weights = np.bincount(inverse, minlength=len(first_rows)).astype(float)
-    return tuple(c[rep] for c in cols), weights, inverse.astype(np.intp)
+    counts = np.bincount(inverse, weights=given, minlength=len(first_rows)).astype(float)
+    return tuple(c[rep] for c in cols), counts, inverse.astype(np.intp)
 
 
 def numeric_grad(fun: NLL, x: np.ndarray) -> np.ndarray:

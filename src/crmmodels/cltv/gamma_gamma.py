@@ -20,7 +20,14 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from crmmodels.cltv._base import MaximumLikelihoodModel
-from crmmodels.cltv._likelihood import Boundary, Rows, as_arrays, compress, wsum
+from crmmodels.cltv._likelihood import (
+    Boundary,
+    Rows,
+    as_arrays,
+    compress,
+    customer_weights,
+    wsum,
+)
 from crmmodels.core import Constraint, Options
 from crmmodels.data import CRMData
 from crmmodels.errors import DataQualityWarning, DataValidationError, warn
@@ -39,11 +46,12 @@ _SAME_MEAN_SPEND = ("q and v -> infinity together mean customers' mean spends ha
                     "every customer has the same mean spend p v / (q - 1)")
 
 
-def _correlation(x: np.ndarray, m: np.ndarray) -> float:
-    """Pearson correlation of two columns (0 when either is constant)."""
+def _correlation(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> float:
+    """Pearson correlation of two columns over rows weighted by ``w`` (0 when constant)."""
     if np.ptp(x) == 0 or np.ptp(m) == 0:
         return 0.0
-    return float(np.corrcoef(x, m)[0, 1])
+    cov = np.cov(x, m, aweights=w)
+    return float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
 
 
 class GammaGammaModel(MaximumLikelihoodModel):
@@ -165,22 +173,25 @@ class GammaGammaModel(MaximumLikelihoodModel):
         s = self._summary(data)
         x = s["frequency"].to_numpy(dtype=float)
         m = s["monetary_value"].to_numpy(dtype=float)
+        n = customer_weights(s)
         use = (x > 0) & (m > 0)
-        if use.sum() < 2:
+        n_used = int(n[use].sum()) if n is not None else int(use.sum())
+        if n_used < 2:
             raise DataValidationError(
                 "GammaGammaModel needs at least 2 customers with repeat purchases and "
-                f"positive spend, got {int(use.sum())}", frame="summary",
+                f"positive spend, got {n_used}", frame="summary",
                 column="monetary_value", rule="min_customers",
             )
-        self.n_excluded_ = int(((x > 0) & (m <= 0)).sum())
-        self.spend_frequency_correlation_ = _correlation(x[use], m[use])
+        excluded = (x > 0) & (m <= 0)
+        self.n_excluded_ = int(n[excluded].sum()) if n is not None else int(excluded.sum())
+        rows, w, _ = compress(x[use], m[use], weights=None if n is None else n[use])
+        self.spend_frequency_correlation_ = _correlation(rows[0], rows[1], w)
         if self.spend_frequency_correlation_ > _MAX_CORRELATION:
             warn(f"GammaGammaModel assumes that spend per transaction does not depend on "
                  f"how often a customer buys, but here they correlate at "
                  f"{self.spend_frequency_correlation_:.2f} (Pearson, over the "
-                 f"{int(use.sum())} customers fitted; above {_MAX_CORRELATION}): the CLV "
+                 f"{n_used} customers fitted; above {_MAX_CORRELATION}): the CLV "
                  "of frequent buyers will be off", DataQualityWarning)
-        rows, w, _ = compress(x[use], m[use])
         return rows, w
 
     def _data_scales(self, rows: Rows, w: np.ndarray) -> dict[str, float]:

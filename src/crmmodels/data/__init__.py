@@ -11,7 +11,10 @@
 * :func:`match_cancellations` removes cancellations together with the orders they
   cancel;
 * :func:`customer_summary` and :func:`calibration_holdout` build the repeat-purchase
-  summary (frequency, recency, T, monetary value) every transaction model uses.
+  summary (frequency, recency, T, monetary value) every transaction model uses;
+* :func:`check_rows`, :func:`lazy_aggregates` and :func:`lazy_summary` run the row
+  rules, the aggregate and the summary as queries of the frame's own library (polars,
+  DuckDB, Spark) for data that stay where they are.
 
 Examples
 --------
@@ -36,6 +39,7 @@ from crmmodels.data.aggregates import (
     wall_clock,
 )
 from crmmodels.data.container import CRMData, as_transaction_data
+from crmmodels.data.lazy import check_rows, lazy_aggregates, lazy_summary
 from crmmodels.data.returns import CancellationMatch, match_cancellations
 from crmmodels.data.schemas import (
     SCHEMAS,
@@ -71,9 +75,12 @@ __all__ = [
     "as_summary",
     "as_transaction_data",
     "calibration_holdout",
+    "check_rows",
     "customer_aggregates",
     "customer_summary",
     "data_time",
+    "lazy_aggregates",
+    "lazy_summary",
     "match_cancellations",
     "period_numbers",
     "validate_summary",

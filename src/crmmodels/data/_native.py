@@ -50,8 +50,10 @@ from crmmodels.errors import DataValidationError, MissingColumnError
 
 __all__ = [
     "NativeFrame",
+    "aggregate_query",
     "id_text",
     "is_native",
+    "is_spark_like",
     "latest_timestamp",
     "native_aggregates",
     "native_frame",
@@ -78,7 +80,8 @@ def is_native(obj: object) -> bool:
     return True
 
 
-def _spark_like(frame: nw.DataFrame[Any] | nw.LazyFrame[Any]) -> bool:
+def is_spark_like(frame: nw.DataFrame[Any] | nw.LazyFrame[Any]) -> bool:
+    """Whether ``frame`` is a Spark DataFrame (classic, Connect or sqlframe)."""
     impl = frame.implementation
     return bool(impl.is_pyspark() or impl.is_pyspark_connect() or impl.is_sqlframe())
 
@@ -98,7 +101,7 @@ def native_frame(obj: object, frame: str) -> NativeFrame:
         raise DataValidationError(
             f"{frame} must be a pandas, polars, pyarrow or DuckDB table, got "
             f"{type(obj).__name__}", frame=frame, rule="type") from None
-    if _spark_like(wrapped):
+    if is_spark_like(wrapped):
         raise DataValidationError(
             f"{frame} is a Spark DataFrame: CRMData holds data on one machine; use "
             "crmmodels.spark to summarise and score on the cluster, or collect a sample "
@@ -406,9 +409,34 @@ def _check_future(df: NativeFrame, problems: list[_Problem],
 _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 
 
-def _wall_ticks(dtype: nw.Datetime) -> nw.Expr:
-    """Wall-clock time as integer ticks of the column's unit since the epoch."""
+def _days_from_civil(ts: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of each timestamp's calendar date, from year, month and day.
+
+    Integer arithmetic only (H. Hinnant's ``days_from_civil``), so it runs in every
+    library, Spark included, whose timestamps narwhals cannot turn into epoch numbers.
+    """
+    month = ts.dt.month().cast(nw.Int64)
+    year = ts.dt.year().cast(nw.Int64) - (month <= 2).cast(nw.Int64)
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * ((month + 9) % 12) + 2) // 5 + ts.dt.day().cast(nw.Int64) - 1
+    return era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+
+
+def _wall_ticks(dtype: nw.Datetime, *, civil: bool = False) -> nw.Expr:
+    """Wall-clock time as integer ticks of the column's unit since the epoch.
+
+    ``civil``: build them from the calendar fields (Spark, where the wall clock is
+    that of the session time zone).
+    """
     wall = nw.col("timestamp")
+    if civil:
+        seconds = ((_days_from_civil(wall) * 24 + wall.dt.hour().cast(nw.Int64)) * 60
+                   + wall.dt.minute().cast(nw.Int64)) * 60 + wall.dt.second().cast(nw.Int64)
+        # Spark's remainder keeps the sign of the dividend: before 1970 narwhals'
+        # microsecond() is negative; bring it back into [0, 10**6).
+        micro = (wall.dt.microsecond().cast(nw.Int64) + 1_000_000) % 1_000_000
+        return seconds * 1_000_000 + micro
     if dtype.time_zone is not None:
         wall = wall.dt.replace_time_zone(None)
     return wall.dt.timestamp(dtype.time_unit)
@@ -419,30 +447,36 @@ def _ticks(ts: pd.Timestamp, unit: Literal["s", "ms", "us", "ns"]) -> int:
     return int(ts.as_unit(unit).to_datetime64().astype(np.int64))
 
 
-def period_expr(dtype: nw.Datetime, freq: str) -> nw.Expr:
+def period_expr(dtype: nw.Datetime, freq: str, *, civil: bool = False) -> nw.Expr:
     """Period number of each wall-clock timestamp, as :func:`period_numbers` numbers it."""
     if freq == "M":
         wall = nw.col("timestamp")
-        if dtype.time_zone is not None:
+        if dtype.time_zone is not None and not civil:
             wall = wall.dt.replace_time_zone(None)
         return ((wall.dt.year().cast(nw.Int64) - 1970) * 12
                 + wall.dt.month().cast(nw.Int64) - 1)
-    second = _PER_SECOND[dtype.time_unit]
-    ticks = _wall_ticks(dtype)
-    if freq == "h":
-        return ticks // (3600 * second)
-    days = ticks // (86_400 * second)
+    if civil:
+        days = _days_from_civil(nw.col("timestamp"))
+        if freq == "h":
+            return days * 24 + nw.col("timestamp").dt.hour().cast(nw.Int64)
+    else:
+        second = _PER_SECOND[dtype.time_unit]
+        ticks = _wall_ticks(dtype)
+        if freq == "h":
+            return ticks // (3600 * second)
+        days = ticks // (86_400 * second)
     if freq == "W":
         return (days + 3) // 7  # weeks start on Monday (1970-01-01 is a Thursday)
     return days
 
 
 def _up_to(frame: nw.LazyFrame[Any], dtype: nw.Datetime,
-           cut: pd.Timestamp | None) -> nw.LazyFrame[Any]:
+           cut: pd.Timestamp | None, *, civil: bool = False) -> nw.LazyFrame[Any]:
     """Return the rows stamped (wall-clock) at or before ``cut``; every row when None."""
     if cut is None:
         return frame
-    return frame.filter(_wall_ticks(dtype) <= _ticks(cut, dtype.time_unit))
+    unit = "us" if civil else dtype.time_unit
+    return frame.filter(_wall_ticks(dtype, civil=civil) <= _ticks(cut, unit))
 
 
 def _by_customer(frame: nw.LazyFrame[Any]) -> pd.DataFrame:
@@ -466,16 +500,29 @@ def native_aggregates(frame: NativeFrame, cut: pd.Timestamp | None,
     """
     dtype = frame.schema["timestamp"]
     assert isinstance(dtype, nw.Datetime)
-    rows = _up_to(frame.lazy(), dtype, cut)
-    has_tid = "transaction_id" in frame.columns
+    returns = freq is not None and float(frame["amount"].min()) < 0
+    return _by_customer(aggregate_query(frame.lazy(), dtype, cut, freq, returns=returns))
+
+
+def aggregate_query(frame: nw.LazyFrame[Any], dtype: nw.Datetime, cut: pd.Timestamp | None,
+                    freq: str | None, *, returns: bool,
+                    civil: bool = False) -> nw.LazyFrame[Any]:
+    """Build the per-customer aggregate of ``customer_aggregates`` as a lazy query.
+
+    ``returns``: whether some amount is negative (then returns net against their
+    customer's purchases in the same period); ``civil``: periods from calendar fields
+    (Spark). One row per customer, in no particular order, ``customer_id`` a column.
+    """
+    rows = _up_to(frame, dtype, cut, civil=civil)
+    has_tid = "transaction_id" in frame.collect_schema().names()
     keep = ["customer_id", "timestamp", "amount"] + (["transaction_id"] if has_tid else [])
     extra: list[nw.Expr] = []
     if has_tid:
         extra.append(nw.col("transaction_id").is_null().cast(nw.Int64).alias("__lone"))
     if freq is not None:
-        extra.append(period_expr(dtype, freq).cast(nw.Int64).alias("period"))
+        extra.append(period_expr(dtype, freq, civil=civil).cast(nw.Int64).alias("period"))
     rows = rows.select(*keep, *extra)
-    returns = freq is not None and float(frame["amount"].min()) < 0
+    returns = freq is not None and returns
     aggs = [nw.col("timestamp").min().alias("first_timestamp"),
             nw.col("timestamp").max().alias("last_timestamp"),
             nw.len().alias("n_transactions"),
@@ -521,7 +568,7 @@ def native_aggregates(frame: NativeFrame, cut: pd.Timestamp | None,
         columns += [nw.col("first_period").cast(nw.Int64), nw.col("last_period").cast(nw.Int64),
                     nw.col("n_periods").cast(nw.Int64),
                     nw.col("repeat_amount").cast(nw.Float64)]
-    return _by_customer(out.select(*columns))
+    return out.select(*columns)
 
 
 def _purchase_periods(rows: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.data._native import native_holdout
-from crmmodels.data.aggregates import _check_freq as _check_period
 from crmmodels.data.aggregates import (
+    TimeUnit,
     _distinct_pairs,
     _period_of,
     _wall,
@@ -42,6 +42,7 @@ from crmmodels.data.aggregates import (
     timestamp_unit,
     wall_clock,
 )
+from crmmodels.data.aggregates import _check_freq as _check_period
 from crmmodels.data.container import CRMData, as_transaction_data
 from crmmodels.errors import (
     DataQualityWarning,
@@ -71,7 +72,8 @@ def _check_freq(freq: str, freq_multiplier: float) -> None:
         )
 
 
-def _period_end(end: pd.Timestamp, freq: str, data: CRMData) -> pd.Timestamp:
+def _period_end(end: pd.Timestamp, freq: str, unit: TimeUnit,
+                timezone: str | None) -> pd.Timestamp:
     """Return the last moment of the (wall-clock) period of ``end``, in the data's unit.
 
     A transaction is at or before it exactly when its period is at or before the period
@@ -86,10 +88,10 @@ def _period_end(end: pd.Timestamp, freq: str, data: CRMData) -> pd.Timestamp:
         start = np.datetime64(nxt, "h")
     else:
         start = np.datetime64(nxt, "D")
-    last = pd.Timestamp(start) - pd.Timedelta(1, unit=timestamp_unit(data))
-    if data.timezone is not None:
+    last = pd.Timestamp(start) - pd.Timedelta(1, unit=unit)
+    if timezone is not None:
         # Any offset keeps the wall-clock time; a moment in a DST gap moves before it.
-        last = last.tz_localize(data.timezone, ambiguous=True, nonexistent="shift_backward")
+        last = last.tz_localize(timezone, ambiguous=True, nonexistent="shift_backward")
     return last
 
 
@@ -175,7 +177,8 @@ def customer_summary(
     data = as_transaction_data(data, "the summary")
     end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
-    cut = None if observation_end is None else _period_end(end, freq, data)
+    cut = None if observation_end is None else _period_end(
+        end, freq, timestamp_unit(data), data.timezone)
     agg = customer_aggregates(data, end=cut, freq=freq)
     if agg.empty:
         raise DataValidationError(
@@ -336,6 +339,11 @@ def validate_summary(summary: object, *, require_monetary: bool = False,
       counted in transaction opportunities. ``T`` is accepted as a synonym of
       ``n_periods``; when both are present they must agree.
 
+    A continuous-time summary may carry an ``n_customers`` column: the number of
+    customers each row stands for (whole numbers >= 1), as
+    :func:`crmmodels.spark.summary_counts` returns them; the models fit such rows
+    weighted and score each row once.
+
     Parameters
     ----------
     summary : DataFrame
@@ -352,7 +360,8 @@ def validate_summary(summary: object, *, require_monetary: bool = False,
     -------
     DataFrame
         A new float64 frame with the columns ``frequency, recency, T[,
-        monetary_value]`` (discrete: ``frequency, recency, n_periods``). Its index holds
+        monetary_value][, n_customers]`` (discrete: ``frequency, recency,
+        n_periods``). Its index holds
         the caller's customer ids unchanged, labels and dtype (integer ids stay
         integers, text stays text), named ``customer_id``: taken from the
         ``customer_id`` column when there is one, else from the frame's index.
@@ -367,8 +376,9 @@ def validate_summary(summary: object, *, require_monetary: bool = False,
         ``T_equals_n_periods`` (discrete, both given), ``recency_le_T`` (discrete:
         ``recency_le_n_periods``), ``frequency_le_recency`` (discrete: each
         opportunity with a transaction is at or before the last one),
-        ``recency_zero_without_repeat`` (``recency == 0`` when ``frequency == 0``) and
-        ``unique`` (customer ids).
+        ``recency_zero_without_repeat`` (``recency == 0`` when ``frequency == 0``),
+        ``count`` (``n_customers``), ``unsupported`` (``n_customers`` in a discrete-time
+        summary) and ``unique`` (customer ids).
 
     Examples
     --------
@@ -438,6 +448,20 @@ def validate_summary(summary: object, *, require_monetary: bool = False,
         f = out["frequency"].to_numpy()
         _raise_if(f != np.round(f), df.index, "frequency", "integer",
                   "frequency counts repeat purchase periods and must be a whole number")
+    if "n_customers" in df.columns:
+        if discrete:
+            raise DataValidationError(
+                "n_customers (rows standing for several customers) is taken by the "
+                "continuous-time models only; repeat each row instead",
+                frame="summary", column="n_customers", rule="unsupported")
+        s = df["n_customers"]
+        if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+            raise DataValidationError(f"n_customers must be numeric, got {s.dtype}",
+                                      frame="summary", column="n_customers", rule="numeric")
+        n = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        _raise_if(~(n >= 1) | (n != np.round(n)), df.index, "n_customers", "count",
+                  "n_customers counts the customers a row stands for: a whole number >= 1")
+        out["n_customers"] = n
     f, r, t = (out[c].to_numpy() for c in ("frequency", "recency", time_name))
     if discrete:
         _raise_if(r > t, df.index, "recency", "recency_le_n_periods",
@@ -452,8 +476,8 @@ def validate_summary(summary: object, *, require_monetary: bool = False,
               "recency must be 0 when frequency is 0")
     if out.index.has_duplicates:
         _raise_if(out.index.duplicated(), df.index, "customer_id", "unique",
-                  "customer ids must be unique: give one row per customer (repeat a row "
-                  "for each customer sharing a pattern)")
+                  "customer ids must be unique: give one row per customer, or one row per "
+                  "pattern with the number of customers sharing it in n_customers")
     return out
 
 
