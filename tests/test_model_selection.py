@@ -708,3 +708,22 @@ def test_search_does_not_change_its_model(sample: CRMData) -> None:
                      scoring="rmse").fit(sample)
     assert model.get_params() == before
     assert not _fitted_state(model)
+
+
+def test_customers_whose_purchases_are_all_returned_are_left_out(sample: CRMData) -> None:
+    """With returns, a customer with nothing left at the cut-off is neither scored nor
+    judged: the backtest equals the one on the data without that customer."""
+    from crmmodels.errors import DataQualityWarning
+
+    tx = sample.transactions
+    assert tx is not None
+    gone = pd.DataFrame({"customer_id": ["zz-returned", "zz-returned"],
+                         "timestamp": pd.to_datetime(["1997-02-03 09:00", "1997-02-03 12:00"]),
+                         "amount": [10.0, -10.0]})
+    with_returns = CRMData(transactions=pd.concat([tx[gone.columns], gone],
+                                                  ignore_index=True), allow_returns=True)
+    without = CRMData(transactions=tx[gone.columns], allow_returns=True)
+    with pytest.warns(DataQualityWarning, match="1 customers have no purchase left"):
+        got = backtest(BetaGeoModel(freq="W"), with_returns, cutoffs=[CUT1], horizon="26W")
+    ref = backtest(BetaGeoModel(freq="W"), without, cutoffs=[CUT1], horizon="26W")
+    pd.testing.assert_frame_equal(got, ref)

@@ -447,6 +447,10 @@ def _truth(kind: Kind, data: CRMData, train: CRMData, cut: pd.Timestamp, horizon
         return pd.DataFrame({"churned": churned.to_numpy(dtype=np.int64)}, index=pop)
     assert freq is not None
     split = calibration_holdout(data, calibration_end=begin, observation_end=end, freq=freq)
+    # With returns, a customer whose purchases up to the cut-off all net to nothing has
+    # no purchase to count from: the summary leaves them out (calibration_holdout says
+    # how many in a DataQualityWarning), and so does the truth.
+    pop = pop[pop.isin(split.index)]
     purchases = split["frequency_holdout"].reindex(pop)
     assert not purchases.isna().any()
     tx = data.transactions
