@@ -265,7 +265,20 @@ def compare_local(ref_dir: str, got_dir: str) -> int:
     got = pd.read_parquet(Path(got_dir) / "scores.parquet")
     if not ref.index.equals(got.index) or list(ref.columns) != list(got.columns):
         return max(len(ref), 1)
-    bad = {c: _differ(ref[c], got[c], 1e-6) for c in ref.columns}
+    # Spend is summed in another order by each library: a customer whose spend lies on
+    # a quintile edge (to 1e-9, relative) may get the neighbouring monetary score, and
+    # so another cell and segment. Such customers are counted apart (as in
+    # bench_engines.py), not as differences.
+    spend = ref["monetary"].to_numpy(dtype=float)
+    edges = np.nanquantile(spend, [0.2, 0.4, 0.6, 0.8])
+    edge = np.isclose(spend[:, None], edges[None, :], rtol=1e-9, atol=0.0).any(axis=1)
+    bad = {}
+    for c in ref.columns:
+        keep = ~edge if c in ("m_score", "rfm_cell", "segment") else slice(None)
+        bad[c] = _differ(ref[c][keep], got[c][keep], 1e-6)
+    moved = int(((ref["m_score"] != got["m_score"]).to_numpy() & edge).sum())
+    print(f"{moved} customers whose spend lies on a quintile edge (to rounding) got the "
+          "neighbouring monetary score.")
     if any(bad.values()):
         print(f"cells that differ per column: { {c: n for c, n in bad.items() if n} }")
     return sum(bad.values())

@@ -74,10 +74,12 @@ BENCHES: tuple[Bench, ...] = (
     Bench("engines", "Summary and RFM from a polars frame against a pandas frame",
           "bench_engines.py", (), ("--rows", "200000", "--customers", "10000", "--repeat", "1",
                                    "--no-memory")),
+    Bench("analyze", "crmmodels analyze end to end: pandas, polars and Spark local",
+          "bench_analyze.py", (), ("--sizes", "20000")),
 )
 
 _VERSIONS = ("numpy", "pandas", "scipy", "scikit-learn", "lifetimes", "mlxtend", "pyfim",
-             "networkx", "pyarrow", "polars", "narwhals")
+             "networkx", "pyarrow", "polars", "narwhals", "pyspark")
 
 
 def _version(dist: str) -> str | None:

@@ -711,8 +711,10 @@ def test_search_does_not_change_its_model(sample: CRMData) -> None:
 
 
 def test_customers_whose_purchases_are_all_returned_are_left_out(sample: CRMData) -> None:
-    """With returns, a customer with nothing left at the cut-off is neither scored nor
-    judged: the backtest equals the one on the data without that customer."""
+    """Leave out, with returns, a customer with nothing left at the cut-off.
+
+    Neither scored nor judged: the backtest equals the one on the data without them.
+    """
     from crmmodels.errors import DataQualityWarning
 
     tx = sample.transactions

@@ -199,38 +199,30 @@ def _segments(data: CRMData, state: dict[str, Any], section: Section) -> None:
     section.figures.append(("Share of customers and of revenue per RFM segment", svg(ax)))
 
 
-def _clv(data: CRMData, state: dict[str, Any], section: Section) -> None:
-    from crmmodels.cltv import (
-        BetaGeoModel,
-        CLVModel,
-        GammaGammaModel,
-        period_discount_rate,
-        plot_probability_alive_matrix,
-    )
-    from crmmodels.model_selection import backtest
+def clv_model(freq: str) -> Any:
+    """Return the lifetime-value model of the analysis: BG/NBD and Gamma-Gamma, one year.
 
-    freq = state["freq"]
+    One year of periods of ``freq``, 10% a year discount, margin 1 (revenue).
+    """
+    from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
+
     per_year = {"D": 365.25, "W": 365.25 / 7, "M": 12.0}[freq]
-    horizon = round(per_year)
-    summary = customer_summary(data, freq=freq)
+    return CLVModel(transaction_model=BetaGeoModel(freq=freq),
+                    spend_model=GammaGammaModel(freq=freq), horizon=round(per_year),
+                    discount_rate=period_discount_rate(0.10, freq), margin=1.0, freq=freq)
 
-    def model() -> CLVModel:
-        return CLVModel(transaction_model=BetaGeoModel(freq=freq),
-                        spend_model=GammaGammaModel(freq=freq), horizon=horizon,
-                        discount_rate=period_discount_rate(0.10, freq), margin=1.0,
-                        freq=freq)
 
-    clv = model().fit(summary)
-    scores = clv.score(summary)
-    state["clv"] = scores["clv"]
-    state["scores"].append(scores[["p_alive", "expected_purchases", "expected_spend", "clv"]])
+def clv_reading(section: Section, clv: Any, *, n_customers: int, purchases: float,
+                total: float, top_decile_share: float) -> None:
+    """Write the CLV section's reading, its parameter table and its figure."""
+    from crmmodels.cltv import plot_probability_alive_matrix
+
     section.reading.append(
         f"BG/NBD (purchases) and Gamma-Gamma (spend per purchase) were fitted on "
-        f"{len(summary):,} customers. Over the next {horizon} periods of '{freq}' (one "
-        f"year, 10% a year discount), they expect {scores['expected_purchases'].sum():,.0f} "
-        f"repeat purchases worth {scores['clv'].sum():,.0f} in all; the top 10% of "
-        f"customers by CLV hold "
-        f"{_top_share(scores['clv'].to_numpy(), 0.1):.0%} of it.")
+        f"{n_customers:,} customers. Over the next {clv.horizon} periods of '{clv.freq}' "
+        f"(one year, 10% a year discount), they expect {purchases:,.0f} "
+        f"repeat purchases worth {total:,.0f} in all; the top 10% of "
+        f"customers by CLV hold {top_decile_share:.0%} of it.")
     params = pd.DataFrame({
         "model": ["BG/NBD"] * len(clv.transaction_model_.params_)
         + ["Gamma-Gamma"] * len(clv.spend_model_.params_),
@@ -239,9 +231,27 @@ def _clv(data: CRMData, state: dict[str, Any], section: Section) -> None:
         index=pd.Index([*dict(clv.transaction_model_.params_),
                         *dict(clv.spend_model_.params_)], name="parameter"))
     section.tables.append(("Fitted parameters", params))
+    ax = plot_probability_alive_matrix(clv.transaction_model_, ax=_axes(6.0, 5.0))
+    section.figures.append(("Probability that a customer is still active, by frequency and "
+                            "recency (BG/NBD)", svg(ax)))
+
+
+def _clv(data: CRMData, state: dict[str, Any], section: Section) -> None:
+    from crmmodels.model_selection import backtest
+
+    freq = state["freq"]
+    summary = customer_summary(data, freq=freq)
+    clv = clv_model(freq).fit(summary)
+    scores = clv.score(summary)
+    state["clv"] = scores["clv"]
+    state["scores"].append(scores[["p_alive", "expected_purchases", "expected_spend", "clv"]])
+    clv_reading(section, clv, n_customers=len(summary),
+                purchases=float(scores["expected_purchases"].sum()),
+                total=float(scores["clv"].sum()),
+                top_decile_share=_top_share(scores["clv"].to_numpy(), 0.1))
     half = pd.Timedelta(days=182)
     try:
-        result = backtest(model(), data, cutoffs=1, horizon=f"{int(half.days)}D")
+        result = backtest(clv_model(freq), data, cutoffs=1, horizon=f"{int(half.days)}D")
     except _DATA_LIMITS as exc:
         section.reading.append(f"No backtest: {exc}")
     else:
@@ -257,9 +267,6 @@ def _clv(data: CRMData, state: dict[str, Any], section: Section) -> None:
             f"in purchases per customer is {model_mae:.3f} against {base_mae:.3f} for the "
             f"naive baseline (a constant purchase rate, no dropout): it {better} it.")
         section.tables.append(("Backtest against the naive baseline", wide))
-    ax = plot_probability_alive_matrix(clv.transaction_model_, ax=_axes(6.0, 5.0))
-    section.figures.append(("Probability that a customer is still active, by frequency and "
-                            "recency (BG/NBD)", svg(ax)))
 
 
 def _top_share(values: np.ndarray, share: float) -> float:
@@ -306,27 +313,42 @@ def _churn(data: CRMData, state: dict[str, Any], section: Section) -> None:
     section.figures.append(("How many customers at each churn probability", svg(ax)))
 
 
-def _rules(data: CRMData, state: dict[str, Any], section: Section) -> None:
-    from crmmodels.association import AssociationRulesModel, plot_rule_network, top_rules
+#: The thresholds of the cross-sell rules of the analysis.
+RULE_SETTINGS: dict[str, Any] = {"min_support": 0.01, "min_confidence": 0.5, "min_lift": 2.0}
 
-    tx = data.transactions
-    if tx is None or "product_id" not in tx.columns or "transaction_id" not in tx.columns:
-        section.skipped = ("the transactions have no baskets (columns transaction_id and "
-                           "product_id), so there is nothing to cross-sell from")
-        return
-    model = AssociationRulesModel(min_support=0.01, min_confidence=0.5, min_lift=2.0,
-                                  max_consequent_len=1).fit(data)
-    rules = model.rules_
-    state["rules"] = rules
+
+def rules_reading(section: Section, rules: pd.DataFrame, *, n_baskets: int,
+                  n_itemsets: int | None) -> None:
+    """Write the rules section's reading, its table and its network figure."""
+    from crmmodels.association import plot_rule_network, top_rules
+
+    sets = f"{n_itemsets:,} frequent item sets and " if n_itemsets is not None else ""
     section.reading.append(
-        f"{model.n_baskets_:,} baskets (orders) were mined for products bought together "
-        f"in at least 1% of them: {len(model.itemsets_):,} frequent item sets and "
-        f"{len(rules):,} rules with confidence >= 50% and lift >= 2.")
+        f"{n_baskets:,} baskets (orders) were mined for products bought together "
+        f"in at least 1% of them: {sets}{len(rules):,} rules with confidence >= 50% "
+        "and lift >= 2.")
     if len(rules):
         best = top_rules(rules, n=10, by="lift")
         section.tables.append(("The 10 rules of highest lift", best))
         ax = plot_rule_network(rules, n=20, by="lift", ax=_axes(8.0, 6.0))
         section.figures.append(("The 20 rules of highest lift as a network", svg(ax)))
+
+
+NO_BASKETS = ("the transactions have no baskets (columns transaction_id and product_id), "
+              "so there is nothing to cross-sell from")
+
+
+def _rules(data: CRMData, state: dict[str, Any], section: Section) -> None:
+    from crmmodels.association import AssociationRulesModel
+
+    tx = data.transactions
+    if tx is None or "product_id" not in tx.columns or "transaction_id" not in tx.columns:
+        section.skipped = NO_BASKETS
+        return
+    model = AssociationRulesModel(**RULE_SETTINGS, max_consequent_len=1).fit(data)
+    state["rules"] = model.rules_
+    rules_reading(section, model.rules_, n_baskets=model.n_baskets_,
+                  n_itemsets=len(model.itemsets_))
 
 
 def _nba(data: CRMData, state: dict[str, Any], section: Section) -> None:
@@ -416,11 +438,31 @@ def analyze(data: CRMData, *, name: str = "", freq: str = "W",
     data.require("transactions")
     if freq not in ("D", "W", "M"):
         raise InvalidParameterError(f"freq must be one of ['D', 'W', 'M'], got {freq!r}")
-    bar = _progress(progress, len(STEPS))
     state: dict[str, Any] = {"freq": freq, "scores": []}
+
+    def bound(step: Step) -> Callable[[Section], None]:
+        return lambda section: step(data, state, section)
+
+    sections = run_steps([(key, title, bound(step)) for key, title, step in STEPS],
+                         progress=progress)
+    scores = pd.DataFrame(index=pd.Index(data.customer_ids, name="customer_id"))
+    for part in state["scores"]:
+        scores = scores.join(part, how="left")
+    return Analysis(name=name, sections=sections, scores=scores, rules=state.get("rules"))
+
+
+def run_steps(steps: list[tuple[str, str, Callable[[Section], None]]], *,
+              progress: bool = False) -> list[Section]:
+    """Run the steps in order, each into its own section; the sections.
+
+    A step the data cannot support (a :class:`~crmmodels.errors.DataValidationError`
+    or :class:`~crmmodels.errors.InvalidParameterError`) is kept as a section saying
+    why; the warnings a step raised become its notes; its wall time is kept.
+    """
+    bar = _progress(progress, len(steps))
     sections: list[Section] = []
     try:
-        for key, title, step in STEPS:
+        for key, title, run in steps:
             if bar is not None:
                 bar.set_description_str(title)
             LOG.info("analyze: %s", title)
@@ -429,7 +471,7 @@ def analyze(data: CRMData, *, name: str = "", freq: str = "W",
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 try:
-                    step(data, state, section)
+                    run(section)
                 except _DATA_LIMITS as exc:
                     section.skipped = f"the data do not allow it: {exc}"
             section.seconds = time.perf_counter() - started
@@ -443,10 +485,7 @@ def analyze(data: CRMData, *, name: str = "", freq: str = "W",
     finally:
         if bar is not None:
             bar.close()
-    scores = pd.DataFrame(index=pd.Index(data.customer_ids, name="customer_id"))
-    for part in state["scores"]:
-        scores = scores.join(part, how="left")
-    return Analysis(name=name, sections=sections, scores=scores, rules=state.get("rules"))
+    return sections
 
 
 def _progress(show: bool, total: int) -> Any:
