@@ -51,6 +51,7 @@ from crmmodels.errors import DataValidationError, MissingColumnError
 __all__ = [
     "NativeFrame",
     "aggregate_query",
+    "calendar_periods",
     "id_text",
     "is_native",
     "is_spark_like",
@@ -84,6 +85,16 @@ def is_spark_like(frame: nw.DataFrame[Any] | nw.LazyFrame[Any]) -> bool:
     """Whether ``frame`` is a Spark DataFrame (classic, Connect or sqlframe)."""
     impl = frame.implementation
     return bool(impl.is_pyspark() or impl.is_pyspark_connect() or impl.is_sqlframe())
+
+
+def calendar_periods(frame: nw.DataFrame[Any] | nw.LazyFrame[Any]) -> bool:
+    """Whether periods come from calendar fields (``civil``).
+
+    Every library but polars, pandas and pyarrow: narwhals cannot turn their timestamps
+    into epoch numbers (Spark, DuckDB, ...).
+    """
+    impl = frame.implementation
+    return not (impl.is_polars() or impl.is_pandas() or impl.is_pyarrow())
 
 
 def native_frame(obj: object, frame: str) -> NativeFrame:

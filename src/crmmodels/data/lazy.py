@@ -51,7 +51,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmmodels.data._native import aggregate_query, is_spark_like
+from crmmodels.data._native import aggregate_query, calendar_periods
 from crmmodels.data._validation import ValidationReport, align_timestamp
 from crmmodels.data.aggregates import _check_freq, _period_of
 from crmmodels.data.summary import _period_end
@@ -146,7 +146,7 @@ def lazy_aggregates(frame: Any, *, end: object = None, freq: str | None = None) 
     cut = None if end is None else _wall(end, dtype, "end")
     returns = freq is not None and _returns(lazy)
     query = aggregate_query(lazy, dtype, cut, freq, returns=returns,
-                            civil=is_spark_like(lazy))
+                            civil=calendar_periods(lazy))
     return query.to_native()
 
 
@@ -194,7 +194,7 @@ def lazy_summary(frame: Any, *, freq: str = "D", observation_end: object = None,
     lazy = _lazy(frame, "lazy_summary")
     dtype = lazy.collect_schema()["timestamp"]
     assert isinstance(dtype, nw.Datetime)
-    civil = is_spark_like(lazy)
+    civil = calendar_periods(lazy)
     if observation_end is None:
         latest = _scalar(lazy.select(nw.col("timestamp").max()))
         if pd.isna(latest):
