@@ -242,6 +242,7 @@ CALLS: dict[str, Call] = {
     "crmmodels.data.match_cancellations": Call(_none, {"transactions": "data"}),
     # the analysis report
     "crmmodels.report.analyze": Call(_none, {"data": "data"}),
+    "crmmodels.report.analyze_spark": Call(_none, {"frame": "frame"}),
     # customer lifetime value
     "crmmodels.cltv.holdout_comparison": Call(
         lambda: {"model": fitted("bg_nbd"), "split": split()},

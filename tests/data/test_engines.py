@@ -385,3 +385,22 @@ def test_check_rows_as_in_pandas(tx: pd.DataFrame, case: str) -> None:
     columns = ["column", "rule", "count"]
     pd.testing.assert_frame_equal(report.to_frame()[columns].reset_index(drop=True),
                                   dropped.report.to_frame()[columns].reset_index(drop=True))
+
+
+def test_output_polars(cdnow_tx: pd.DataFrame) -> None:
+    """output="polars": the pandas result, customer_id a column, values unchanged."""
+    from crmmodels.errors import InvalidParameterError
+
+    data = CRMData(transactions=pl.from_pandas(cdnow_tx))
+    for name, call in (("summary", lambda out: customer_summary(data, freq="W", output=out)),
+                       ("holdout", lambda out: calibration_holdout(
+                           data, "1997-09-30", freq="W", output=out))):
+        expected = call("pandas")
+        got = call("polars")
+        assert isinstance(got, pl.DataFrame), name
+        assert got.columns == ["customer_id", *expected.columns]
+        assert got["customer_id"].to_list() == expected.index.tolist()
+        for column in expected.columns:
+            assert got[column].to_list() == expected[column].tolist(), (name, column)
+    with pytest.raises(InvalidParameterError, match="output must be 'pandas' or 'polars'"):
+        customer_summary(data, output="arrow")

@@ -25,7 +25,7 @@ period and shared with the other models.
 from __future__ import annotations
 
 import numbers
-from typing import Final
+from typing import Any, Final, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,30 @@ def _check_freq(freq: str, freq_multiplier: float) -> None:
         raise InvalidParameterError(
             f"freq_multiplier must be a positive number, got {freq_multiplier!r}"
         )
+
+
+def _check_output(output: object) -> None:
+    if output not in ("pandas", "polars"):
+        raise InvalidParameterError(f"output must be 'pandas' or 'polars', got {output!r}")
+
+
+def as_output(frame: pd.DataFrame, output: str) -> Any:
+    """Return a per-customer frame as asked: pandas as is, or polars with ``customer_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"frequency": [1.0]}, index=pd.Index(["a"], name="customer_id"))
+    >>> as_output(s, "polars").columns
+    ['customer_id', 'frequency']
+    """
+    if output == "pandas":
+        return frame
+    try:
+        import polars as pl
+    except ImportError:
+        raise ImportError('output="polars" needs polars: pip install polars') from None
+    return pl.from_pandas(frame.reset_index())
 
 
 def _period_end(end: pd.Timestamp, freq: str, unit: TimeUnit,
@@ -127,13 +151,23 @@ def _purchasers(agg: pd.DataFrame, owner: str) -> np.ndarray:
     return bought
 
 
+@overload
+def customer_summary(data: CRMData | pd.DataFrame, freq: str = ...,
+                     observation_end: str | pd.Timestamp | None = ..., *,
+                     freq_multiplier: float = ...,
+                     output: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def customer_summary(data: CRMData | pd.DataFrame, freq: str = ...,
+                     observation_end: str | pd.Timestamp | None = ..., *,
+                     freq_multiplier: float = ..., output: str) -> Any: ...
 def customer_summary(
     data: CRMData | pd.DataFrame,
     freq: str = "D",
     observation_end: str | pd.Timestamp | None = None,
     *,
     freq_multiplier: float = 1,
-) -> pd.DataFrame:
+    output: str = "pandas",
+) -> Any:
     """Per-customer repeat-purchase summary (lifetimes' definitions).
 
     Parameters
@@ -149,6 +183,9 @@ def customer_summary(
     freq_multiplier : float, default 1
         Divide every duration by this number (``freq="h", freq_multiplier=24``:
         days at hour resolution).
+    output : {"pandas", "polars"}, default "pandas"
+        The library of the result; a polars frame has ``customer_id`` as its first
+        column.
 
     Returns
     -------
@@ -174,6 +211,7 @@ def customer_summary(
     b                  0.0      0.0  26.0             0.0
     """
     _check_freq(freq, freq_multiplier)
+    _check_output(output)
     data = as_transaction_data(data, "the summary")
     end = data_time(observation_end, data, "observation_end") if observation_end is not None \
         else data.observation_end
@@ -188,10 +226,21 @@ def customer_summary(
     bought = _purchasers(agg, "customer_summary")
     if not bought.all():
         agg = agg[bought]
-    return pd.DataFrame(_summary_columns(agg, _period_of(end, freq), freq_multiplier),
-                        index=agg.index, copy=False)  # fresh arrays: no copy
+    return as_output(pd.DataFrame(_summary_columns(agg, _period_of(end, freq),
+                                                   freq_multiplier),
+                                  index=agg.index, copy=False),  # fresh arrays: no copy
+                     output)
 
 
+@overload
+def calibration_holdout(data: CRMData | pd.DataFrame, calibration_end: str | pd.Timestamp,
+                        observation_end: str | pd.Timestamp | None = ..., freq: str = ...,
+                        *, freq_multiplier: float = ...,
+                        output: Literal["pandas"] = ...) -> pd.DataFrame: ...
+@overload
+def calibration_holdout(data: CRMData | pd.DataFrame, calibration_end: str | pd.Timestamp,
+                        observation_end: str | pd.Timestamp | None = ..., freq: str = ...,
+                        *, freq_multiplier: float = ..., output: str) -> Any: ...
 def calibration_holdout(
     data: CRMData | pd.DataFrame,
     calibration_end: str | pd.Timestamp,
@@ -199,7 +248,8 @@ def calibration_holdout(
     freq: str = "D",
     *,
     freq_multiplier: float = 1,
-) -> pd.DataFrame:
+    output: str = "pandas",
+) -> Any:
     """Summary over a calibration period plus what happened in the holdout period.
 
     The calibration summary uses the transactions stamped on or before
@@ -219,6 +269,8 @@ def calibration_holdout(
         Period, as in :func:`customer_summary`.
     freq_multiplier : float, default 1
         Divide every duration by this number.
+    output : {"pandas", "polars"}, default "pandas"
+        The library of the result, as in :func:`customer_summary`.
 
     Returns
     -------
@@ -246,6 +298,7 @@ def calibration_holdout(
     b                  0.0  11.0                0.0              29.0
     """
     _check_freq(freq, freq_multiplier)
+    _check_output(output)
     data = as_transaction_data(data, "the summary")
     cal_end = data_time(calibration_end, data, "calibration_end")
     obs_end = data_time(observation_end, data, "observation_end") if observation_end is not None \
@@ -275,7 +328,7 @@ def calibration_holdout(
         "monetary_value_holdout": m_hold,
         "duration_holdout": np.full(int(bought.sum()), duration),
     })
-    return pd.DataFrame(cols, index=agg.index[bought], copy=False)
+    return as_output(pd.DataFrame(cols, index=agg.index[bought], copy=False), output)
 
 
 def _holdout(data: CRMData, cal_end: pd.Timestamp, obs_end: pd.Timestamp, freq: str,

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from crmmodels import spark as crm_spark
 from crmmodels.data import ValidationReport, lazy_summary
 from crmmodels.errors import InvalidParameterError
 from crmmodels.report.html import render
@@ -39,6 +38,7 @@ from crmmodels.report.pipeline import (
     run_steps,
 )
 from crmmodels.report.sections import Section
+from crmmodels.spark import association_rules, fit, score, validate_transactions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -139,7 +139,7 @@ def analyze_spark(frame: DataFrame, *, name: str = "", freq: str = "W",
     if freq not in ("D", "W", "M"):
         raise InvalidParameterError(f"freq must be one of ['D', 'W', 'M'], got {freq!r}")
     report = ValidationReport()
-    clean = crm_spark.validate_transactions(frame, columns=columns,
+    clean = validate_transactions(frame, columns=columns,
                                             allow_returns=allow_returns,
                                             on_invalid=on_invalid, report=report).cache()
     state: dict[str, Any] = {}
@@ -156,8 +156,8 @@ def analyze_spark(frame: DataFrame, *, name: str = "", freq: str = "W",
     def lifetime_value(section: Section) -> None:
         summary = lazy_summary(clean, freq=freq).cache()  # validated once, above
         n = summary.count()
-        model = crm_spark.fit(clv_model(freq), summary)
-        scores = crm_spark.score(model, summary).select("customer_id", *SPARK_SCORES).cache()
+        model = fit(clv_model(freq), summary)
+        scores = score(model, summary).select("customer_id", *SPARK_SCORES).cache()
         state["scores"], state["n"] = scores, n
         from pyspark.sql import functions as sf
 
@@ -179,7 +179,7 @@ def analyze_spark(frame: DataFrame, *, name: str = "", freq: str = "W",
         if not {"transaction_id", "product_id"} <= set(clean.columns):
             section.skipped = NO_BASKETS
             return
-        found = crm_spark.association_rules(clean, **RULE_SETTINGS)
+        found = association_rules(clean, **RULE_SETTINGS)
         state["rules"] = found
         n_baskets = clean.select("transaction_id").distinct().count()
         rules_reading(section, found, n_baskets=n_baskets, n_itemsets=None)
