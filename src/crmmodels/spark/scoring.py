@@ -124,7 +124,9 @@ def score(
     pyspark.sql.DataFrame
         The score index (``customer_id``, or ``transaction_id`` for per-transaction
         fraud scores) and the model's score columns, equal to ``model.score`` on the
-        same data in pandas.
+        same data in pandas. Churn's ``risk_decile`` and ``retention_priority`` rank the
+        customers scored together: they are ranked again over the whole frame (two
+        distributed sorts) once the partitions are scored.
 
     Examples
     --------
@@ -194,7 +196,57 @@ def score(
     LOG.info("scoring with %s on Spark (%s)", type(model).__name__,
              "partitions by customer_id" if whole else "batches")
     out: DataFrame = source.mapInPandas(run, schema)
+    if {"risk_decile", "retention_priority"} <= set(names):
+        out = _churn_ranks(out, names)
     return out
+
+
+def _ranked(frame: DataFrame, order: list[Any], name: str) -> DataFrame:
+    """Add ``name``: each row's 0-based place in ``order``, by a distributed sort.
+
+    The sorted frame's partitions hold consecutive ranges, so a row's place is its
+    partition's offset (counted once) plus its place within the partition. The sorted
+    frame is cached, so that the counts and the ranks come from the same sort.
+    """
+    from pyspark.sql import functions as sf
+
+    ordered = (frame.orderBy(*order).withColumn("__part", sf.spark_partition_id())
+               .withColumn("__id", sf.monotonically_increasing_id()).cache())
+    sizes = ordered.groupBy("__part").count().toPandas().sort_values("__part")
+    offsets = frame.sparkSession.createDataFrame(pd.DataFrame({
+        "__part": sizes["__part"].astype("int32"),
+        "__offset": (sizes["count"].cumsum() - sizes["count"]).astype("int64")}))
+    # monotonically_increasing_id() is the partition number << 33 plus the row's place.
+    within = sf.col("__id") - sf.col("__part").cast("long") * (1 << 33)
+    return (ordered.join(sf.broadcast(offsets), on="__part")
+            .withColumn(name, sf.col("__offset") + within)
+            .drop("__part", "__id", "__offset"))
+
+
+def _churn_ranks(out: DataFrame, names: list[str]) -> DataFrame:
+    """Rank ``risk_decile`` and ``retention_priority`` over every customer scored.
+
+    The partitions ranked their own customers only; these columns rank the customers
+    scored together, so they are recomputed over the whole frame as ``ChurnModel.score``
+    computes them (ties by customer id).
+    """
+    from pyspark.sql import functions as sf
+
+    n = out.count()
+    cost = sf.col("defection_cost")
+    has_cost = out.where(~sf.isnan(cost) & cost.isNotNull()).limit(1).count() > 0
+    key = (sf.when(sf.isnan(cost) | cost.isNull(), float("-inf")).otherwise(cost)
+           if has_cost else sf.col("churn_probability"))
+    ranked = _ranked(out.drop("risk_decile", "retention_priority"),
+                     [sf.desc("churn_probability"), sf.asc("customer_id")], "__p_rank")
+    ranked = _ranked(ranked.withColumn("__key", key),
+                     [sf.desc("__key"), sf.asc("customer_id")], "__k_rank")
+    result: DataFrame = ranked.select(*[
+        (sf.floor(sf.col("__p_rank") * 10 / max(n, 1)) + 1).cast("long").alias(c)
+        if c == "risk_decile" else
+        (sf.col("__k_rank") + 1).cast("long").alias(c) if c == "retention_priority"
+        else sf.col(c) for c in names])
+    return result
 
 
 def _runner(model: CRMModel, whole: bool, end: pd.Timestamp | None,
