@@ -325,8 +325,8 @@ def check_rows(frame: Any, *, allow_returns: bool = False, on_invalid: str = "ra
     if not broken:
         return lazy.to_native()
     if on_invalid == "raise":
-        first, _ = broken[0]
-        total = int(_scalar(lazy.select(first.mask.fill_null(False).cast(nw.Int64).sum())))
+        # The first rule broken: no earlier rule took any row, so its count is whole.
+        first, total = broken[0]
         raise DataValidationError(first.message, frame="transactions", column=first.column,
                                   rule=first.rule, n_rows=total)
     for r, n in broken:
