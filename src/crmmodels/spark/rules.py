@@ -72,7 +72,8 @@ def association_rules(
     pandas.DataFrame
         The columns of ``AssociationRulesModel.rules_`` (antecedents and consequents
         as frozensets, every mlxtend metric), highest confidence first, then highest
-        lift, ties in the model's order.
+        lift, ties in the model's order. Items come back as text (Spark's FP-Growth
+        takes arrays of one type; numbers are cast), ordered as text.
 
     Examples
     --------
