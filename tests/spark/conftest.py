@@ -45,3 +45,19 @@ def collect(frame: Any, index: str = "customer_id") -> pd.DataFrame:
     out[index] = out[index].astype("str")
     out = out.set_index(index)
     return out.loc[sorted(out.index)]
+
+
+@pytest.fixture(scope="session")
+def cdnow_tx() -> pd.DataFrame:
+    """Return CDNOW's transactions (the three canonical columns) as pandas."""
+    from crmmodels.datasets import load_cdnow
+
+    tx = load_cdnow().transactions
+    assert tx is not None
+    return tx[["customer_id", "timestamp", "amount"]].reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def cdnow_spark(spark: Any, cdnow_tx: pd.DataFrame) -> Any:
+    """Return the same transactions as a cached Spark DataFrame."""
+    return to_spark(spark, cdnow_tx).cache()

@@ -45,20 +45,6 @@ def assert_scores(ref: pd.DataFrame, got: pd.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def cdnow_tx() -> pd.DataFrame:
-    from crmmodels.datasets import load_cdnow
-
-    tx = load_cdnow().transactions
-    assert tx is not None
-    return tx[["customer_id", "timestamp", "amount"]].reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def cdnow_spark(spark: Any, cdnow_tx: pd.DataFrame) -> Any:
-    return to_spark(spark, cdnow_tx).cache()
-
-
-@pytest.fixture(scope="module")
 def summaries(cdnow_tx: pd.DataFrame, cdnow_spark: Any) -> tuple[pd.DataFrame, Any]:
     summary = crm_spark.customer_summary(cdnow_spark, freq="W").cache()
     return customer_summary(CRMData(transactions=cdnow_tx), freq="W"), summary

@@ -39,20 +39,6 @@ def assert_same(ref: pd.DataFrame, got: pd.DataFrame) -> None:
 
 
 @pytest.fixture(scope="module")
-def cdnow_tx() -> pd.DataFrame:
-    from crmmodels.datasets import load_cdnow
-
-    tx = load_cdnow().transactions
-    assert tx is not None
-    return tx[["customer_id", "timestamp", "amount"]].reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def cdnow_spark(spark: Any, cdnow_tx: pd.DataFrame) -> Any:
-    return to_spark(spark, cdnow_tx).cache()
-
-
-@pytest.fixture(scope="module")
 def retail_tx() -> pd.DataFrame:
     from crmmodels.datasets import load_online_retail
 
@@ -128,17 +114,6 @@ def test_session_time_zone(spark: Any) -> None:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
 
 
-@pytest.fixture
-def small() -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": ["a", "a", "b", "c", "c", "c"],
-        "timestamp": pd.to_datetime([
-            "2024-01-01 10:00", "2024-01-15 12:00", "2024-01-03 09:00",
-            "2024-01-02 08:00", "2024-01-02 18:00", "2024-02-01 11:00"]),
-        "amount": [10.0, 20.0, 5.0, 7.5, 2.5, 30.0],
-    })
-
-
 BROKEN = {
     "negative": lambda tx: tx.assign(amount=[10.0, -1.0, 5.0, 7.5, 2.5, -3.0]),
     "missing_id": lambda tx: tx.assign(customer_id=["a", None, "b", "c", "c", "c"]),
@@ -152,8 +127,8 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_errors_as_in_pandas(spark: Any, small: pd.DataFrame, case: str) -> None:
-    broken = BROKEN[case](small)
+def test_errors_as_in_pandas(spark: Any, tx: pd.DataFrame, case: str) -> None:
+    broken = BROKEN[case](tx)
     with pytest.raises(DataValidationError) as ref:
         CRMData(transactions=broken)
     with pytest.raises(DataValidationError) as got:
@@ -167,8 +142,8 @@ def test_errors_as_in_pandas(spark: Any, small: pd.DataFrame, case: str) -> None
 
 
 @pytest.mark.parametrize("case", list(BROKEN))
-def test_drops_counted_as_in_pandas(spark: Any, small: pd.DataFrame, case: str) -> None:
-    broken = BROKEN[case](small)
+def test_drops_counted_as_in_pandas(spark: Any, tx: pd.DataFrame, case: str) -> None:
+    broken = BROKEN[case](tx)
     ref = CRMData(transactions=broken, on_invalid="drop")
     report = ValidationReport()
     kept = crm_spark.validate_transactions(to_spark(spark, broken), on_invalid="drop",
@@ -181,32 +156,32 @@ def test_drops_counted_as_in_pandas(spark: Any, small: pd.DataFrame, case: str) 
     assert kept.count() == len(ref.transactions)
 
 
-def test_types_refused_not_guessed(spark: Any, small: pd.DataFrame) -> None:
-    text_dates = small.assign(timestamp=small["timestamp"].dt.strftime("%d/%m/%Y"))
+def test_types_refused_not_guessed(spark: Any, tx: pd.DataFrame) -> None:
+    text_dates = tx.assign(timestamp=tx["timestamp"].dt.strftime("%d/%m/%Y"))
     with pytest.raises(DataValidationError, match="to_timestamp") as raised:
         crm_spark.validate_transactions(to_spark(spark, text_dates))
     assert (raised.value.column, raised.value.rule) == ("timestamp", "type")
     with pytest.raises(DataValidationError, match="customer_id must be text or integers"):
-        crm_spark.validate_transactions(to_spark(spark, small.assign(customer_id=1.5)))
+        crm_spark.validate_transactions(to_spark(spark, tx.assign(customer_id=1.5)))
     with pytest.raises(DataValidationError, match="amount must be numeric"):
-        crm_spark.validate_transactions(to_spark(spark, small.assign(amount="1")))
+        crm_spark.validate_transactions(to_spark(spark, tx.assign(amount="1")))
     with pytest.raises(MissingColumnError):
-        crm_spark.validate_transactions(to_spark(spark, small.drop(columns="amount")))
+        crm_spark.validate_transactions(to_spark(spark, tx.drop(columns="amount")))
     with pytest.raises(DataValidationError, match="takes a Spark DataFrame"):
-        crm_spark.customer_summary(small)
+        crm_spark.customer_summary(tx)
     with pytest.raises(DataValidationError, match=r"crmmodels\.spark"):
-        CRMData(transactions=to_spark(spark, small))
+        CRMData(transactions=to_spark(spark, tx))
 
 
-def test_columns_dates_and_integer_ids(spark: Any, small: pd.DataFrame) -> None:
+def test_columns_dates_and_integer_ids(spark: Any, tx: pd.DataFrame) -> None:
     """Named columns mapped, date columns read as midnight, integer ids kept."""
-    renamed = small.rename(columns={"customer_id": "CustomerID", "amount": "Sales"})
+    renamed = tx.rename(columns={"customer_id": "CustomerID", "amount": "Sales"})
     ids = {"a": 11, "b": 2, "c": 100}
     frame = to_spark(spark, renamed.assign(CustomerID=renamed["CustomerID"].map(ids)))
     frame = frame.withColumn("timestamp", frame["timestamp"].cast("date"))
     got = crm_spark.customer_summary(frame, freq="D",
                                      columns={"customer_id": "CustomerID", "amount": "Sales"})
     assert dict(got.dtypes)["customer_id"] == "bigint"
-    midnight = small.assign(timestamp=small["timestamp"].dt.normalize(),
-                            customer_id=small["customer_id"].map(ids).astype("str"))
+    midnight = tx.assign(timestamp=tx["timestamp"].dt.normalize(),
+                            customer_id=tx["customer_id"].map(ids).astype("str"))
     assert_same(customer_summary(CRMData(transactions=midnight), freq="D"), collect(got))

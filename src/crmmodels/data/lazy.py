@@ -195,8 +195,11 @@ def lazy_summary(frame: Any, *, freq: str = "D", observation_end: object = None,
     dtype = lazy.collect_schema()["timestamp"]
     assert isinstance(dtype, nw.Datetime)
     civil = calendar_periods(lazy)
+    # The latest timestamp and the lowest amount, in one aggregation.
+    bounds = lazy.select(nw.col("timestamp").max(), nw.col("amount").min()).collect(
+        backend="pandas").to_native().iloc[0]
+    latest, low = bounds["timestamp"], bounds["amount"]
     if observation_end is None:
-        latest = _scalar(lazy.select(nw.col("timestamp").max()))
         if pd.isna(latest):
             raise DataValidationError("transactions is empty", frame="transactions",
                                       rule="non_empty")
@@ -205,7 +208,7 @@ def lazy_summary(frame: Any, *, freq: str = "D", observation_end: object = None,
     else:
         end = _wall(observation_end, dtype, "observation_end")
         cut = _period_end(end, freq, "us" if civil else dtype.time_unit, None)
-    returns = _returns(lazy)
+    returns = bool(pd.notna(low) and float(low) < 0)
     agg = aggregate_query(lazy, dtype, cut, freq, returns=returns, civil=civil)
     if returns:
         gone = int(_scalar(agg.select((nw.col("n_periods") == 0).cast(nw.Int64).sum())))

@@ -31,11 +31,11 @@ from crmmodels.report.pipeline import (
     NO_BASKETS,
     RULE_SETTINGS,
     STEPS,
-    _flat_rules,
     clv_model,
     clv_reading,
     rules_reading,
     run_steps,
+    write_rules_and_page,
 )
 from crmmodels.report.sections import Section
 from crmmodels.spark import association_rules, fit, score, validate_transactions
@@ -98,11 +98,7 @@ class SparkAnalysis:
             self.scores.write.mode("overwrite").parquet(str(written["scores.parquet"]))
             self.scores.write.mode("overwrite").option("header", True).csv(
                 str(written["scores.csv"]))
-        if self.rules is not None:
-            written["rules.csv"] = folder / "rules.csv"
-            _flat_rules(self.rules).to_csv(written["rules.csv"], index=False)
-        written["report.html"] = folder / "report.html"
-        written["report.html"].write_text(self.to_html(), encoding="utf-8")
+        write_rules_and_page(folder, self.rules, self.to_html(), written)
         return written
 
 

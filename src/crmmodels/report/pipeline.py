@@ -79,12 +79,18 @@ class Analysis:
         self.scores.to_parquet(written["scores.parquet"])
         written["scores.csv"] = folder / "scores.csv"
         self.scores.to_csv(written["scores.csv"])
-        if self.rules is not None:
-            written["rules.csv"] = folder / "rules.csv"
-            _flat_rules(self.rules).to_csv(written["rules.csv"], index=False)
-        written["report.html"] = folder / "report.html"
-        written["report.html"].write_text(self.to_html(), encoding="utf-8")
+        write_rules_and_page(folder, self.rules, self.to_html(), written)
         return written
+
+
+def write_rules_and_page(folder: Path, rules: pd.DataFrame | None, page: str,
+                         written: dict[str, Path]) -> None:
+    """Write ``rules.csv`` (when there are rules) and ``report.html``; note the paths."""
+    if rules is not None:
+        written["rules.csv"] = folder / "rules.csv"
+        _flat_rules(rules).to_csv(written["rules.csv"], index=False)
+    written["report.html"] = folder / "report.html"
+    written["report.html"].write_text(page, encoding="utf-8")
 
 
 def _flat_rules(rules: pd.DataFrame) -> pd.DataFrame:

@@ -73,9 +73,7 @@ def _as_output(out: pd.DataFrame) -> pd.DataFrame:
                 or pd.api.types.is_datetime64_any_dtype(column.dtype)):
             # Text as Python strings: Spark's Arrow writer takes no chunked arrays
             # (pandas 3 keeps text in them).
-            flat[name] = pd.Series(
-                [None if pd.isna(v) else str(v) for v in column.to_numpy(dtype=object)],
-                index=flat.index, dtype=object)
+            flat[name] = column.astype("str").astype(object).where(column.notna(), None)
     return flat
 
 
