@@ -13,9 +13,10 @@ lines returned) are written once to Parquet. Then, each in a fresh process:
   (``crmmodels.spark.score``) and written to Parquet, and the association rules through
   MLlib's FP-Growth (``crmmodels.spark.association_rules``).
 
-Each step's wall time is measured in its process; memory is the resident set of the
-process (for Spark, of the driver, the JVM and the Python workers together) sampled
-every 5 ms, reported as its peak during each step. The scores must agree: the polars
+Each step's wall time is measured in its process; memory is measured in a second fresh
+process running the same work: the resident set (for Spark, of the driver, the JVM and
+the Python workers together) sampled every 5 ms, reported as its peak during each
+step. Nothing samples memory while the timed run runs. The scores must agree: the polars
 run's every score column with the pandas run's, and Spark's CLV columns and rules with
 the pandas run's: counts and labels exactly, numbers to 1e-6 relative (spend is summed
 in another order by each library, equal to about 1e-15, and the fitted models stop at
@@ -102,7 +103,7 @@ def synthetic(rows: int, seed: int = 0) -> pd.DataFrame:
 class Meter:
     """Wall time and peak resident set (this process and its children) per step."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, memory: bool) -> None:
         import psutil
 
         self._proc = psutil.Process()
@@ -110,7 +111,8 @@ class Meter:
         self.steps: list[tuple[str, float, float]] = []
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
+        if memory:  # only in the memory run: no sampling while the timed run runs
+            self._thread.start()
 
     def rss_mb(self) -> float:
         """Return the resident set of this process and its children, in MB."""
@@ -141,7 +143,8 @@ class Meter:
     def report(self) -> list[dict[str, Any]]:
         """Stop sampling; each step's seconds and peak resident set."""
         self._done.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         out = []
         for name, t0, t1 in self.steps:
             inside = [m for t, m in self.samples if t0 <= t <= t1]
@@ -151,12 +154,12 @@ class Meter:
 
 
 # ---------------------------------------------------------------------- the runs
-def run_local(engine: str, path: str, out: str) -> dict[str, Any]:
+def run_local(engine: str, path: str, out: str, memory: bool) -> dict[str, Any]:
     """Read, validate, analyze and save with pandas or polars; the step figures."""
     from crmmodels import CRMData
     from crmmodels.report import analyze
 
-    meter = Meter()
+    meter = Meter(memory=memory)
     t_start = time.perf_counter()
     with meter.step("read"):
         if engine == "polars":
@@ -180,7 +183,7 @@ def run_local(engine: str, path: str, out: str) -> dict[str, Any]:
             "customers": len(result.scores)}
 
 
-def run_spark(path: str, out: str) -> dict[str, Any]:
+def run_spark(path: str, out: str, memory: bool) -> dict[str, Any]:
     """Run the data path, the CLV model and the rules on Spark local; the step figures."""
     from pyspark.sql import SparkSession
 
@@ -188,7 +191,7 @@ def run_spark(path: str, out: str) -> dict[str, Any]:
     from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    meter = Meter()
+    meter = Meter(memory=memory)
     t_start = time.perf_counter()
     with meter.step("session"):
         spark = (SparkSession.builder.master("local[2]")
@@ -231,21 +234,32 @@ def run_spark(path: str, out: str) -> dict[str, Any]:
 def child(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     if args.child == "spark":
-        result = run_spark(args.path, args.out)
+        result = run_spark(args.path, args.out, args.memory)
     else:
-        result = run_local(args.child, args.path, args.out)
+        result = run_local(args.child, args.path, args.out, args.memory)
     print(json.dumps(result))
     return 0
 
 
-def in_child(engine: str, path: str, out: str) -> dict[str, Any]:
+def _one_child(engine: str, path: str, out: str, memory: bool) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, "--child", engine, "--path", path,
-                           "--out", out], capture_output=True, text=True,
+                           "--out", out, *(["--memory"] if memory else [])],
+                          capture_output=True, text=True,
                           env={**os.environ, "OMP_NUM_THREADS": "2"})
     if done.returncode:
         raise RuntimeError(f"the {engine} run failed:\n{done.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def in_child(engine: str, path: str, out: str) -> dict[str, Any]:
+    """Time the work in one fresh process, measure its memory in another; merge."""
+    timed = _one_child(engine, path, out, memory=False)
+    peaks = {s["step"]: s["peak_mb"] for s in _one_child(
+        engine, path, out + "-memory", memory=True)["steps"]}
+    for step in timed["steps"]:
+        step["peak_mb"] = peaks[step["step"]]
+    return timed
 
 
 # ---------------------------------------------------------------------- comparing
@@ -346,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                         help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         return child(args)
