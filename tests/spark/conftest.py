@@ -24,6 +24,10 @@ def spark() -> Iterator[Any]:
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.driver.memory", "2g")
+               # FP-Growth's trees are serialised recursively, a level per item of a
+               # basket: Online Retail's deepest (280 frequent items) needs more than the
+               # JVM's 1 MiB thread stack (crmmodels.spark.association_rules checks it).
+               .config("spark.driver.extraJavaOptions", "-Xss16m")
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
     yield session

@@ -63,3 +63,38 @@ def test_guards(spark: Any) -> None:
         crm_spark.association_rules(lines, basket="basket", item="item", min_support=0)
     with pytest.raises(DataValidationError, match="Spark DataFrame"):
         crm_spark.association_rules(pd.DataFrame())  # type: ignore[arg-type]
+
+
+def _deep_basket(depth: int) -> pd.DataFrame:
+    """One basket of ``depth`` items, each item frequent through two baskets of its own."""
+    rows = [("deep", f"i{i:05d}") for i in range(depth)]
+    rows += [(f"b{i}-{k}", f"i{i:05d}") for i in range(depth) for k in range(2)]
+    return pd.DataFrame(rows, columns=["transaction_id", "product_id"])
+
+
+def test_baskets_too_deep_for_the_thread_stack_are_refused(spark: Any) -> None:
+    # The session's threads have 16 MiB (conftest): (16 MiB - 256 KiB) / 8 KiB = 2,016
+    # levels. Each item is in 3 of the 3 * depth + 1 baskets.
+    deep = _deep_basket(2_100)
+    with pytest.raises(DataValidationError, match=r"2,100 frequent items.*-Xss32m") as info:
+        crm_spark.association_rules(to_spark(spark, deep), min_support=3 / 6_301)
+    assert info.value.rule == "basket_depth"
+    assert spark.range(3).count() == 3  # the JVM lives on
+
+    # Just within the limit FP-Growth really ships a 2,000-level tree with that stack:
+    # only single items are frequent, so no rule.
+    fits = _deep_basket(2_000)
+    got = crm_spark.association_rules(to_spark(spark, fits), min_support=3 / 6_001,
+                                      min_confidence=0.5)
+    assert got.empty
+    assert list(got.columns) == list(RULE_COLUMNS)
+    assert spark.range(3).count() == 3
+
+
+def test_thread_stack_read_from_jvm_options() -> None:
+    from crmmodels.spark.rules import _thread_stack_bytes
+
+    assert _thread_stack_bytes("-Xss1048576") == 1 << 20
+    assert _thread_stack_bytes("-Xss2M -Dx=-Xss9m") == 2 << 20
+    assert _thread_stack_bytes("-Xss1g") == 1 << 30
+    assert _thread_stack_bytes("") is None

@@ -7,12 +7,24 @@ numbers and the order are those of ``AssociationRulesModel.rules_``.
 
 Spark's FP-Growth makes rules with one item in the consequent: the result equals
 ``AssociationRulesModel(max_consequent_len=1).rules_`` on the same baskets.
+
+FP-Growth ships its prefix trees between tasks with Java serialisation, which recurses
+once per tree level: a basket of *d* frequent items makes a path *d* nodes deep. A task
+thread whose stack overflows there raises ``StackOverflowError``, which Spark treats as
+fatal: it ends the executor, and in local mode the whole Spark JVM. Measured here with
+Spark 4.3 on Java 17, a thread stack of 1 MiB (the JVM's default) overflows at 250-300
+levels, 4 MiB at about 1,000. Before mining, the longest basket is measured in frequent
+items and checked against the thread stack the session was started with (``-Xss`` in
+``spark.driver.extraJavaOptions`` for a local master, ``spark.executor.extraJavaOptions``
+otherwise), at 8 KiB per level above 256 KiB: baskets too deep for it are refused with
+the setting that would hold them, before any task can end the JVM.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +48,66 @@ def _check_share(name: str, value: float, *, low_open: bool = True) -> None:
     if not ok:
         raise InvalidParameterError(f"association_rules: {name} must be a number in (0, 1], "
                                     f"got {value!r}")
+
+
+_DEFAULT_STACK = 1 << 20  # HotSpot's ThreadStackSize on 64-bit Linux
+_STACK_BASE = 256 << 10  # what a task uses before the tree
+_STACK_PER_LEVEL = 8 << 10  # twice the measured cost of one tree level
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _thread_stack_bytes(options: str) -> int | None:
+    """Return the thread stack size that JVM options set, or None when they set none.
+
+    ``-Xss<size>`` (bytes, or with a k, m or g suffix) and ``-XX:ThreadStackSize=<KiB>``
+    are read; the last one given wins, as in the JVM.
+
+    Examples
+    --------
+    >>> _thread_stack_bytes("-XX:+UseG1GC -Xss4m")
+    4194304
+    >>> _thread_stack_bytes("-Xss512k -XX:ThreadStackSize=2048")
+    2097152
+    >>> _thread_stack_bytes("-Dfoo=bar") is None
+    True
+    """
+    found: int | None = None
+    pattern = r"(?:^|\s)(?:-Xss(\d+)([kKmMgG]?)|-XX:ThreadStackSize=(\d+))(?=\s|$)"
+    for match in re.finditer(pattern, options):
+        if match.group(1) is not None:
+            found = int(match.group(1)) * _UNITS[match.group(2).lower()]
+        else:
+            found = int(match.group(3)) << 10
+    return found
+
+
+def _check_tree_depth(baskets: DataFrame, need: int) -> int:
+    """Refuse baskets whose FP-tree paths would overflow a task thread's stack."""
+    from pyspark.sql import functions as sf
+
+    session = baskets.sparkSession
+    conf = session.sparkContext.getConf()
+    local = (session.sparkContext.master or "").startswith("local")
+    key = "spark.driver.extraJavaOptions" if local else "spark.executor.extraJavaOptions"
+    stack = _thread_stack_bytes(conf.get(key, "") or "") or _DEFAULT_STACK
+    lines = baskets.select("basket", sf.explode("items").alias("item"))
+    frequent = lines.groupBy("item").count().where(sf.col("count") >= need).select("item")
+    deepest = (lines.join(sf.broadcast(frequent), "item").groupBy("basket").count()
+               .agg(sf.max("count")).first())
+    depth = int(deepest[0]) if deepest is not None and deepest[0] is not None else 0
+    holds = max((stack - _STACK_BASE) // _STACK_PER_LEVEL, 0)
+    if depth > holds:
+        needed = _STACK_BASE + depth * _STACK_PER_LEVEL
+        mib = 1 << max(math.ceil(math.log2(needed / (1 << 20))), 0)
+        raise DataValidationError(
+            f"association_rules: the longest basket holds {depth:,} frequent items, and "
+            f"FP-Growth's tree would need about {needed / (1 << 20):.1f} MiB of thread "
+            f"stack to ship it; this session's threads have {stack / (1 << 20):g} MiB "
+            f"(-Xss in {key}), which holds {holds:,} levels. A deeper tree ends the "
+            f"Spark JVM with StackOverflowError. Start Spark with {key}=-Xss{mib}m, "
+            "raise min_support, or split the largest baskets.",
+            frame="baskets", rule="basket_depth")
+    return depth
 
 
 def association_rules(
@@ -108,6 +180,8 @@ def association_rules(
         if n == 0:
             raise DataValidationError("association_rules: no basket", frame="baskets",
                                       rule="non_empty")
+        need = math.ceil(min_support * n)
+        depth = _check_tree_depth(baskets, need)
         # Spark keeps rules at or above its confidence; ours allows 1e-12 of rounding:
         # ask Spark for a little more and cut on the driver.
         miner = FPGrowth(itemsCol="items", minSupport=float(min_support),
@@ -119,11 +193,10 @@ def association_rules(
         found = fitted.associationRules.select("antecedent", "consequent").toPandas()
     finally:
         baskets.unpersist()
-    LOG.info("association_rules: %d baskets, %d frequent itemsets, %d candidate rules",
-             n, len(itemsets), len(found))
+    LOG.info("association_rules: %d baskets (at most %d frequent items each), %d frequent "
+             "itemsets, %d candidate rules", n, depth, len(itemsets), len(found))
     count = {frozenset(s): int(c) for s, c in zip(itemsets["items"], itemsets["freq"],
                                                   strict=True)}
-    need = math.ceil(min_support * n)
     if any(c < need for c in count.values()):  # pragma: no cover - Spark's own rule
         raise RuntimeError("FP-Growth returned an itemset below min_support")
     ante = [frozenset(a) for a in found["antecedent"]]
