@@ -17,6 +17,7 @@ from math import comb
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -91,11 +92,35 @@ def encode_baskets(baskets: Any) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
         raise DataValidationError(
             "baskets hold missing items or basket ids", frame="baskets", column="item",
             rule="not_null", rows=list(labels[bad][:5]), n_rows=int(bad.sum()))
+    return _matrix(b, i, basket_ids, items_idx)
+
+
+def _matrix(b: np.ndarray, i: np.ndarray, basket_ids: Any, items: Any
+            ) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
+    """Build the boolean basket x item matrix from the codes and their labels."""
     matrix = sp.csc_matrix((np.ones(len(b), dtype=bool), (b, i)),
-                           shape=(len(basket_ids), len(items_idx)))
+                           shape=(len(basket_ids), len(items)))
     matrix.sum_duplicates()
     matrix.data[:] = True
-    return matrix, pd.Index(basket_ids, name="basket_id"), pd.Index(items_idx, name="item")
+    return matrix, pd.Index(basket_ids, name="basket_id"), pd.Index(items, name="item")
+
+
+def _encode_rows(rows: nw.LazyFrame[Any]) -> tuple[sp.csc_matrix, pd.Index, pd.Index]:
+    """:func:`encode_baskets` of a ``basket_id, item`` query, coded in its own library.
+
+    Only the two integer code columns and the distinct labels leave that library; codes
+    follow the sorted labels, as :func:`encode_baskets` numbers them.
+    """
+    rows = rows.drop_nulls()
+    coded = rows.select((nw.col("basket_id").rank("dense") - 1).cast(nw.Int64).alias("b"),
+                        (nw.col("item").rank("dense") - 1).cast(nw.Int64).alias("i")
+                        ).collect()
+    if len(coded) == 0:
+        raise DataValidationError("there are no items in the baskets", frame="baskets",
+                                  rule="non_empty")
+    labels = [rows.select(name).unique().sort(name).collect()[name].to_numpy()
+              for name in ("basket_id", "item")]
+    return _matrix(coded["b"].to_numpy(), coded["i"].to_numpy(), labels[0], labels[1])
 
 
 def _factorize_sorted(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -362,16 +387,22 @@ class AssociationRulesModel(CRMModel):
     def _prepare(self, data: object) -> Any:
         if isinstance(data, CRMData):
             data.require("transactions")
-            tx = data.transactions
-            assert tx is not None
+            columns = data.lazy_rows("transactions").collect_schema().names()
             for col in (self.basket, "product_id"):
-                if col not in tx.columns:
+                if col not in columns:
                     from crmmodels.errors import MissingColumnError
 
-                    raise MissingColumnError("transactions", col, list(tx.columns))
-            long = pd.DataFrame({"basket_id": tx[self.basket].to_numpy(),
-                                 "item": tx["product_id"].to_numpy()})
-            encoded = encode_baskets(long.dropna())
+                    raise MissingColumnError("transactions", col, columns)
+            if data.engine("transactions") != "pandas":  # coded where the data are
+                encoded = _encode_rows(data.lazy_rows("transactions").select(
+                    nw.col(self.basket).alias("basket_id"),
+                    nw.col("product_id").alias("item")))
+            else:
+                tx = data.transactions
+                assert tx is not None
+                long = pd.DataFrame({"basket_id": tx[self.basket].to_numpy(),
+                                     "item": tx["product_id"].to_numpy()})
+                encoded = encode_baskets(long.dropna())
             if self.segment_column is None:
                 return encoded
             return (*encoded, self._basket_segments(data, encoded[1]))

@@ -420,6 +420,58 @@ class CRMData:
             return self._native[frame].to_native()
         return self._pandas[frame]
 
+    def lazy_rows(self, frame: FrameName, end: pd.Timestamp | None = None
+                  ) -> nw.LazyFrame[Any]:
+        """Return ``frame`` as a narwhals LazyFrame over the library that holds it.
+
+        Nothing is converted: a query built on the result runs in that library (pandas
+        included). ``customer_id`` comes as text and ``timestamp`` as wall-clock time
+        (time zone dropped, unit kept), so that the models read times as they do from
+        pandas.
+
+        Parameters
+        ----------
+        frame : {"transactions", "customers", "interactions"}
+            A frame the data hold.
+        end : Timestamp, optional
+            Keep only the rows stamped (wall-clock) at or before it; a timezone-aware
+            one is first converted to the frame's zone. Needs a ``timestamp`` column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": [7, 7], "amount": [1.0, 2.0],
+        ...                    "timestamp": ["2024-01-05", "2024-02-01"]})
+        >>> rows = CRMData(transactions=tx).lazy_rows("transactions",
+        ...                                          end=pd.Timestamp("2024-01-31"))
+        >>> rows.collect().to_native()[["customer_id", "amount"]]
+          customer_id  amount
+        0           7     1.0
+        """
+        self.require(frame)
+        native = self._native.get(frame)
+        base = native if native is not None else nw.from_native(self._pandas[frame],
+                                                                eager_only=True)
+        lazy = base.lazy()
+        schema = lazy.collect_schema()
+        exprs: list[nw.Expr] = []
+        if "customer_id" in schema and not isinstance(schema["customer_id"], nw.String):
+            exprs.append(nw.col("customer_id").cast(nw.String))
+        stamp = schema.get("timestamp")
+        if isinstance(stamp, nw.Datetime) and stamp.time_zone is not None:
+            exprs.append(nw.col("timestamp").dt.replace_time_zone(None))
+        if exprs:
+            lazy = lazy.with_columns(*exprs)
+        if end is not None:
+            if not isinstance(stamp, nw.Datetime):
+                raise InvalidParameterError(f"lazy_rows: {frame} has no timestamp column")
+            if end.tzinfo is not None:
+                end = end.tz_convert(stamp.time_zone or "UTC").tz_localize(None)
+            unit = stamp.time_unit
+            cut = int(end.as_unit(unit).to_datetime64().astype(np.int64))
+            lazy = lazy.filter(nw.col("timestamp").dt.timestamp(unit) <= cut)
+        return lazy
+
     def n_rows(self, frame: FrameName) -> int:
         """Rows of the validated ``frame`` (0 when absent), without converting it."""
         if frame in self._native:

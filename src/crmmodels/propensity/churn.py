@@ -263,7 +263,7 @@ class ChurnModel(CRMModel):
         return data.customers is not None and self.label in data.customers.columns
 
     def _has_history(self, data: CRMData) -> bool:
-        return data.transactions is not None or data.interactions is not None
+        return data.has("transactions") or data.has("interactions")
 
     # ------------------------------------------------------------------ features
     def _raw_features(self, data: CRMData, at: pd.Timestamp | None) -> pd.DataFrame:
@@ -393,7 +393,7 @@ class ChurnModel(CRMModel):
             y = self._binary(labels.reindex(raw.index))
             self.cutoffs_ = [data.observation_end if at is None else at]
             return raw, y
-        if data.transactions is None:
+        if not data.has("transactions"):
             raise DataValidationError(
                 f"no label column {self.label!r} in the customers frame and no transactions "
                 "to derive labels from", frame="customers", column=self.label,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
+from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
@@ -190,9 +192,11 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
     if not wins or any(isinstance(w, bool) or w <= 0 for w in windows) or any(
             w != v for w, v in zip(wins, windows, strict=True)):
         raise InvalidParameterError(f"windows must be positive whole days, got {windows!r}")
-    if data.transactions is None and data.interactions is None and data.customers is None:
+    if not any(data.has(name) for name in ("transactions", "interactions", "customers")):
         raise DataValidationError("no frames to build features from", rule="required_frame")
     cut_ts, cut = _cutoff(data, cutoff)
+    if _native(data):
+        return _native_features(data, cut_ts, cut, wins)
     _check_span(data, cut_ts)
 
     tx = data.transactions
@@ -292,7 +296,12 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
         oldest = np.full(n, -np.inf)
         np.maximum.at(oldest, cust, age)
         first_seen = np.maximum(first_seen, oldest)
+    return _assemble(data, pop, cut, cols, first_seen)
 
+
+def _assemble(data: CRMData, pop: pd.Index, cut: np.datetime64, cols: dict[str, np.ndarray],
+              first_seen: np.ndarray) -> pd.DataFrame:
+    """Add the tenure (sign-up dates included) and put the columns in their order."""
     if data.customers is not None and "signup_date" in data.customers.columns:
         signup = data.customers.drop_duplicates("customer_id").set_index("customer_id")
         signed = signup["signup_date"].reindex(pop)
@@ -303,6 +312,164 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
     out = pd.DataFrame({"tenure_days": tenure, **cols}, index=pop)
     front = [c for c in ("recency_days", "tenure_days") if c in out.columns]
     return out[front + [c for c in out.columns if c not in front]]
+
+
+# ---------------------------------------------------------------- other libraries
+# Transactions held in polars (or pyarrow) are read there: the same features as one
+# narwhals query per table, only the per-customer results come back to pandas.
+
+def _native(data: CRMData) -> bool:
+    return data.has("transactions") and data.engine("transactions") != "pandas"
+
+
+def _age_expr(cut: np.datetime64) -> nw.Expr:
+    """Nanoseconds from each (wall-clock) timestamp to the cut-off."""
+    cut_ns = int(cut.astype("datetime64[ns]").astype(np.int64))
+    return (nw.lit(cut_ns) - nw.col("timestamp").dt.timestamp("ns")).alias("age")
+
+
+def _frames(data: CRMData) -> dict[str, nw.LazyFrame[Any]]:
+    """Return the dated frames, each as a query of the library that holds it."""
+    return {name: data.lazy_rows(name) for name in ("transactions", "interactions")
+            if data.has(name)}
+
+
+def _per_customer(query: nw.LazyFrame[Any], pop: pd.Index) -> pd.DataFrame:
+    """Collect a per-customer query into pandas, in the population's order."""
+    out = query.collect().to_pandas()
+    out.index = pd.Index(out.pop("customer_id").to_numpy(dtype=object), dtype="str")
+    return out.reindex(pop)
+
+
+def _native_span(data: CRMData, frames: dict[str, nw.LazyFrame[Any]],
+                 cut_ts: pd.Timestamp) -> None:
+    """:func:`_check_span` read from the frames' own library."""
+    cut = cut_ts.tz_localize(None) if cut_ts.tzinfo is not None else cut_ts
+    starts = [pd.Timestamp(v) for v in (
+        f.select(nw.col("timestamp").min()).collect().item() for f in frames.values())
+        if v is not None]
+    if starts and cut < min(starts):
+        raise InvalidParameterError(
+            f"cutoff {cut_ts} is before all the data (first timestamp {min(starts)}): no "
+            "customer has any history at it")
+    if cut_ts > data.observation_end:
+        raise InvalidParameterError(
+            f"cutoff {cut_ts} is after the end of the observation window "
+            f"({data.observation_end})")
+
+
+def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
+                     wins: list[int]) -> pd.DataFrame:
+    """:func:`churn_features` as queries of the library holding the transactions."""
+    from crmmodels.data import argsort_text
+
+    frames = _frames(data)
+    _native_span(data, frames, cut_ts)
+    known = {name: f.with_columns(_age_expr(cut)).filter(nw.col("age") >= 0)
+             for name, f in frames.items()}
+    if data.has("customers"):
+        seen = data.lazy_rows("customers").select("customer_id").unique().collect()
+        ids = seen["customer_id"].to_list()
+    else:
+        ids = sorted({i for f in known.values()
+                      for i in f.select("customer_id").unique().collect()["customer_id"]
+                      .to_list()})
+    raw = pd.Index(np.asarray(ids, dtype=object), dtype="str")
+    pop = pd.Index(raw[argsort_text(raw)], name="customer_id", dtype="str")
+    n = len(pop)
+    cols: dict[str, np.ndarray] = {}
+    first_seen = np.full(n, -np.inf)
+
+    tx = known["transactions"]
+    names = tx.collect_schema().names()
+    if "transaction_id" in names:
+        # A purchase: a transaction id of the customer, dated at its oldest row and
+        # worth the sum of its rows; a row without an id is a purchase of its own.
+        lone = tx.filter(nw.col("transaction_id").is_null())
+        grouped = (tx.filter(~nw.col("transaction_id").is_null())
+                   .group_by("customer_id", "transaction_id")
+                   .agg(nw.col("age").max(), nw.col("amount").sum()))
+        purchases = nw.concat([grouped.select("customer_id", "age", "amount"),
+                               lone.select("customer_id", "age", "amount")])
+    else:
+        purchases = tx.select("customer_id", "age", "amount")
+    age, amount = nw.col("age"), nw.col("amount")
+    aggs = [nw.len().alias("n_purchases"), amount.sum().alias("spend_total"),
+            age.min().alias("recency")]
+    for w in wins:
+        now = age < w * _DAY_NS
+        before = (age >= w * _DAY_NS) & (age < 2 * w * _DAY_NS)
+        aggs += [now.cast(nw.Int64).sum().alias(f"c_now_{w}"),
+                 before.cast(nw.Int64).sum().alias(f"c_before_{w}"),
+                 nw.when(now).then(amount).otherwise(0.0).sum().alias(f"s_now_{w}"),
+                 nw.when(before).then(amount).otherwise(0.0).sum().alias(f"s_before_{w}")]
+    bought = _per_customer(purchases.group_by("customer_id").agg(*aggs), pop)
+    n_p = bought["n_purchases"].fillna(0).to_numpy(dtype=np.float64)
+    spend = bought["spend_total"].fillna(0.0).to_numpy(dtype=np.float64)
+    cols["recency_days"] = bought["recency"].to_numpy(dtype=np.float64) / _DAY_NS
+    cols["n_purchases"] = n_p
+    cols["spend_total"] = spend
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["spend_mean"] = np.where(n_p > 0, spend / np.maximum(n_p, 1), 0.0)
+    for w in wins:
+        c_now, c_before, s_now, s_before = (
+            bought[f"{k}_{w}"].fillna(0).to_numpy(dtype=np.float64)
+            for k in ("c_now", "c_before", "s_now", "s_before"))
+        cols[f"purchases_{w}d"] = c_now
+        cols[f"spend_{w}d"] = s_now
+        cols[f"purchases_trend_{w}d"] = _trend(c_now, c_before)
+        cols[f"spend_trend_{w}d"] = _trend(s_now, s_before)
+    # Gaps between distinct purchase days, each customer's days in order.
+    days = (purchases.select("customer_id", (age // _DAY_NS).alias("day")).unique()
+            .with_columns(nw.col("day").diff().over("customer_id", order_by="day")
+                          .alias("gap")))
+    spread = _per_customer(days.group_by("customer_id").agg(
+        nw.len().alias("n_days"), nw.col("gap").sum().alias("g_sum"),
+        (nw.col("gap") * nw.col("gap")).sum().alias("g_sq")), pop)
+    n_days = spread["n_days"].fillna(0).to_numpy(dtype=np.float64)
+    g_sum = spread["g_sum"].fillna(0).to_numpy(dtype=np.float64)
+    g_sq = spread["g_sq"].fillna(0).to_numpy(dtype=np.float64)
+    n_gaps = np.maximum(n_days - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g_mean = np.where(n_gaps > 0, g_sum / np.maximum(n_gaps, 1), np.nan)
+        g_var = np.where(n_gaps > 1, (g_sq - n_gaps * g_mean**2)
+                         / np.maximum(n_gaps - 1, 1), np.nan)
+        cols["purchase_days"] = n_days
+        cols["gap_mean_days"] = g_mean
+        cols["gap_std_days"] = np.sqrt(np.maximum(g_var, 0.0))
+        cols["gap_ratio"] = cols["recency_days"] / g_mean
+    for column, name in (("product_id", "n_products"), ("category", "n_categories")):
+        if column in names:
+            distinct = _per_customer(tx.filter(~nw.col(column).is_null())
+                                     .group_by("customer_id")
+                                     .agg(nw.col(column).n_unique().alias(name)), pop)
+            cols[name] = distinct[name].fillna(0).to_numpy(dtype=np.float64)
+    oldest = _per_customer(tx.group_by("customer_id").agg(age.max().alias("oldest")), pop)
+    first_seen = np.maximum(first_seen, (oldest["oldest"].to_numpy(dtype=np.float64)
+                                         / _DAY_NS))
+    first_seen = np.where(np.isnan(first_seen), -np.inf, first_seen)
+
+    if "interactions" in known:
+        longest = max(wins)
+        kinds = sorted(frames["interactions"].select(nw.col("kind").cast(nw.String))
+                       .unique().collect()["kind"].to_list())
+        kind = nw.col("kind").cast(nw.String)
+        counts = [nw.col("age").min().alias("last"), nw.col("age").max().alias("oldest")]
+        for k in kinds:
+            counts += [(kind == k).cast(nw.Int64).sum().alias(f"n_{k}"),
+                       ((kind == k) & (age < longest * _DAY_NS)).cast(nw.Int64).sum()
+                       .alias(f"n_{k}_{longest}d")]
+        contact = _per_customer(known["interactions"].group_by("customer_id")
+                                .agg(*counts), pop)
+        for k in kinds:
+            cols[f"n_{k}"] = contact[f"n_{k}"].fillna(0).to_numpy(dtype=np.float64)
+            cols[f"n_{k}_{longest}d"] = contact[f"n_{k}_{longest}d"].fillna(0).to_numpy(
+                dtype=np.float64)
+        cols["days_since_contact"] = contact["last"].to_numpy(dtype=np.float64) / _DAY_NS
+        oldest_contact = contact["oldest"].to_numpy(dtype=np.float64) / _DAY_NS
+        first_seen = np.maximum(first_seen, np.where(np.isnan(oldest_contact), -np.inf,
+                                                     oldest_contact))
+    return _assemble(data, pop, cut, cols, first_seen)
 
 
 def churn_labels(data: CRMData | pd.DataFrame, cutoff: object, horizon: object = "90D"
@@ -345,17 +512,26 @@ def churn_labels(data: CRMData | pd.DataFrame, cutoff: object, horizon: object =
     """
     data = as_transaction_data(data, "churn features")
     data.require("transactions")
-    assert data.transactions is not None
     span = parse_horizon(horizon)
     cut_ts, cut = _cutoff(data, cutoff)
-    _check_span(data, cut_ts)
+    if _native(data):
+        _native_span(data, _frames(data), cut_ts)
+    else:
+        _check_span(data, cut_ts)
     if cut_ts + span > data.observation_end:
         raise InvalidParameterError(
             f"cutoff + horizon = {cut_ts + span} runs past the end of the data "
             f"({data.observation_end}): the labels would be censored; use an earlier "
             "cutoff or a shorter horizon")
     active = customer_aggregates(data, end=cut_ts, freq=None).index  # a transaction by the cut-off
+    if _native(data):
+        span_ns = int(span / pd.Timedelta(1, "ns"))
+        later = (data.lazy_rows("transactions").with_columns(_age_expr(cut))
+                 .filter((nw.col("age") < 0) & (-nw.col("age") <= span_ns))
+                 .select("customer_id").unique().collect()["customer_id"].to_list())
+        return pd.Series(~active.isin(later), index=active, name="churned")
     codes, ids = data.customer_codes("transactions")
+    assert data.transactions is not None
     age = _age_days(data.transactions["timestamp"], cut)
     horizon_days = span / pd.Timedelta(days=1)
     after = np.bincount(codes[(age < 0) & (-age <= horizon_days)], minlength=len(ids)) > 0
