@@ -158,3 +158,59 @@ def test_baskets_with_integer_ids_and_missing_items() -> None:
         CRMData(transactions=pl.from_pandas(tx)))
     pd.testing.assert_frame_equal(got.rules_, ref.rules_)
     assert frozenset({"7"}) in set(ref.rules_["antecedents"])  # ids are text
+
+
+@pytest.fixture(scope="module")
+def cards() -> pd.DataFrame:
+    """Return the first 150,000 card transactions (terminals, labels, some frauds)."""
+    from crmmodels.datasets import load_card_transactions
+
+    tx = load_card_transactions().transactions
+    assert tx is not None
+    return tx.iloc[:150_000].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("delay", [7, 0])
+def test_fraud_features_polars_equal_pandas(cards: pd.DataFrame, delay: int,
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    from crmmodels.propensity import fraud_features
+
+    tx = cards.copy()
+    tx.loc[::97, "terminal_id"] = None  # rows without a terminal: one group, as in pandas
+    ref = fraud_features(CRMData(transactions=tx), delay_days=delay)
+    data = CRMData(transactions=pl.from_pandas(tx))
+    with caplog.at_level(logging.INFO, logger="crmmodels"):
+        got = fraud_features(data, delay_days=delay)
+    assert not _copies(caplog, "transactions")
+    assert got.index.equals(ref.index)
+    # The same sums in the same order: equal to the last bit, NaN where pandas has NaN.
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert ref["terminal_risk_7d"].gt(0).any()
+    assert ref["seconds_since_previous"].isna().sum() == tx["customer_id"].nunique()
+
+
+def test_fraud_features_wall_clock_in_polars(cards: pd.DataFrame) -> None:
+    from crmmodels.propensity import fraud_features
+
+    tx = cards.iloc[:20_000].assign(
+        timestamp=cards["timestamp"].iloc[:20_000].dt.tz_localize("Europe/Brussels",
+                                                                   nonexistent="shift_forward",
+                                                                   ambiguous="NaT"))
+    tx = tx[tx["timestamp"].notna()]
+    ref = fraud_features(CRMData(transactions=tx), windows=(1,), terminal_windows=(1,))
+    got = fraud_features(CRMData(transactions=pl.from_pandas(tx)), windows=(1,),
+                         terminal_windows=(1,))
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+
+
+def test_fraud_model_on_polars(cards: pd.DataFrame, caplog: pytest.LogCaptureFixture) -> None:
+    from crmmodels.propensity import FraudModel
+
+    tx = cards.iloc[:60_000]
+    ref_data = CRMData(transactions=tx)
+    ref = FraudModel(random_state=0).fit(ref_data).score(ref_data)
+    data = CRMData(transactions=pl.from_pandas(tx))
+    with caplog.at_level(logging.INFO, logger="crmmodels"):
+        got = FraudModel(random_state=0).fit(data).score(data)
+    assert not _copies(caplog, "transactions")
+    pd.testing.assert_frame_equal(got, ref)

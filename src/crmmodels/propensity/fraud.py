@@ -361,10 +361,18 @@ class FraudModel(CRMModel):
     def _transactions(self, data: CRMData, supervised: bool) -> _Input:
         from crmmodels.propensity.fraud_features import fraud_features
 
-        if data.transactions is None:
+        if not data.has("transactions"):
             raise DataValidationError("FraudModel needs a transactions frame",
                                       frame="transactions", rule="required_frame")
-        tx = data.transactions
+        if data.engine("transactions") == "pandas":
+            tx = data.transactions
+            assert tx is not None
+        else:  # the columns read here, not the whole frame, come to pandas
+            rows = data.lazy_rows("transactions")
+            names = rows.collect_schema().names()
+            tx = rows.select(*[c for c in names if c in {
+                "customer_id", "transaction_id", self.label, *self.attributes}]
+            ).collect().to_pandas()
         if "transaction_id" in tx.columns and tx["transaction_id"].duplicated().any():
             repeated = tx["transaction_id"][tx["transaction_id"].duplicated()]
             raise DataValidationError(

@@ -9,12 +9,14 @@ per-row or per-customer Python loop.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData, as_transaction_data, whole_number
+from crmmodels.data import CRMData, argsort_text, as_transaction_data, whole_number
 from crmmodels.errors import InvalidParameterError
 
 __all__ = ["fraud_features"]
@@ -68,6 +70,18 @@ def _run_ends(key: np.ndarray) -> np.ndarray:
     ends = np.flatnonzero(key[1:] != key[:-1]) + 1
     ends = np.append(ends, n)
     return np.repeat(ends, np.diff(ends, prepend=0))
+
+
+def _names(wins: list[int], t_wins: list[int], with_terminal: bool) -> list[str]:
+    """Return the feature columns in their order."""
+    names = ["amount"]
+    for w in wins:
+        names += [f"customer_tx_{w}d", f"customer_mean_amount_{w}d", f"amount_ratio_{w}d"]
+    names += ["seconds_since_previous", "is_night", "is_weekend"]
+    if with_terminal:
+        for w in t_wins:
+            names += [f"terminal_tx_{w}d", f"terminal_risk_{w}d"]
+    return names
 
 
 def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1, 7, 30),
@@ -127,26 +141,13 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     t_wins = _windows(terminal_windows, "terminal_windows")
     whole_number(delay_days, "delay_days", low=0)
     data = as_transaction_data(data, "fraud_features")
-    tx = data.transactions
-    assert tx is not None  # as_transaction_data requires it
-    from crmmodels.data import wall_clock
-
-    ts = wall_clock(tx["timestamp"]).astype("datetime64[s]")
-    seconds = ts.astype(np.int64)
-    amount = tx["amount"].to_numpy(dtype=np.float64)
-    codes, _ = data.customer_codes("transactions")
-    with_terminal = (terminal_column is not None and terminal_column in tx.columns
-                     and label in tx.columns)
-    names = ["amount"]
-    for w in wins:
-        names += [f"customer_tx_{w}d", f"customer_mean_amount_{w}d", f"amount_ratio_{w}d"]
-    names += ["seconds_since_previous", "is_night", "is_weekend"]
-    if with_terminal:
-        for w in t_wins:
-            names += [f"terminal_tx_{w}d", f"terminal_risk_{w}d"]
+    cols_in = _columns(data, terminal_column, label)
+    seconds, amount, codes = cols_in.seconds, cols_in.amount, cols_in.codes
+    with_terminal = cols_in.terminal is not None
+    names = _names(wins, t_wins, with_terminal)
     # Results are written straight into the columns of one Fortran-ordered block, which
     # becomes the frame without a copy.
-    block = np.empty((len(tx), len(names)), dtype=np.float64, order="F")
+    block = np.empty((len(amount), len(names)), dtype=np.float64, order="F")
     col = {name: block[:, j] for j, name in enumerate(names)}
     col["amount"][:] = amount
 
@@ -171,17 +172,17 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
     col["seconds_since_previous"][order] = gap
     hours = (seconds % _DAY) // 3600
     col["is_night"][:] = hours < 6
-    weekday = (ts.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 1970-01-01: Thu
+    weekday = (seconds // _DAY + 3) % 7  # 1970-01-01 was a Thursday
     col["is_weekend"][:] = weekday >= 5
 
-    if with_terminal:
-        assert terminal_column is not None
-        terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
+    if cols_in.terminal is not None:
+        assert cols_in.labels is not None
+        terminal = cols_in.terminal
         from crmmodels.propensity._tabular import binary_or_missing
 
         # Unknown (missing) labels count as not fraudulent.
-        fraud = np.nan_to_num(binary_or_missing(tx[label], label, "transactions", pos_label),
-                              nan=0.0)
+        fraud = np.nan_to_num(binary_or_missing(cols_in.labels, label, "transactions",
+                                                pos_label), nan=0.0)
         t_order, t_key = _sorted_keys(terminal, seconds, (delay_days + max(t_wins)) * _DAY)
         cum_fraud = np.r_[0.0, np.cumsum(fraud[t_order])]
         # With no delay the window stops just before the transaction's own second: its
@@ -195,6 +196,69 @@ def fraud_features(data: CRMData | pd.DataFrame, *, windows: Sequence[int] = (1,
             with np.errstate(invalid="ignore", divide="ignore"):
                 risk = np.where(n > 0, (cum_fraud[end] - cum_fraud[start]) / n, 0.0)
             col[f"terminal_risk_{w}d"][t_order] = risk
-    index = (pd.Index(tx["transaction_id"], name="transaction_id")
-             if "transaction_id" in tx.columns else pd.RangeIndex(len(tx)))
-    return pd.DataFrame(block, index=index, columns=names, copy=False)
+    return pd.DataFrame(block, index=cols_in.index, columns=names, copy=False)
+
+
+@dataclass
+class _Columns:
+    """The columns the features read, as arrays: no frame of the whole input."""
+
+    seconds: np.ndarray  # wall-clock seconds since the epoch (floored)
+    amount: np.ndarray
+    codes: np.ndarray  # customer of each row, any integer labelling
+    terminal: np.ndarray | None  # terminal of each row (missing: one group of its own)
+    labels: pd.Series | None
+    index: pd.Index
+
+
+def _columns(data: CRMData, terminal_column: str | None, label: str) -> _Columns:
+    """Read the columns from the library that holds the transactions.
+
+    Polars data give their columns straight to numpy; the label column alone comes to
+    pandas, for its parsing rules.
+    """
+    if data.engine("transactions") != "polars":
+        from crmmodels.data import wall_clock
+
+        tx = data.transactions
+        assert tx is not None  # as_transaction_data requires it
+        seconds = wall_clock(tx["timestamp"]).astype("datetime64[s]").astype(np.int64)
+        terminal = labels = None
+        if terminal_column is not None and terminal_column in tx.columns and label in tx:
+            terminal = pd.factorize(tx[terminal_column].to_numpy())[0].astype(np.int64)
+            labels = tx[label]
+        return _Columns(
+            seconds=np.asarray(seconds), amount=tx["amount"].to_numpy(dtype=np.float64),
+            codes=data.customer_codes("transactions")[0], terminal=terminal, labels=labels,
+            index=(pd.Index(tx["transaction_id"], name="transaction_id")
+                   if "transaction_id" in tx.columns else pd.RangeIndex(len(tx))))
+    import polars as pl
+
+    rows = data.lazy_rows("transactions")
+    present = rows.collect_schema().names()
+    with_terminal = (terminal_column is not None and terminal_column in present
+                     and label in present)
+    frame = nw.to_native(rows.collect())
+    # The customers coded in id order, as CRMData.customer_codes codes them (the
+    # running sums then add in the same order and the means agree to the last bit).
+    ids = pd.Index(frame["customer_id"].unique().to_numpy(), dtype="str")
+    ids = ids[argsort_text(ids)]
+    exprs = [(pl.col("timestamp").dt.epoch("us") // 1_000_000).alias("seconds"),
+             pl.col("amount").cast(pl.Float64),
+             pl.col("customer_id").replace_strict(ids.tolist(), range(len(ids)),
+                                                  return_dtype=pl.Int64).alias("codes")]
+    if with_terminal:
+        assert terminal_column is not None
+        exprs.append(pl.col(terminal_column).cast(pl.String).cast(pl.Categorical)
+                     .to_physical().cast(pl.Int64).fill_null(-1).alias("terminal"))
+    keep = [label] if with_terminal else []
+    keep += ["transaction_id"] if "transaction_id" in present else []
+    got = frame.select(*exprs, *keep)
+    return _Columns(
+        seconds=got["seconds"].to_numpy(), amount=got["amount"].to_numpy(),
+        codes=got["codes"].to_numpy(),
+        terminal=got["terminal"].to_numpy() if with_terminal else None,
+        labels=got[label].to_pandas() if with_terminal else None,
+        index=(pd.Index(got["transaction_id"].to_pandas(), name="transaction_id")
+               if "transaction_id" in present else pd.RangeIndex(len(got))))
+
