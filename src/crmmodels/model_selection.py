@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Self, overload
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
@@ -402,19 +403,17 @@ def _resolve_cutoffs(cutoffs: object, data: CRMData, start: pd.Timestamp,
 
 
 def _training_data(data: CRMData, lo: pd.Timestamp | None, cut: pd.Timestamp) -> CRMData:
-    """Return the data known at ``cut``: rows stamped in ``[lo, cut]`` (``lo`` None: all)."""
+    """Return the data known at ``cut``: rows stamped in ``[lo, cut]`` (``lo`` None: all).
 
-    def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        if frame is None:
+    Frames stay in the library that holds them (polars data are cut in polars).
+    """
+
+    def rows(name: Literal["transactions", "interactions"]) -> Any:
+        if not data.has(name):
             return None
-        ts = frame["timestamp"]
-        keep = ts <= cut
-        if lo is not None:
-            keep &= ts >= lo
-        return frame.loc[keep.to_numpy()]
+        return data.rows_between(name, lo, cut, include_start=True)
 
-    tx = rows(data.transactions)
-    assert tx is not None
+    tx = rows("transactions")
     if len(tx) == 0:
         where = f"[{lo}, {cut}]" if lo is not None else f"up to {cut}"
         raise DataValidationError(
@@ -424,7 +423,7 @@ def _training_data(data: CRMData, lo: pd.Timestamp | None, cut: pd.Timestamp) ->
     if customers is not None and "signup_date" in customers.columns:
         signup = customers["signup_date"]
         customers = customers.loc[(signup.isna() | (signup <= cut)).to_numpy()]
-    return CRMData(transactions=tx, customers=customers, interactions=rows(data.interactions),
+    return CRMData(transactions=tx, customers=customers, interactions=rows("interactions"),
                    observation_end=cut, allow_returns=bool(getattr(data, "allow_returns",
                                                                    False)))
 
@@ -453,13 +452,12 @@ def _truth(kind: Kind, data: CRMData, train: CRMData, cut: pd.Timestamp, horizon
     pop = pop[pop.isin(split.index)]
     purchases = split["frequency_holdout"].reindex(pop)
     assert not purchases.isna().any()
-    tx = data.transactions
-    assert tx is not None
-    ts = tx["timestamp"]
-    inside = ((ts > begin) & (ts <= end)).to_numpy()
-    spend = tx.loc[inside].groupby("customer_id", observed=True)["amount"].sum()
-    spend.index = spend.index.astype(str)
-    revenue = spend.reindex(pop, fill_value=0.0)
+    inside = nw.from_native(data.rows_between("transactions", begin, end), eager_only=True)
+    spend = (inside.group_by("customer_id").agg(nw.col("amount").sum())
+             .with_columns(nw.col("customer_id").cast(nw.String)))
+    revenue = pd.Series(spend["amount"].to_numpy(), dtype=np.float64,
+                        index=pd.Index(spend["customer_id"].to_list(), dtype="str")
+                        ).reindex(pop, fill_value=0.0)
     return pd.DataFrame({"purchases": purchases.to_numpy(dtype=np.float64),
                          "revenue": revenue.to_numpy(dtype=np.float64)}, index=pop)
 
@@ -492,9 +490,7 @@ def _plan(model: Any, data: object, *, cutoffs: object, horizon: object, gap: ob
         h = _period_span(horizon, freq, "horizon", allow_zero=False)
         g = _period_span(0 if gap is None else gap, freq, "gap", allow_zero=True)
         overrides["horizon"] = h.periods
-    tx = crm.transactions
-    assert tx is not None
-    start = pd.Timestamp(tx["timestamp"].min())
+    start = crm.time_range("transactions")[0]
     end = crm.observation_end
     last = _shift(_shift(end, h.offset, -1), g.offset, -1)
     cuts = _resolve_cutoffs(cutoffs, crm, start, last)
@@ -515,8 +511,7 @@ def _plan(model: Any, data: object, *, cutoffs: object, horizon: object, gap: ob
         lo = None if mode == "expanding" else _shift(c, length, -1)
         train = _training_data(crm, lo, c)
         if kind == "propensity" and "horizon" in params:
-            assert train.transactions is not None
-            first = pd.Timestamp(train.transactions["timestamp"].min())
+            first = train.time_range("transactions")[0]
             back = _shift(c, h.offset, -1)
             if back <= first:
                 raise InvalidParameterError(

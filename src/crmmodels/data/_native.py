@@ -149,12 +149,15 @@ def to_pandas(frame: NativeFrame, name: str) -> pd.DataFrame:
     return out
 
 
-def latest_timestamp(stamps: nw.Series[Any]) -> pd.Timestamp:
-    """Return the latest timestamp of a datetime column, at its full resolution."""
+def latest_timestamp(stamps: nw.Series[Any], how: Literal["max", "min"] = "max"
+                     ) -> pd.Timestamp:
+    """Return the latest (or earliest) timestamp of a datetime column, at full resolution."""
     dtype = stamps.dtype
     assert isinstance(dtype, nw.Datetime)
     unit = dtype.time_unit
-    out = pd.Timestamp(int(stamps.dt.timestamp(unit).max()), unit=unit)  # UTC instants
+    ticks = stamps.dt.timestamp(unit)
+    out = pd.Timestamp(int(ticks.max() if how == "max" else ticks.min()),
+                       unit=unit)  # UTC instants
     if dtype.time_zone is not None:
         out = out.tz_localize("UTC").tz_convert(dtype.time_zone)
     return out

@@ -472,6 +472,69 @@ class CRMData:
             lazy = lazy.filter(nw.col("timestamp").dt.timestamp(unit) <= cut)
         return lazy
 
+    def time_range(self, frame: FrameName) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """Return the first and the last timestamp of ``frame``, read where it is held.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": ["a", "b"], "amount": [1.0, 2.0],
+        ...                    "timestamp": ["2024-01-05", "2024-02-01"]})
+        >>> CRMData(transactions=tx).time_range("transactions")
+        (Timestamp('2024-01-05 00:00:00'), Timestamp('2024-02-01 00:00:00'))
+        """
+        self.require(frame)
+        if frame in self._native:
+            stamps = self._native[frame]["timestamp"]
+            return latest_timestamp(stamps, "min"), latest_timestamp(stamps)
+        ts = self._pandas[frame]["timestamp"]
+        return pd.Timestamp(ts.min()), pd.Timestamp(ts.max())
+
+    def rows_between(self, frame: FrameName, start: pd.Timestamp | None = None,
+                     end: pd.Timestamp | None = None, *, include_start: bool = False
+                     ) -> Any:
+        """Return the rows of ``frame`` stamped in ``(start, end]``, in its own library.
+
+        The validated frame's rows with their columns as validated (a polars frame
+        stays polars), ready to build another :class:`CRMData` from. ``start`` and
+        ``end`` are instants (a naive one is read in the data's timezone); None leaves
+        that side open; ``include_start`` makes the window ``[start, end]``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"], "amount": [1.0, 2.0, 3.0],
+        ...                    "timestamp": ["2024-01-05", "2024-02-01", "2024-03-01"]})
+        >>> data = CRMData(transactions=tx)
+        >>> data.rows_between("transactions", pd.Timestamp("2024-01-05"),
+        ...                   pd.Timestamp("2024-02-01"))["amount"].tolist()
+        [2.0]
+        """
+        self.require(frame)
+        start = None if start is None else align_timestamp(start, self.timezone, "start")
+        end = None if end is None else align_timestamp(end, self.timezone, "end")
+        if frame in self._native:
+            native = self._native[frame]
+            dtype = native.schema["timestamp"]
+            assert isinstance(dtype, nw.Datetime)
+            unit = dtype.time_unit
+            ticks = nw.col("timestamp").dt.timestamp(unit)  # instants (UTC when aware)
+            keep = nw.lit(True)
+            if start is not None:
+                at = _instant_ticks(start, unit)
+                keep = keep & ((ticks >= at[1]) if include_start else (ticks > at[0]))
+            if end is not None:
+                keep = keep & (ticks <= _instant_ticks(end, unit)[0])
+            return native.filter(keep).to_native()
+        pdf = self._pandas[frame]
+        ts = pdf["timestamp"]
+        mask = np.ones(len(pdf), dtype=bool)
+        if start is not None:
+            mask &= ((ts >= start) if include_start else (ts > start)).to_numpy()
+        if end is not None:
+            mask &= (ts <= end).to_numpy()
+        return pdf.loc[mask]
+
     def n_rows(self, frame: FrameName) -> int:
         """Rows of the validated ``frame`` (0 when absent), without converting it."""
         if frame in self._native:
@@ -522,7 +585,14 @@ class CRMData:
         if not self.has(frame):
             raise DataValidationError(f"this CRMData has no {frame} frame", frame=frame,
                                       rule="required_frame")
-        if frame not in self._codes:  # a frame of another library: from its pandas copy
+        if frame not in self._codes and frame in self._native:  # coded in its library
+            column = id_text(self._native[frame]["customer_id"])
+            seen = pd.Index(column.unique().to_numpy(), dtype="str")
+            ids = seen[argsort_text(seen)]
+            self._codes[frame] = column.replace_strict(
+                ids.tolist(), list(range(len(ids))), return_dtype=nw.Int64).to_numpy()
+            self._uniques[frame] = ids
+        if frame not in self._codes:  # pandas data set after validation
             pdf = self._frame(frame)
             assert pdf is not None
             codes, uniques = pd.factorize(pdf["customer_id"])
@@ -738,6 +808,15 @@ class CRMData:
         if not latest:
             return pd.Timestamp.now().normalize()
         return max(latest)
+
+
+def _instant_ticks(ts: pd.Timestamp, unit: Literal["s", "ms", "us", "ns"]) -> tuple[int, int]:
+    """Return an instant as ticks of ``unit`` since the epoch, floored and ceiled."""
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    per = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
+    ns = int(ts.as_unit("ns").value)
+    return ns // per, -(-ns // per)
 
 
 def as_transaction_data(data: object, owner: str = "this function") -> CRMData:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import Any, ClassVar
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
@@ -144,8 +145,43 @@ class IDICModel(CRMModel):
 
     @staticmethod
     def _baskets(data: CRMData) -> bool:
-        tx = data.transactions
-        return tx is not None and {"transaction_id", "product_id"} <= set(tx.columns)
+        return data.has("transactions") and {"transaction_id", "product_id"} <= set(
+            data.lazy_rows("transactions").collect_schema().names())
+
+    @staticmethod
+    def _item_means(data: CRMData) -> pd.Series:
+        """Mean line amount of each product (by its text), read where the data are."""
+        if data.engine("transactions") == "pandas":
+            tx = data.transactions
+            assert tx is not None
+            means: pd.Series = tx.groupby(tx["product_id"].astype(str))["amount"].mean()
+            return means
+        got = (data.lazy_rows("transactions")
+               .filter(~nw.col("product_id").is_null())
+               .group_by(nw.col("product_id").cast(nw.String))
+               .agg(nw.col("amount").mean()).collect())
+        return pd.Series(got["amount"].to_numpy(), dtype=np.float64,
+                         index=pd.Index(got["product_id"].to_list(), dtype="str",
+                                        name="product_id"), name="amount")
+
+    @staticmethod
+    def _last_baskets(data: CRMData) -> pd.Series:
+        """Each customer's last transaction id (the latest row; ties: the later row)."""
+        if data.engine("transactions") == "pandas":
+            tx = data.transactions
+            assert tx is not None
+            last: pd.Series = tx.sort_values("timestamp", kind="stable").drop_duplicates(
+                "customer_id", keep="last").set_index("customer_id")["transaction_id"]
+            return last
+        rows = (data.lazy_rows("transactions").select("customer_id", "timestamp",
+                                                      "transaction_id")
+                .collect().with_row_index("__row"))
+        latest = rows.filter(nw.col("timestamp") == nw.col("timestamp").max()
+                             .over("customer_id"))
+        latest = latest.filter(nw.col("__row") == nw.col("__row").max().over("customer_id"))
+        return pd.Series(latest["transaction_id"].to_pandas().to_numpy(),
+                         index=pd.Index(latest["customer_id"].to_list(), dtype="str",
+                                        name="customer_id"), name="transaction_id")
 
     def _fit(self, data: CRMData) -> None:
         from sklearn.base import clone
@@ -164,9 +200,7 @@ class IDICModel(CRMModel):
             self.rules_model_ = (AssociationRulesModel(min_support=0.01)
                                  if self.rules_model is None
                                  else clone(self.rules_model)).fit(data)
-            tx = data.transactions
-            assert tx is not None
-            line = tx.groupby(tx["product_id"].astype(str))["amount"].mean()
+            line = self._item_means(data)
             self.item_margin_ = (line * float(self.margin)).astype(np.float64).rename(
                 "item_margin")
         # The checked offers and rules (kept as tables; the planner is built to score).
@@ -186,10 +220,7 @@ class IDICModel(CRMModel):
                             "item_margin": 0.0, "rule": None})
         if self.rules_model_ is None or not self._baskets(data):
             return out
-        tx = data.transactions
-        assert tx is not None
-        last = tx.sort_values("timestamp", kind="stable").drop_duplicates(
-            "customer_id", keep="last").set_index("customer_id")["transaction_id"]
+        last = self._last_baskets(data)
         recs = self.rules_model_.score(data)
         rec = recs.reindex(last.astype(recs.index.dtype).to_numpy())
         rec.index = last.index
@@ -209,7 +240,7 @@ class IDICModel(CRMModel):
         tier = self.abc_model_.score(data)["value_tier"].reindex(ids)
         segment = self.rfm_model_.score(data)["segment"].reindex(ids)
         stage = self.lifecycle_model_.score(data)["lifecycle_stage"].reindex(ids)
-        if data.interactions is not None:
+        if data.has("interactions"):
             profile = interaction_profile(data, min_contacts=self.min_contacts).reindex(ids)
             silent = profile["preferred_channel"].isna()
             if silent.any():

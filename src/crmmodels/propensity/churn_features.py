@@ -228,7 +228,9 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
             starts = _group_firsts(key)
             p_cust = cust[order][starts]
             p_age = age[order][starts]
-            p_amount = np.add.reduceat(amount[order], starts) if len(starts) else amount[:0]
+            # Summed one row after another (bincount), as the polars path sums them.
+            which = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1 if len(key) else key
+            p_amount = np.bincount(which, weights=amount[order], minlength=len(starts))
         else:
             p_cust, p_age, p_amount = cust, age, amount
         # A canonical order (customer, age, amount): the float sums below then do not
@@ -341,6 +343,23 @@ def _per_customer(query: nw.LazyFrame[Any], pop: pd.Index) -> pd.DataFrame:
     return out.reindex(pop)
 
 
+def _running_totals(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
+                    sums: dict[str, nw.Expr], other: dict[str, nw.Expr]
+                    ) -> nw.LazyFrame[Any]:
+    """Sum per group adding one row after another in ``order``, as numpy's bincount does.
+
+    The float sums are then those of the pandas path to the last bit (a group-by sum
+    adds in an order of its own); ``other`` are order-free aggregations.
+    """
+    ranked = rows.with_columns(
+        *(expr.cum_sum().over(*keys, order_by=order).alias(name)
+          for name, expr in sums.items()),
+        *(expr.over(*keys).alias(name) for name, expr in other.items()),
+        nw.col(order[-1]).cum_count().over(*keys, order_by=order).alias("__k"),
+        nw.col(order[-1]).count().over(*keys).alias("__n"))
+    return ranked.filter(nw.col("__k") == nw.col("__n")).select(*keys, *sums, *other)
+
+
 def _native_span(data: CRMData, frames: dict[str, nw.LazyFrame[Any]],
                  cut_ts: pd.Timestamp) -> None:
     """:func:`_check_span` read from the frames' own library."""
@@ -382,28 +401,33 @@ def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
 
     tx = known["transactions"]
     names = tx.collect_schema().names()
+    age, amount = nw.col("age"), nw.col("amount")
     if "transaction_id" in names:
         # A purchase: a transaction id of the customer, dated at its oldest row and
         # worth the sum of its rows; a row without an id is a purchase of its own.
         lone = tx.filter(nw.col("transaction_id").is_null())
-        grouped = (tx.filter(~nw.col("transaction_id").is_null())
-                   .group_by("customer_id", "transaction_id")
-                   .agg(nw.col("age").max(), nw.col("amount").sum()))
+        grouped = _running_totals(
+            tx.filter(~nw.col("transaction_id").is_null())
+            .with_columns((-age).alias("__newer")),
+            ["customer_id", "transaction_id"], ["__newer", "amount"],
+            {"amount": amount}, {"age": age.max()})
         purchases = nw.concat([grouped.select("customer_id", "age", "amount"),
                                lone.select("customer_id", "age", "amount")])
     else:
         purchases = tx.select("customer_id", "age", "amount")
-    age, amount = nw.col("age"), nw.col("amount")
-    aggs = [nw.len().alias("n_purchases"), amount.sum().alias("spend_total"),
-            age.min().alias("recency")]
+    sums: dict[str, nw.Expr] = {"spend_total": amount}
+    tallies: dict[str, nw.Expr] = {}
     for w in wins:
         now = age < w * _DAY_NS
         before = (age >= w * _DAY_NS) & (age < 2 * w * _DAY_NS)
-        aggs += [now.cast(nw.Int64).sum().alias(f"c_now_{w}"),
-                 before.cast(nw.Int64).sum().alias(f"c_before_{w}"),
-                 nw.when(now).then(amount).otherwise(0.0).sum().alias(f"s_now_{w}"),
-                 nw.when(before).then(amount).otherwise(0.0).sum().alias(f"s_before_{w}")]
-    bought = _per_customer(purchases.group_by("customer_id").agg(*aggs), pop)
+        tallies |= {f"c_now_{w}": now, f"c_before_{w}": before}
+        sums |= {f"s_now_{w}": nw.when(now).then(amount).otherwise(0.0),
+                 f"s_before_{w}": nw.when(before).then(amount).otherwise(0.0)}
+    bought = _per_customer(_running_totals(
+        purchases, ["customer_id"], ["age", "amount"], sums,
+        {"recency": age.min(), "n_purchases": age.count(),
+         **{k: v.cast(nw.Int64).sum() for k, v in tallies.items()}}),
+        pop)
     n_p = bought["n_purchases"].fillna(0).to_numpy(dtype=np.float64)
     spend = bought["spend_total"].fillna(0.0).to_numpy(dtype=np.float64)
     cols["recency_days"] = bought["recency"].to_numpy(dtype=np.float64) / _DAY_NS

@@ -347,8 +347,9 @@ NO_BASKETS = ("the transactions have no baskets (columns transaction_id and prod
 def _rules(data: CRMData, state: dict[str, Any], section: Section) -> None:
     from crmmodels.association import AssociationRulesModel
 
-    tx = data.transactions
-    if tx is None or "product_id" not in tx.columns or "transaction_id" not in tx.columns:
+    columns = (data.lazy_rows("transactions").collect_schema().names()
+               if data.has("transactions") else [])
+    if not {"product_id", "transaction_id"} <= set(columns):
         section.skipped = NO_BASKETS
         return
     model = AssociationRulesModel(**RULE_SETTINGS, max_consequent_len=1).fit(data)

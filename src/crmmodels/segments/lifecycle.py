@@ -303,31 +303,20 @@ class LifecycleModel(CRMModel):
     def _stages(self, data: CRMData, end: pd.Timestamp, default_gap: float) -> pd.DataFrame:
         return self._classify(data, end, self._features(data, end), default_gap)
 
-    def _features(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
-        """Per-customer purchase features from the transactions up to ``end``.
-
-        Purchase days, first and last purchase come from the shared per-customer aggregate
-        (:func:`crmmodels.data.customer_aggregates`); the gaps between purchase days and the
-        two trend windows are computed here.
-        """
-        agg = customer_aggregates(data, end=end, freq="D")
+    def _trends(self, data: CRMData, end_naive: pd.Timestamp, end64: np.datetime64
+                ) -> pd.DataFrame:
+        """Own gap and the two trend windows of each customer, from pandas data."""
         tx = data.transactions
         assert tx is not None
         codes, ids = data.customer_codes("transactions")
-        end_naive = end.tz_localize(None) if end.tzinfo is not None else end
-        end64 = end_naive.to_datetime64().astype("datetime64[us]")
-
-        def elapsed(stamps: pd.Series) -> np.ndarray:
-            days: np.ndarray = (end64 - wall_clock(stamps).astype("datetime64[us]")) / _DAY
-            return days
-
         wall = wall_clock(tx["timestamp"])
         keep = wall <= end_naive.to_datetime64()  # the transactions of the aggregate
         stamps = wall[keep].astype("datetime64[us]")
+        since: Any = end64 - stamps
         frame = pd.DataFrame({
             "code": codes[keep],
             "day": stamps.astype("datetime64[D]"),
-            "elapsed": (end64 - stamps) / _DAY,
+            "elapsed": since / _DAY,
             "amount": tx["amount"].to_numpy(dtype=float)[keep],
         })
         w = float(self.trend_window)
@@ -348,6 +337,57 @@ class LifecycleModel(CRMModel):
         })
         by_code.index = pd.Index(np.asarray(ids)[by_code.index.to_numpy()],
                                  name="customer_id", dtype="str")
+        return by_code
+
+    def _native_trends(self, data: CRMData, end: pd.Timestamp, end64: np.datetime64
+                       ) -> pd.DataFrame:
+        """:meth:`_trends` as one query of the library holding the transactions."""
+        import narwhals.stable.v2 as nw
+
+        day_us = 86_400_000_000
+        stamp = nw.col("timestamp").dt.timestamp("us")
+        w = float(self.trend_window)
+        elapsed = (int(end64.astype(np.int64)) - stamp) / day_us
+        rows = data.lazy_rows("transactions", end=end).select(
+            "customer_id", "amount", (stamp // day_us).alias("day"),
+            nw.when(elapsed < w).then(0).otherwise(
+                nw.when(elapsed < 2 * w).then(1).otherwise(2)).alias("window"))
+        days = (rows.group_by("customer_id", "day").agg(nw.col("window").max())
+                .with_columns(nw.col("day").diff().over("customer_id", order_by="day")
+                              .cast(nw.Float64).alias("gap")))
+        window = nw.col("window")
+        per_day = days.group_by("customer_id").agg(
+            nw.col("gap").median().alias("own_gap"),
+            (window == 0).cast(nw.Int64).sum().alias("purchases_recent"),
+            (window == 1).cast(nw.Int64).sum().alias("purchases_previous"))
+        spend = rows.group_by("customer_id").agg(
+            *(nw.when(window == k).then(nw.col("amount")).otherwise(0.0).sum().alias(name)
+              for k, name in ((0, "spend_recent"), (1, "spend_previous"))))
+        out = per_day.join(spend, on="customer_id").collect().to_pandas()
+        out.index = pd.Index(out.pop("customer_id").to_numpy(dtype=object),
+                             name="customer_id", dtype="str")
+        return out[["own_gap", "spend_recent", "spend_previous", "purchases_recent",
+                    "purchases_previous"]]
+
+    def _features(self, data: CRMData, end: pd.Timestamp) -> pd.DataFrame:
+        """Per-customer purchase features from the transactions up to ``end``.
+
+        Purchase days, first and last purchase come from the shared per-customer aggregate
+        (:func:`crmmodels.data.customer_aggregates`); the gaps between purchase days and the
+        two trend windows are computed here.
+        """
+        agg = customer_aggregates(data, end=end, freq="D")
+        end_naive = end.tz_localize(None) if end.tzinfo is not None else end
+        end64 = end_naive.to_datetime64().astype("datetime64[us]")
+
+        def elapsed(stamps: pd.Series) -> np.ndarray:
+            days: np.ndarray = (end64 - wall_clock(stamps).astype("datetime64[us]")) / _DAY
+            return days
+
+        if data.engine("transactions") == "pandas":
+            by_code = self._trends(data, end_naive, end64)
+        else:  # in the library that holds the transactions
+            by_code = self._native_trends(data, end, end64)
         per = pd.DataFrame({
             "n_purchases": agg["n_periods"].to_numpy(),
             "days_since_first": elapsed(agg["first_timestamp"]),

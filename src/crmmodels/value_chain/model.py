@@ -17,12 +17,13 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any, ClassVar
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
 from crmmodels.cltv import CLVModel
 from crmmodels.core import Constraint, CRMModel, HasMethods, Interval, TimeSpan
-from crmmodels.data import CRMData
+from crmmodels.data import CRMData, customer_aggregates
 from crmmodels.errors import DataQualityWarning, DataValidationError, warn
 from crmmodels.segments import STAGES, LifecycleModel, gini
 
@@ -124,18 +125,14 @@ class ValueChainModel(CRMModel):
 
         """
         data.require("transactions")
-        tx = data.transactions
-        assert tx is not None
         end = data.observation_end
         start = end - pd.Timedelta(self.period)
         ids = data.customer_ids
-        inside = (tx["timestamp"] > start) & (tx["timestamp"] <= end)
-        spend = tx.loc[inside].groupby("customer_id")["amount"].sum()
+        spend = _sum_by_customer(data.rows_between("transactions", start, end), "amount")
         value = float(self.margin) * spend.reindex(ids, fill_value=0.0)
-        inter = data.interactions
-        if inter is not None and "cost" in inter.columns:
-            seen = (inter["timestamp"] > start) & (inter["timestamp"] <= end)
-            cost = inter.loc[seen].groupby("customer_id")["cost"].sum()
+        if data.has("interactions") and "cost" in data.lazy_rows(
+                "interactions").collect_schema().names():
+            cost = _sum_by_customer(data.rows_between("interactions", start, end), "cost")
             value = value - cost.reindex(ids, fill_value=0.0).fillna(0.0)
         return value.rename("current_value").astype(np.float64)
 
@@ -222,8 +219,6 @@ class ValueChainModel(CRMModel):
         ['concentration', 'intimacy', 'lifecycle']
         """
         scores = self.score(data)
-        tx = data.transactions
-        assert tx is not None
         quadrant = scores["portfolio_quadrant"]
         portfolio = scores.groupby("portfolio_quadrant", observed=False).agg(
             customers=("current_value", "size"), current_value=("current_value", "sum"),
@@ -245,34 +240,29 @@ class ValueChainModel(CRMModel):
                      gini(np.maximum(scores["future_value"].to_numpy(), 0.0))]},
             index=pd.Index(["current_value", "future_value"], name="value"))
 
-        of = tx["customer_id"].map(quadrant)
-        first = tx.groupby("customer_id")["timestamp"].min()
+        groups = _quadrant_groups(data, quadrant)
+        first = customer_aggregates(data)["first_timestamp"]
         tenure = (data.observation_end - first).dt.days.reindex(scores.index)
         intimacy = pd.DataFrame({
             "tenure_days": tenure.groupby(quadrant, observed=False).mean(),
-            "purchases_per_customer": tx.groupby(of, observed=False).size()
+            "purchases_per_customer": groups["rows"].reindex(portfolio.index, fill_value=0)
             / portfolio["customers"].replace(0, np.nan)})
-        if "product_id" in tx.columns:
-            intimacy["distinct_products"] = tx.groupby(of, observed=False)[
-                "product_id"].nunique()
-        inter = data.interactions
-        if inter is not None:
-            complaints = inter[inter["kind"].astype(str) == "complaint"]
-            per = complaints.groupby(complaints["customer_id"].map(quadrant),
-                                     observed=False).size()
-            intimacy["complaints_per_customer"] = per.reindex(intimacy.index, fill_value=0) \
-                / portfolio["customers"].replace(0, np.nan)
+        if "products" in groups:
+            intimacy["distinct_products"] = groups["products"].reindex(portfolio.index,
+                                                                       fill_value=0)
+        if "complaints" in groups:
+            intimacy["complaints_per_customer"] = groups["complaints"].reindex(
+                intimacy.index, fill_value=0) / portfolio["customers"].replace(0, np.nan)
 
         proposition = pd.DataFrame(index=portfolio.index)
-        if "product_id" in tx.columns:
-            label = "description" if "description" in tx.columns else "product_id"
-            revenue = tx.groupby([of, tx[label]], observed=True)["amount"].sum()
+        if "revenue" in groups:
+            revenue = groups["revenue"]
             proposition["top_products"] = [
                 revenue.loc[q].nlargest(5).index.tolist() if q in revenue.index.get_level_values(0)
                 else [] for q in proposition.index]
         for column in ("channel", "country"):
-            if column in tx.columns:
-                share = tx.groupby([of, tx[column]], observed=True)["amount"].sum()
+            if column in groups:
+                share = groups[column]
                 lead = []
                 for q in proposition.index:
                     part = share.loc[q] if q in share.index.get_level_values(0) else None
@@ -288,7 +278,7 @@ class ValueChainModel(CRMModel):
         lifecycle["action"] = [STAGE_ACTIONS[s] for s in lifecycle.index]
         start = data.observation_end - pd.Timedelta(self.period)
         transitions = None
-        if start > tx["timestamp"].min():
+        if start > data.time_range("transactions")[0]:
             transitions = self.lifecycle_model_.transitions(data, start, data.observation_end)
         out: dict[str, Any] = {
             "portfolio": portfolio, "strategic": strategic, "concentration": concentration,
@@ -307,3 +297,69 @@ class ValueChainModel(CRMModel):
                 "concentration": plot_concentration(scores).figure,
                 "lifecycle": plot_lifecycle(lifecycle).figure}
         return out
+
+
+def _sum_by_customer(rows: Any, column: str) -> pd.Series:
+    """Sum ``column`` per customer of a frame in any library (pandas sums as pandas does)."""
+    if isinstance(rows, pd.DataFrame):
+        out: pd.Series = rows.groupby("customer_id")[column].sum()
+        return out
+    got = (nw.from_native(rows, eager_only=True).group_by("customer_id")
+           .agg(nw.col(column).sum()))
+    return pd.Series(got[column].to_numpy(), dtype=np.float64,
+                     index=pd.Index(got["customer_id"].cast(nw.String).to_list(),
+                                    dtype="str", name="customer_id"))
+
+
+def _quadrant_groups(data: CRMData, quadrant: pd.Series) -> dict[str, pd.Series]:
+    """Count and sum the transactions (and complaints) by each customer's quadrant.
+
+    ``rows``: transactions per quadrant; ``products``: distinct products; ``revenue``,
+    ``channel``, ``country``: amounts by (quadrant, product label or column value), in
+    the key order of a pandas group-by; ``complaints``: complaint interactions. Polars
+    data are grouped in polars; only these small tables come back.
+    """
+    out: dict[str, pd.Series] = {}
+    if data.engine("transactions") == "pandas":
+        tx = data.transactions
+        assert tx is not None
+        of = tx["customer_id"].map(quadrant)
+        out["rows"] = tx.groupby(of, observed=False).size()
+        if "product_id" in tx.columns:
+            out["products"] = tx.groupby(of, observed=False)["product_id"].nunique()
+            label = "description" if "description" in tx.columns else "product_id"
+            out["revenue"] = tx.groupby([of, tx[label]], observed=True)["amount"].sum()
+        for column in ("channel", "country"):
+            if column in tx.columns:
+                out[column] = tx.groupby([of, tx[column]], observed=True)["amount"].sum()
+    else:
+        rows = data.lazy_rows("transactions")
+        names = rows.collect_schema().names()
+        known = quadrant.dropna()
+        table = nw.from_dict({"customer_id": known.index.astype(str).tolist(),
+                              "__quadrant": known.astype(str).tolist()},
+                             backend=rows.implementation).lazy()
+        rows = rows.join(table, on="customer_id", how="inner")
+
+        def by(*keys: str, value: nw.Expr) -> pd.Series:
+            got = rows.group_by(*keys).agg(value.alias("__v")).collect().to_pandas()
+            index = (pd.MultiIndex.from_frame(got[list(keys)]) if len(keys) > 1
+                     else pd.Index(got[keys[0]]))
+            return pd.Series(got["__v"].to_numpy(), index=index).sort_index()
+
+        out["rows"] = by("__quadrant", value=nw.len())
+        if "product_id" in names:
+            out["products"] = by("__quadrant", value=nw.col("product_id").drop_nulls()
+                                 .n_unique())
+            label = "description" if "description" in names else "product_id"
+            out["revenue"] = by("__quadrant", label, value=nw.col("amount").sum())
+        for column in ("channel", "country"):
+            if column in names:
+                out[column] = by("__quadrant", column, value=nw.col("amount").sum())
+    if data.has("interactions"):
+        inter = data.lazy_rows("interactions")
+        complaints = (inter.filter(nw.col("kind").cast(nw.String) == "complaint")
+                      .select("customer_id").collect().to_pandas()["customer_id"])
+        out["complaints"] = complaints.groupby(
+            complaints.map(quadrant), observed=False).size()
+    return out
