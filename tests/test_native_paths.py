@@ -257,7 +257,7 @@ def test_lifecycle_trends_in_polars(world: CRMData, end: str | None,
     with caplog.at_level(logging.INFO, logger="crmmodels"):
         got = LifecycleModel(observation_end=end).fit(native).score(native)
     assert not _copies(caplog, "transactions")
-    pd.testing.assert_frame_equal(got, ref, rtol=1e-12)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
     assert ref["lifecycle_stage"].nunique() >= 4
 
 

@@ -14,7 +14,8 @@
   summary (frequency, recency, T, monetary value) every transaction model uses;
 * :func:`check_rows`, :func:`lazy_aggregates` and :func:`lazy_summary` run the row
   rules, the aggregate and the summary as queries of the frame's own library (polars,
-  DuckDB, Spark) for data that stay where they are.
+  DuckDB, Spark) for data that stay where they are; :func:`ordered_sums` sums per
+  group row after row, with the same bits in every library.
 
 Examples
 --------
@@ -39,7 +40,7 @@ from crmmodels.data.aggregates import (
     wall_clock,
 )
 from crmmodels.data.container import CRMData, as_transaction_data
-from crmmodels.data.lazy import check_rows, lazy_aggregates, lazy_summary
+from crmmodels.data.lazy import check_rows, lazy_aggregates, lazy_summary, ordered_sums
 from crmmodels.data.returns import CancellationMatch, match_cancellations
 from crmmodels.data.schemas import (
     SCHEMAS,
@@ -82,6 +83,7 @@ __all__ = [
     "lazy_aggregates",
     "lazy_summary",
     "match_cancellations",
+    "ordered_sums",
     "period_numbers",
     "validate_summary",
     "wall_clock",

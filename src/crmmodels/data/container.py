@@ -48,9 +48,10 @@ class CRMData:
 
     Each frame may be a pandas or polars ``DataFrame``, a polars ``LazyFrame``, a pyarrow
     ``Table`` or a DuckDB relation. A frame of another library than pandas is validated
-    and kept in that library (a lazy one is collected first), and the per-customer
-    aggregate, the summary and the RFM values are computed there; models that work in
-    pandas read a pandas copy made once on first use (see :meth:`engine`).
+    and kept in that library (a lazy one is collected first), and the data path reads
+    it there (the per-customer aggregate, the summary, RFM, churn and fraud features,
+    basket encoding, lifecycle, backtest cuts); models that work in pandas read a
+    pandas copy made once on first use (see :meth:`engine`).
 
     Parameters
     ----------
@@ -387,9 +388,9 @@ class CRMData:
 
         A frame given in polars, pyarrow or DuckDB is validated and kept in that library
         (a DuckDB relation or a lazy frame is collected into polars, or pyarrow when
-        polars is absent); the per-customer aggregate, the summary and the RFM values
-        are computed there. Other models read the pandas copy (see
-        :attr:`transactions`), made once on first use.
+        polars is absent); the data path reads it there (see :meth:`lazy_rows`). Models
+        that work in pandas read the pandas copy (see :attr:`transactions`), made once
+        on first use and logged.
 
         Examples
         --------

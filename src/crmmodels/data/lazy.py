@@ -7,7 +7,9 @@ build the same computations as queries of that library, over narwhals expression
 * :func:`check_rows` applies the row rules of validation (missing, empty, infinite and
   negative values) with the pandas path's messages, raising or dropping and counting;
 * :func:`lazy_aggregates` is :func:`~crmmodels.data.customer_aggregates`;
-* :func:`lazy_summary` is :func:`~crmmodels.data.customer_summary`.
+* :func:`lazy_summary` is :func:`~crmmodels.data.customer_summary`;
+* :func:`ordered_sums` sums per group one row after another in a given order, the way
+  ``numpy.bincount`` does, so a float sum has the same bits in every library.
 
 They take a frame with the canonical columns (``customer_id``, ``timestamp``,
 ``amount`` and optionally ``transaction_id``) and return a lazy frame of the same
@@ -63,7 +65,7 @@ from crmmodels.errors import (
     warn,
 )
 
-__all__ = ["check_rows", "lazy_aggregates", "lazy_summary"]
+__all__ = ["check_rows", "lazy_aggregates", "lazy_summary", "ordered_sums"]
 
 LOG = logging.getLogger("crmmodels")
 
@@ -337,3 +339,54 @@ def check_rows(frame: Any, *, allow_returns: bool = False, on_invalid: str = "ra
         if report is not None:
             report.add("transactions", r.column, r.rule, "dropped", n, detail=r.message)
     return lazy.filter(~seen).to_native()
+
+
+def ordered_sums(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
+                 sums: dict[str, nw.Expr], other: dict[str, nw.Expr] | None = None
+                 ) -> nw.LazyFrame[Any]:
+    """Sum per group, adding one row after another in ``order``.
+
+    A group-by sum adds in an order of its own (pairwise, compensated, in parallel
+    chunks), so the same floats summed by two libraries can differ in the last bits, and
+    a value on a threshold can fall on either side. Summed here as ``numpy.bincount``
+    sums, row after row in ``order`` (ties in ``order`` must be rows of equal values),
+    the result is the same in every library, and equal to ``numpy.bincount`` over rows
+    sorted by ``order``.
+
+    Parameters
+    ----------
+    rows : narwhals LazyFrame
+        The rows.
+    keys : list of str
+        The group columns.
+    order : list of str
+        The columns that order the rows within a group.
+    sums : dict of str to Expr
+        Name and value of each sum.
+    other : dict of str to Expr, optional
+        Aggregations that do not depend on the order (``nw.col("x").min()``...).
+
+    Returns
+    -------
+    narwhals LazyFrame
+        One row per group: ``keys``, the sums, the other aggregations.
+
+    Examples
+    --------
+    >>> import narwhals.stable.v2 as nw
+    >>> import polars as pl
+    >>> rows = nw.from_native(pl.LazyFrame({"g": ["a", "a", "b"], "t": [2, 1, 1],
+    ...                                     "x": [0.2, 0.1, 0.7]}))
+    >>> out = ordered_sums(rows, ["g"], ["t"], {"total": nw.col("x")},
+    ...                    {"n": nw.col("x").count()})
+    >>> out.sort("g").collect().to_native().rows()
+    [('a', 0.30000000000000004, 2), ('b', 0.7, 1)]
+    """
+    other = other or {}
+    ranked = rows.with_columns(
+        *(expr.cum_sum().over(*keys, order_by=order).alias(name)
+          for name, expr in sums.items()),
+        *(expr.over(*keys).alias(name) for name, expr in other.items()),
+        nw.col(order[-1]).cum_count().over(*keys, order_by=order).alias("__k"),
+        nw.col(order[-1]).count().over(*keys).alias("__n"))
+    return ranked.filter(nw.col("__k") == nw.col("__n")).select(*keys, *sums, *other)

@@ -15,7 +15,13 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 
-from crmmodels.data import CRMData, as_transaction_data, customer_aggregates, wall_clock
+from crmmodels.data import (
+    CRMData,
+    as_transaction_data,
+    customer_aggregates,
+    ordered_sums,
+    wall_clock,
+)
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["churn_features", "churn_labels", "parse_horizon"]
@@ -343,23 +349,6 @@ def _per_customer(query: nw.LazyFrame[Any], pop: pd.Index) -> pd.DataFrame:
     return out.reindex(pop)
 
 
-def _running_totals(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
-                    sums: dict[str, nw.Expr], other: dict[str, nw.Expr]
-                    ) -> nw.LazyFrame[Any]:
-    """Sum per group adding one row after another in ``order``, as numpy's bincount does.
-
-    The float sums are then those of the pandas path to the last bit (a group-by sum
-    adds in an order of its own); ``other`` are order-free aggregations.
-    """
-    ranked = rows.with_columns(
-        *(expr.cum_sum().over(*keys, order_by=order).alias(name)
-          for name, expr in sums.items()),
-        *(expr.over(*keys).alias(name) for name, expr in other.items()),
-        nw.col(order[-1]).cum_count().over(*keys, order_by=order).alias("__k"),
-        nw.col(order[-1]).count().over(*keys).alias("__n"))
-    return ranked.filter(nw.col("__k") == nw.col("__n")).select(*keys, *sums, *other)
-
-
 def _native_span(data: CRMData, frames: dict[str, nw.LazyFrame[Any]],
                  cut_ts: pd.Timestamp) -> None:
     """:func:`_check_span` read from the frames' own library."""
@@ -406,7 +395,7 @@ def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
         # A purchase: a transaction id of the customer, dated at its oldest row and
         # worth the sum of its rows; a row without an id is a purchase of its own.
         lone = tx.filter(nw.col("transaction_id").is_null())
-        grouped = _running_totals(
+        grouped = ordered_sums(
             tx.filter(~nw.col("transaction_id").is_null())
             .with_columns((-age).alias("__newer")),
             ["customer_id", "transaction_id"], ["__newer", "amount"],
@@ -423,7 +412,7 @@ def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
         tallies |= {f"c_now_{w}": now, f"c_before_{w}": before}
         sums |= {f"s_now_{w}": nw.when(now).then(amount).otherwise(0.0),
                  f"s_before_{w}": nw.when(before).then(amount).otherwise(0.0)}
-    bought = _per_customer(_running_totals(
+    bought = _per_customer(ordered_sums(
         purchases, ["customer_id"], ["age", "amount"], sums,
         {"recency": age.min(), "n_purchases": age.count(),
          **{k: v.cast(nw.Int64).sum() for k, v in tallies.items()}}),

@@ -42,7 +42,7 @@ from crmmodels.core import (
     renamed_param,
     warn_deprecated,
 )
-from crmmodels.data import CRMData, customer_aggregates, wall_clock
+from crmmodels.data import CRMData, customer_aggregates, ordered_sums, wall_clock
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 __all__ = ["STAGES", "LifecycleModel"]
@@ -326,12 +326,20 @@ class LifecycleModel(CRMModel):
                 .agg(window=("window", "max"))
                 .reset_index())
         gaps = days.groupby("code")["day"].diff().dt.total_seconds() / 86400.0
+        # Spend added row after row in input order (bincount), as the polars path adds
+        # it (ordered_sums): a customer on a trend threshold is on the same side in both.
+        present = np.unique(frame["code"].to_numpy())
+        code, amount, window = (frame[c].to_numpy() for c in ("code", "amount", "window"))
+
+        def spend(k: int) -> pd.Series:
+            total = np.bincount(code, weights=np.where(window == k, amount, 0.0),
+                                minlength=len(ids))
+            return pd.Series(total[present], index=present)
+
         by_code = pd.DataFrame({
             "own_gap": gaps.groupby(days["code"]).median(),
-            "spend_recent": frame["amount"].where(frame["window"] == 0, 0.0)
-            .groupby(frame["code"]).sum(),
-            "spend_previous": frame["amount"].where(frame["window"] == 1, 0.0)
-            .groupby(frame["code"]).sum(),
+            "spend_recent": spend(0),
+            "spend_previous": spend(1),
             "purchases_recent": (days["window"] == 0).groupby(days["code"]).sum(),
             "purchases_previous": (days["window"] == 1).groupby(days["code"]).sum(),
         })
@@ -348,10 +356,11 @@ class LifecycleModel(CRMModel):
         stamp = nw.col("timestamp").dt.timestamp("us")
         w = float(self.trend_window)
         elapsed = (int(end64.astype(np.int64)) - stamp) / day_us
-        rows = data.lazy_rows("transactions", end=end).select(
-            "customer_id", "amount", (stamp // day_us).alias("day"),
-            nw.when(elapsed < w).then(0).otherwise(
-                nw.when(elapsed < 2 * w).then(1).otherwise(2)).alias("window"))
+        rows = (data.lazy_rows("transactions", end=end).collect().with_row_index("__row")
+                .lazy().select(
+                    "customer_id", "amount", "__row", (stamp // day_us).alias("day"),
+                    nw.when(elapsed < w).then(0).otherwise(
+                        nw.when(elapsed < 2 * w).then(1).otherwise(2)).alias("window")))
         days = (rows.group_by("customer_id", "day").agg(nw.col("window").max())
                 .with_columns(nw.col("day").diff().over("customer_id", order_by="day")
                               .cast(nw.Float64).alias("gap")))
@@ -360,9 +369,9 @@ class LifecycleModel(CRMModel):
             nw.col("gap").median().alias("own_gap"),
             (window == 0).cast(nw.Int64).sum().alias("purchases_recent"),
             (window == 1).cast(nw.Int64).sum().alias("purchases_previous"))
-        spend = rows.group_by("customer_id").agg(
-            *(nw.when(window == k).then(nw.col("amount")).otherwise(0.0).sum().alias(name)
-              for k, name in ((0, "spend_recent"), (1, "spend_previous"))))
+        spend = ordered_sums(rows, ["customer_id"], ["__row"], {
+            name: nw.when(window == k).then(nw.col("amount")).otherwise(0.0)
+            for k, name in ((0, "spend_recent"), (1, "spend_previous"))})
         out = per_day.join(spend, on="customer_id").collect().to_pandas()
         out.index = pd.Index(out.pop("customer_id").to_numpy(dtype=object),
                              name="customer_id", dtype="str")
