@@ -13,7 +13,7 @@ export CRMMODELS_DATA_DIR
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
-	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot,report,spark]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev,plot,report,spark,reference]"
 	touch $(STAMP)
 
 # The main job on the bundled CDNOW data: scores and an HTML report in report/.
@@ -41,7 +41,7 @@ docs: $(STAMP)
 # Every benchmark, each in its own process; writes benchmarks/RESULTS.md (tens of minutes).
 # BENCH_ARGS=--quick for a smoke run at small sizes.
 bench: $(STAMP)
-	$(BIN)/python -m pip install -c constraints.txt -e ".[bench]"
+	$(BIN)/python -m pip install -c constraints.txt -e ".[bench,reference]"
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:

@@ -444,7 +444,11 @@ class AssociationRulesModel(CRMModel):
 
         n = matrix.shape[0]
         if self.engine == "mlxtend":
-            from mlxtend.frequent_patterns import fpgrowth
+            try:
+                from mlxtend.frequent_patterns import fpgrowth
+            except ImportError:
+                raise ImportError('engine="mlxtend" needs mlxtend: pip install '
+                                  '"crmmodels[mlxtend]"') from None
 
             frame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]
                 sp.csr_matrix(matrix), columns=range(matrix.shape[1]))

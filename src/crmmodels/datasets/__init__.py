@@ -1,9 +1,10 @@
 """Loaders for real public CRM data sets.
 
-CDNOW comes from the files the lifetimes package ships (read in place, without
-importing lifetimes). The other data sets are read from ``data_home`` or, when that
-is not given, from the directory named by the ``CRMMODELS_DATA_DIR`` environment
-variable (default ``~/crmmodels_data``), in this layout::
+CDNOW ships inside crmmodels, compressed (the files lifetimes distributes; their
+provenance is in ``crmmodels/datasets/data/PROVENANCE.md``). The other data sets are
+read from ``data_home`` or, when that is not given, from the directory named by the
+``CRMMODELS_DATA_DIR`` environment variable (default ``~/crmmodels_data``), in this
+layout::
 
     <data_home>/online_retail/online_retail_uci.csv.gz
     <data_home>/groceries/groceries.csv

@@ -31,18 +31,18 @@ class DatasetInfo:
 
 DATASETS: Final[dict[str, DatasetInfo]] = {
     "cdnow": DatasetInfo(
-        "cdnow", "datasets/CDNOW_master.txt",
-        "eff6889ed364c5199d6eacbbeb7a6d559971df4406ac876f322c373f00a072ef",
+        "cdnow", "data/cdnow_master.txt.gz",
+        "ce9d3785b68a7d9d27120947dd510aec663c667b96ac0314988cbecbf2459436",
         "https://www.brucehardie.com/datasets/ (CDNOW master, 23,570 customers)",
         "as distributed with lifetimes (MIT); data courtesy of Fader & Hardie",
-        bundled_with="lifetimes",
+        bundled_with="crmmodels.datasets",
     ),
     "cdnow_sample": DatasetInfo(
-        "cdnow_sample", "datasets/CDNOW_sample.txt",
-        "6fae10155c0b0ba363c2c386e30f77990d22328220efd862a5edd1443420d94a",
+        "cdnow_sample", "data/cdnow_sample.txt.gz",
+        "5acfc85900e7fd346702395083244873ae3f156a3dcad1547b4ae723262bdad2",
         "https://www.brucehardie.com/datasets/ (CDNOW 1/10th sample, 2,357 customers)",
         "as distributed with lifetimes (MIT); data courtesy of Fader & Hardie",
-        bundled_with="lifetimes",
+        bundled_with="crmmodels.datasets",
     ),
     "online_retail": DatasetInfo(
         "online_retail", "online_retail/online_retail_uci.csv.gz",
