@@ -311,3 +311,28 @@ def test_churn_features_purchases_of_many_lines(retail: pd.DataFrame) -> None:
     got = churn_features(CRMData(transactions=pl.from_pandas(retail)), "2011-09-30")
     _same(got, ref)
     assert {"n_products", "spend_trend_90d"} <= set(ref.columns)
+
+
+def test_pyarrow_data_take_the_pandas_path(world: CRMData) -> None:
+    """A pyarrow table is read through its pandas copy, with the pandas numbers.
+
+    narwhals' pyarrow backend has no ordered window functions, which the polars
+    queries use.
+    """
+    import pyarrow as pa
+
+    from crmmodels.segments import LifecycleModel
+
+    tx = world.transactions
+    assert tx is not None
+    data = CRMData(transactions=pa.Table.from_pandas(tx, preserve_index=False),
+                   observation_end=world.observation_end)
+    assert data.engine("transactions") == "pyarrow"
+    plain = CRMData(transactions=tx, observation_end=world.observation_end)
+    _same(churn_features(data), churn_features(plain))
+    pd.testing.assert_frame_equal(LifecycleModel().fit(data).score(data),
+                                  LifecycleModel().fit(plain).score(plain))
+    codes, ids = data.customer_codes()
+    ref_codes, ref_ids = plain.customer_codes()
+    assert ids.equals(ref_ids)
+    assert (codes == ref_codes).all()

@@ -393,7 +393,7 @@ class AssociationRulesModel(CRMModel):
                     from crmmodels.errors import MissingColumnError
 
                     raise MissingColumnError("transactions", col, columns)
-            if data.engine("transactions") != "pandas":  # coded where the data are
+            if data.engine("transactions") == "polars":  # coded where the data are
                 encoded = _encode_rows(data.lazy_rows("transactions").select(
                     nw.col(self.basket).alias("basket_id"),
                     nw.col("product_id").alias("item")))

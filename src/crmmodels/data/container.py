@@ -586,7 +586,7 @@ class CRMData:
         if not self.has(frame):
             raise DataValidationError(f"this CRMData has no {frame} frame", frame=frame,
                                       rule="required_frame")
-        if frame not in self._codes and frame in self._native:  # coded in its library
+        if frame not in self._codes and self.engine(frame) == "polars":  # coded there
             column = id_text(self._native[frame]["customer_id"])
             seen = pd.Index(column.unique().to_numpy(), dtype="str")
             ids = seen[argsort_text(seen)]

@@ -151,7 +151,7 @@ class IDICModel(CRMModel):
     @staticmethod
     def _item_means(data: CRMData) -> pd.Series:
         """Mean line amount of each product (by its text), read where the data are."""
-        if data.engine("transactions") == "pandas":
+        if data.engine("transactions") != "polars":
             tx = data.transactions
             assert tx is not None
             means: pd.Series = tx.groupby(tx["product_id"].astype(str))["amount"].mean()
@@ -167,7 +167,7 @@ class IDICModel(CRMModel):
     @staticmethod
     def _last_baskets(data: CRMData) -> pd.Series:
         """Each customer's last transaction id (the latest row; ties: the later row)."""
-        if data.engine("transactions") == "pandas":
+        if data.engine("transactions") != "polars":
             tx = data.transactions
             assert tx is not None
             last: pd.Series = tx.sort_values("timestamp", kind="stable").drop_duplicates(

@@ -323,11 +323,11 @@ def _assemble(data: CRMData, pop: pd.Index, cut: np.datetime64, cols: dict[str, 
 
 
 # ---------------------------------------------------------------- other libraries
-# Transactions held in polars (or pyarrow) are read there: the same features as one
+# Transactions held in polars are read there: the same features as one
 # narwhals query per table, only the per-customer results come back to pandas.
 
 def _native(data: CRMData) -> bool:
-    return data.has("transactions") and data.engine("transactions") != "pandas"
+    return data.has("transactions") and data.engine("transactions") == "polars"
 
 
 def _age_expr(cut: np.datetime64) -> nw.Expr:

@@ -393,7 +393,7 @@ class LifecycleModel(CRMModel):
             days: np.ndarray = (end64 - wall_clock(stamps).astype("datetime64[us]")) / _DAY
             return days
 
-        if data.engine("transactions") == "pandas":
+        if data.engine("transactions") != "polars":
             by_code = self._trends(data, end_naive, end64)
         else:  # in the library that holds the transactions
             by_code = self._native_trends(data, end, end64)

@@ -320,7 +320,7 @@ def _quadrant_groups(data: CRMData, quadrant: pd.Series) -> dict[str, pd.Series]
     data are grouped in polars; only these small tables come back.
     """
     out: dict[str, pd.Series] = {}
-    if data.engine("transactions") == "pandas":
+    if data.engine("transactions") != "polars":
         tx = data.transactions
         assert tx is not None
         of = tx["customer_id"].map(quadrant)
