@@ -41,7 +41,7 @@ import crmmodels
 from crmmodels.cltv._likelihood import compress
 from crmmodels.cltv.beta_geo_beta_binom import BetaGeoBetaBinomModel
 from crmmodels.cltv.modified_beta_geo import ModifiedBetaGeoModel
-from crmmodels.datasets import dataset_path, simulate_bg_bb, simulate_mbg_nbd
+from crmmodels.datasets import simulate_bg_bb, simulate_mbg_nbd
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -139,7 +139,9 @@ def main() -> int:
           "weighted | LL crmmodels | LL lifetimes | relative difference |\n"
           "|---|---:|---:|---:|---:|---:|---:|---:|")
     plain_big = big <= args.skip_lifetimes_plain_above
-    folder = dataset_path("cdnow_sample").parent
+    from importlib.resources import files  # lifetimes' published CDNOW summary
+
+    folder = files("lifetimes") / "datasets"
 
     cdnow = pd.read_csv(folder / "cdnow_customers_summary.csv")
     bench_mbg("CDNOW summary", cdnow, args.repeat, plain=True)

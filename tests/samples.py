@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -92,3 +94,14 @@ def key_of_person(records: pd.DataFrame, mapping: pd.Series) -> pd.Series:
     """Each planted person's ``customer_key`` (from their first record), by person."""
     keys = records["customer_id"].map(mapping)
     return keys.groupby(records["person"].to_numpy()).first()
+
+
+def lifetimes_file(name: str) -> Path:
+    """Return a data file the lifetimes package ships (its published summaries).
+
+    Found without importing lifetimes; it comes with the ``reference`` extra.
+    """
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or spec.origin is None:
+        raise ImportError('the lifetimes files need pip install "crmmodels[reference]"')
+    return Path(spec.origin).parent / "datasets" / name

@@ -62,9 +62,10 @@ def test_cdnow_sample_with_earlier_end_equals_lifetimes(cdnow_sample: CRMData) -
 def test_cdnow_weekly_matches_published_summary(cdnow_sample: CRMData) -> None:
     """The 39-week calibration summary reproduces lifetimes' published file to 0.01 weeks."""
     from crmmodels.datasets import dataset_path
+    from tests.samples import lifetimes_file
 
     path = dataset_path("cdnow_sample")
-    published = pd.read_csv(path.parent / "cdnow_customers_summary.csv")
+    published = pd.read_csv(lifetimes_file("cdnow_customers_summary.csv"))
     # The published file is ordered by the sample's own customer number (column 2).
     raw = pd.read_csv(path, sep=r"\s+", header=None, dtype={0: str})
     order = raw.drop_duplicates(0).set_index(1)[0]

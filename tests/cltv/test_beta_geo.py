@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from crmmodels import CRMData
 from crmmodels.cltv import BetaGeoModel
-from crmmodels.datasets import dataset_path, simulate_bg_nbd
+from crmmodels.datasets import simulate_bg_nbd
 from crmmodels.errors import DataValidationError, NotFittedError
 from crmmodels.testing import CHECKS, check_model
+from tests.samples import lifetimes_file
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -24,7 +25,7 @@ with warnings.catch_warnings():
 
 @pytest.fixture(scope="module")
 def cdnow_summary() -> pd.DataFrame:
-    path = dataset_path("cdnow_sample").parent / "cdnow_customers_summary.csv"
+    path = lifetimes_file("cdnow_customers_summary.csv")
     return pd.read_csv(path).rename(columns={"ID": "customer_id"})
 
 

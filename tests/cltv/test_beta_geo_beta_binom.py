@@ -16,7 +16,6 @@ from crmmodels.cltv.beta_geo_beta_binom import (
     BetaGeoBetaBinomModel,
     validate_discrete_summary,
 )
-from crmmodels.datasets import dataset_path
 from crmmodels.datasets._simulate_discrete import simulate_bg_bb
 from crmmodels.errors import (
     ConvergenceWarning,
@@ -27,6 +26,7 @@ from crmmodels.errors import (
 )
 from crmmodels.features import customer_summary
 from crmmodels.testing import CHECKS, check_model
+from tests.samples import lifetimes_file
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -38,7 +38,7 @@ NAMES = ["alpha", "beta", "gamma", "delta"]
 @pytest.fixture(scope="module")
 def donations() -> pd.DataFrame:
     """Return the paper's recency/frequency matrix: one row per pattern, with a count."""
-    return pd.read_csv(dataset_path("cdnow_sample").parent / "donations.csv")
+    return pd.read_csv(lifetimes_file("donations.csv"))
 
 
 @pytest.fixture(scope="module")

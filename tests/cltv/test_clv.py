@@ -10,9 +10,9 @@ import pytest
 
 from crmmodels import CRMData
 from crmmodels.cltv import BetaGeoModel, CLVModel, GammaGammaModel, period_discount_rate
-from crmmodels.datasets import dataset_path
 from crmmodels.errors import InvalidParameterError
 from crmmodels.testing import CHECKS, check_model
+from tests.samples import lifetimes_file
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -21,7 +21,7 @@ with warnings.catch_warnings():
 
 @pytest.fixture(scope="module")
 def summary() -> pd.DataFrame:
-    path = dataset_path("cdnow_sample").parent / "cdnow_customers_summary_with_transactions.csv"
+    path = lifetimes_file("cdnow_customers_summary_with_transactions.csv")
     frame = pd.read_csv(path)
     frame.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
     return frame.set_index("customer_id")

@@ -15,11 +15,11 @@ from scipy.special import betaln, gammaln
 
 from crmmodels import CRMData
 from crmmodels.cltv.modified_beta_geo import ModifiedBetaGeoModel
-from crmmodels.datasets import dataset_path
 from crmmodels.datasets._simulate_discrete import simulate_mbg_nbd
 from crmmodels.errors import ConvergenceWarning, NotFittedError
 from crmmodels.features import customer_summary
 from crmmodels.testing import CHECKS, check_model
+from tests.samples import lifetimes_file
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -30,7 +30,7 @@ NAMES = ["r", "alpha", "a", "b"]
 
 @pytest.fixture(scope="module")
 def cdnow_summary() -> pd.DataFrame:
-    path = dataset_path("cdnow_sample").parent / "cdnow_customers_summary.csv"
+    path = lifetimes_file("cdnow_customers_summary.csv")
     return pd.read_csv(path).rename(columns={"ID": "customer_id"})
 
 

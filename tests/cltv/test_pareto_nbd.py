@@ -15,9 +15,10 @@ from scipy.special import gammaln
 
 from crmmodels import CRMData
 from crmmodels.cltv.pareto_nbd import ParetoNBDModel
-from crmmodels.datasets import dataset_path, simulate_pareto_nbd
+from crmmodels.datasets import simulate_pareto_nbd
 from crmmodels.errors import DataValidationError, NotFittedError
 from crmmodels.testing import check_model
+from tests.samples import lifetimes_file
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -29,7 +30,7 @@ PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
 
 @pytest.fixture(scope="module")
 def cdnow_summary() -> pd.DataFrame:
-    path = dataset_path("cdnow_sample").parent / "cdnow_customers_summary.csv"
+    path = lifetimes_file("cdnow_customers_summary.csv")
     return pd.read_csv(path).rename(columns={"ID": "customer_id"})
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from crmmodels.cltv import BetaGeoBetaBinomModel, BetaGeoModel, validate_discrete_summary
 from crmmodels.data import validate_summary
-from crmmodels.datasets import dataset_path, load_cdnow_sample
+from crmmodels.datasets import load_cdnow_sample
 from crmmodels.errors import DataValidationError
+from tests.samples import lifetimes_file
 
 # The same three customers as a continuous and as a discrete summary.
 CONTINUOUS = {"frequency": [2, 1, 0], "recency": [5.0, 1.0, 0.0], "T": [6.0, 6.0, 6.0]}
@@ -45,7 +46,7 @@ def test_index_keeps_the_callers_labels_and_dtype(columns: dict[str, list[float]
 
 @pytest.fixture(scope="module")
 def fitted() -> dict[bool, BetaGeoModel | BetaGeoBetaBinomModel]:
-    rf = pd.read_csv(dataset_path("cdnow_sample").parent / "donations.csv")
+    rf = pd.read_csv(lifetimes_file("donations.csv"))
     donors = rf.loc[rf.index.repeat(rf["weights"])].rename(columns={"periods": "n_periods"})
     return {False: BetaGeoModel(horizon=3).fit(load_cdnow_sample()),
             True: BetaGeoBetaBinomModel(horizon=3).fit(

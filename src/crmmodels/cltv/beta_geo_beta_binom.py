@@ -166,8 +166,8 @@ class BetaGeoBetaBinomModel(TransactionModel):
     --------
     >>> import numpy as np, pandas as pd
     >>> from crmmodels.cltv.beta_geo_beta_binom import BetaGeoBetaBinomModel
-    >>> from crmmodels.datasets import dataset_path
-    >>> rf = pd.read_csv(dataset_path("cdnow_sample").parent / "donations.csv")
+    >>> from importlib.resources import files  # the donations data lifetimes ships
+    >>> rf = pd.read_csv(files("lifetimes") / "datasets" / "donations.csv")
     >>> donors = rf.loc[rf.index.repeat(rf["weights"])].rename(
     ...     columns={"periods": "n_periods"})[["frequency", "recency", "n_periods"]]
     >>> model = BetaGeoBetaBinomModel(horizon=5).fit(donors.reset_index(drop=True))

@@ -429,8 +429,8 @@ class ParetoNBDModel(TransactionModel):
     --------
     >>> import pandas as pd
     >>> from crmmodels.cltv.pareto_nbd import ParetoNBDModel
-    >>> from crmmodels.datasets import dataset_path
-    >>> path = dataset_path("cdnow_sample").parent / "cdnow_customers_summary.csv"
+    >>> from importlib.resources import files  # lifetimes' published CDNOW summary
+    >>> path = files("lifetimes") / "datasets" / "cdnow_customers_summary.csv"
     >>> summary = pd.read_csv(path, index_col="ID")
     >>> model = ParetoNBDModel(horizon=39).fit(summary)
     >>> model.params_.round(2).to_dict()

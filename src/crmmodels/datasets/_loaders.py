@@ -27,6 +27,12 @@ class DatasetInfo:
     source: str
     licence: str
     bundled_with: str | None = None
+    #: Address of the very file the loader reads (pinned to a commit), when it is
+    #: published as such; None when the file is derived from the source (see
+    #: ``derivation``) and so cannot be fetched.
+    url: str | None = None
+    #: How the file was derived from the source, when it was.
+    derivation: str | None = None
 
 
 DATASETS: Final[dict[str, DatasetInfo]] = {
@@ -49,6 +55,9 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
         "51b5d7f4b2d5db3aa85d7f85dd0c775199bfb15548f3ec2104113db14eb8ae8a",
         "UCI Machine Learning Repository, 'Online Retail' (id 352); R package onlineretail",
         "CC BY 4.0 (UCI) / CC0 (R package); cite Chen, Sain & Guo (2012)",
+        derivation="onlineretail.rda of the R package 'onlineretail' 0.1.2 "
+        "(github.com/allanvc/onlineretail, commit 3a77afe, data/onlineretail.rda) read with "
+        "pyreadr 0.5.8 and written as gzip-compressed csv, values unchanged",
     ),
     "groceries": DatasetInfo(
         "groceries", "groceries/groceries.csv",
@@ -56,18 +65,24 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
         "R package arules, data(Groceries); csv in "
         "github.com/stedy/Machine-Learning-with-R-datasets",
         "public domain per the source repository; cite Hahsler, Hornik & Reutterer (2006)",
+        url="https://raw.githubusercontent.com/stedy/Machine-Learning-with-R-datasets/"
+        "ff933238d9c30da179b7e3ad4b6ca938d67efc53/groceries.csv",
     ),
     "telco_churn": DatasetInfo(
         "telco_churn", "telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv",
         "88be4b93fbe0cc83421af1c503794c97c342eca914c1576db7c276e61d61358a",
         "IBM sample data 'Telco Customer Churn' (Kaggle blastchar/telco-customer-churn)",
         "IBM sample data; no explicit licence",
+        url="https://raw.githubusercontent.com/Masoud2568/dataset/"
+        "af51ec4c1d22361f89e92e40f7e9a4cea104076f/WA_Fn-UseC_-Telco-Customer-Churn.csv",
     ),
     "vehicle_insurance_fraud": DatasetInfo(
         "vehicle_insurance_fraud", "vehicle_insurance_fraud/fraud_oracle.csv",
         "8b6aa59764ef4f8b058598d3e8f325ef3623f52f4b1cd4ef946baebb5ccfa9a6",
         "Oracle / Angoss 'carclaims' (Kaggle shivamb/vehicle-claim-fraud-detection)",
         "no explicit licence",
+        url="https://raw.githubusercontent.com/stg2209/insu_fraud_ml/"
+        "3fe642862020e3fa9c322f057fcf90fb123e0c98/fraud_oracle.csv",
     ),
     "card_transactions": DatasetInfo(
         "card_transactions", "card_fraud_simulated/transactions_2018-04-01_2018-09-30.csv.gz",
@@ -75,6 +90,9 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
         "Fraud Detection Handbook simulated data "
         "(github.com/Fraud-Detection-Handbook/simulated-data-raw)",
         "GPL-3 simulator output; cite Le Borgne et al. (2022)",
+        derivation="the 183 daily pickles data/2018-04-01.pkl .. 2018-09-30.pkl of "
+        "github.com/Fraud-Detection-Handbook/simulated-data-raw (commit 6e67dbd), "
+        "concatenated and written as gzip-compressed csv",
     ),
     "card_transactions_sample": DatasetInfo(
         "card_transactions_sample",
@@ -82,6 +100,9 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
         "c8d21d6aea9ba1498434666a702ed4fa23d9cdadc96791bc3acb31ff63a457e0",
         "first 14 days of the Fraud Detection Handbook simulated data",
         "GPL-3 simulator output; cite Le Borgne et al. (2022)",
+        derivation="the first 14 daily pickles (2018-04-01 .. 04-14) of "
+        "github.com/Fraud-Detection-Handbook/simulated-data-raw (commit 6e67dbd), "
+        "concatenated and written as gzip-compressed csv",
     ),
     "bank_marketing": DatasetInfo(
         "bank_marketing", "bank_marketing/bank-additional-full.csv",
@@ -89,6 +110,9 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
         "UCI Machine Learning Repository, 'Bank Marketing' (id 222, "
         "bank-additional-full.csv); Moro, Cortez & Rita (2014)",
         "CC BY 4.0 (UCI); cite Moro, Cortez & Rita (2014)",
+        derivation="member bank-additional/bank-additional-full.csv of bank-additional.zip "
+        "inside bank+marketing.zip of github.com/Eshani-haldorai/bank-marketing-classifier "
+        "(commit 7617986), bytes unchanged",
     ),
     "hillstrom": DatasetInfo(
         "hillstrom", "hillstrom/hillstrom.csv.gz",
@@ -96,6 +120,8 @@ DATASETS: Final[dict[str, DatasetInfo]] = {
         "Kevin Hillstrom, MineThatData E-Mail Analytics And Data Mining Challenge "
         "(2008); csv in github.com/a-raulet/project-02-causal-inference",
         "published by its author for public analysis; no explicit licence",
+        derivation="data/raw/hillstrom.csv of github.com/a-raulet/project-02-causal-inference "
+        "(commit 413d928), compressed with gzip -9 -n",
     ),
 }
 
@@ -135,28 +161,46 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def dataset_path(name: str, data_home: str | os.PathLike[str] | None = None) -> Path:
+def dataset_path(name: str, data_home: str | os.PathLike[str] | None = None, *,
+                 download_if_missing: bool = False) -> Path:
     """Path of a registered data file, after checking that it exists and its sha256.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS`.
+    data_home : path, optional
+        The folder holding the data sets (see :func:`get_data_home`).
+    download_if_missing : bool, default False
+        Fetch a missing file from its published address (``DatasetInfo.url``) into
+        ``data_home``, as scikit-learn's fetchers do; its sha256 is checked before it
+        is kept. Off by default: crmmodels reaches the network only when asked.
 
     Raises
     ------
     DatasetNotFoundError
-        The file is absent; the message names the expected path and the source.
+        The file is absent (and not fetched); the message names the expected path, the
+        source and, for a derived file, how it was derived.
     DatasetError
-        The file's sha256 differs from the registered one.
+        The file's (or the fetched file's) sha256 differs from the registered one.
     """
     if name not in DATASETS:
         raise InvalidParameterError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
     info = DATASETS[name]
     base = _package_dir(info.bundled_with) if info.bundled_with else get_data_home(data_home)
     path = base / info.relpath
+    if not path.is_file() and download_if_missing and info.url is not None \
+            and not info.bundled_with:
+        _download(info, path)
     if not path.is_file():
         where = (f"the {info.bundled_with} package" if info.bundled_with
                  else f"data_home= or ${ENV_VAR}")
+        how = (f" Download: {info.url} (or pass download_if_missing=True)." if info.url
+               else f" The file is derived: {info.derivation}." if info.derivation else "")
         raise DatasetNotFoundError(
             f"dataset {name!r} not found at {path} (looked in {where}). Put the file there "
             f"(or point {ENV_VAR} at the folder holding '{info.relpath.split('/')[0]}/'). "
-            f"Public source: {info.source}. Licence: {info.licence}."
+            f"Public source: {info.source}.{how} Licence: {info.licence}."
         )
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime)
@@ -169,6 +213,36 @@ def dataset_path(name: str, data_home: str | os.PathLike[str] | None = None) -> 
             )
         _VERIFIED[key] = True
     return path
+
+
+def _download(info: DatasetInfo, path: Path) -> None:
+    """Fetch ``info.url`` to ``path``: through a temporary file, kept only if its sha256 fits."""
+    import tempfile
+    import urllib.error
+    import urllib.request
+
+    assert info.url is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(info.url, timeout=60) as src:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                out.write(chunk)
+        digest = _sha256(Path(tmp))
+        if digest != info.sha256:
+            raise DatasetError(
+                f"the file fetched from {info.url} has sha256 {digest}, expected "
+                f"{info.sha256}: not the published {info.name!r} data; nothing was kept")
+        os.replace(tmp, path)
+    except (urllib.error.URLError, OSError) as exc:
+        if isinstance(exc, DatasetError):
+            raise
+        raise DatasetNotFoundError(
+            f"dataset {info.name!r}: fetching {info.url} failed ({exc}); put the file at "
+            f"{path} instead") from exc
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 class _DateOptions(TypedDict):
@@ -278,6 +352,7 @@ ONLINE_RETAIL_DATE_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 def load_online_retail(
     data_home: str | os.PathLike[str] | None = None,
     *,
+    download_if_missing: bool = False,
     clean: bool = True,
     datetime_format: str | None = None,
     dayfirst: bool | None = None,
@@ -288,6 +363,9 @@ def load_online_retail(
     ----------
     data_home : path, optional
         Folder holding ``online_retail/online_retail_uci.csv.gz``.
+    download_if_missing : bool, default False
+        Accepted for the common signature; this file is derived from its source (see
+        Notes), so a missing one is not fetched: the error says how to make it.
     clean : bool, default True
         Apply the usual cleaning: keep rows with a customer, positive quantity and
         price, and no cancellation invoice ("C..."); a cancelled order leaves with its
@@ -314,6 +392,14 @@ def load_online_retail(
         transaction_id (invoice), product_id (stock code), quantity, unit_price,
         description, country``; customers ``customer_id, country``.
 
+    Notes
+    -----
+    ``online_retail/online_retail_uci.csv.gz`` (sha256 ``51b5d7f4b2d5db3a...``): source
+    UCI Machine Learning Repository, 'Online Retail' (id 352); R package onlineretail;
+    derived from it: onlineretail.rda of the R package 'onlineretail' 0.1.2
+    (github.com/allanvc/onlineretail, commit 3a77afe, data/onlineretail.rda) read with
+    pyreadr 0.5.8 and written as gzip-compressed csv, values unchanged.
+
     Examples
     --------
     >>> data = load_online_retail()
@@ -322,7 +408,8 @@ def load_online_retail(
     >>> data.report.count(rule="cancelled_order", action="dropped")
     5798
     """
-    raw = pd.read_csv(dataset_path("online_retail", data_home),
+    path = dataset_path("online_retail", data_home, download_if_missing=download_if_missing)
+    raw = pd.read_csv(path,
                       dtype={"InvoiceNo": str, "StockCode": str, "Description": str,
                              "Country": str})
     dates = _date_options(ONLINE_RETAIL_DATE_FORMAT, datetime_format, dayfirst)
@@ -372,10 +459,19 @@ def load_online_retail(
     return data
 
 
-def load_groceries(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_groceries(data_home: str | os.PathLike[str] | None = None, *,
+                   download_if_missing: bool = False) -> pd.DataFrame:
     """Groceries: 9,835 point-of-sale baskets, 169 items (arules; Hahsler et al. 2006).
 
     Item labels are kept exactly as in arules (some end in a space).
+
+    Parameters
+    ----------
+    data_home : path, optional
+        Folder holding the data sets (default: ``$CRMMODELS_DATA_DIR``).
+    download_if_missing : bool, default False
+        Fetch the file from its published address when it is not in ``data_home``
+        (its sha256 checked before it is kept); see :func:`dataset_path`.
 
     Returns
     -------
@@ -383,13 +479,20 @@ def load_groceries(data_home: str | os.PathLike[str] | None = None) -> pd.DataFr
         Long format, one row per (basket, item): ``basket_id`` (0-based line
         number), ``item``.
 
+    Notes
+    -----
+    ``groceries/groceries.csv`` (sha256 ``ff1be892fd6b9b57...``): source R package
+    arules, data(Groceries); csv in github.com/stedy/Machine-Learning-with-R-datasets;
+    published as is at
+    https://raw.githubusercontent.com/stedy/Machine-Learning-with-R-datasets/ff933238d9c30da179b7e3ad4b6ca938d67efc53/groceries.csv
+
     Examples
     --------
     >>> baskets = load_groceries()
     >>> baskets["basket_id"].nunique(), baskets["item"].nunique()
     (9835, 169)
     """
-    path = dataset_path("groceries", data_home)
+    path = dataset_path("groceries", data_home, download_if_missing=download_if_missing)
     ids: list[int] = []
     items: list[str] = []
     with open(path, encoding="utf-8", newline="") as fh:
@@ -401,10 +504,19 @@ def load_groceries(data_home: str | os.PathLike[str] | None = None) -> pd.DataFr
     return pd.DataFrame({"basket_id": ids, "item": pd.Series(items, dtype="str")})
 
 
-def load_telco_churn(data_home: str | os.PathLike[str] | None = None) -> CRMData:
+def load_telco_churn(data_home: str | os.PathLike[str] | None = None, *,
+                     download_if_missing: bool = False) -> CRMData:
     """IBM Telco customer churn: 7,043 customers, 26.5% churned.
 
     ``TotalCharges`` is blank for the 11 customers with tenure 0; it is read as NaN.
+
+    Parameters
+    ----------
+    data_home : path, optional
+        Folder holding the data sets (default: ``$CRMMODELS_DATA_DIR``).
+    download_if_missing : bool, default False
+        Fetch the file from its published address when it is not in ``data_home``
+        (its sha256 checked before it is kept); see :func:`dataset_path`.
 
     Returns
     -------
@@ -412,28 +524,52 @@ def load_telco_churn(data_home: str | os.PathLike[str] | None = None) -> CRMData
         Customers frame: ``customer_id``, ``churned`` (bool) and every attribute
         column of the file.
 
+    Notes
+    -----
+    ``telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv`` (sha256
+    ``88be4b93fbe0cc83...``): source IBM sample data 'Telco Customer Churn' (Kaggle
+    blastchar/telco-customer-churn); published as is at
+    https://raw.githubusercontent.com/Masoud2568/dataset/af51ec4c1d22361f89e92e40f7e9a4cea104076f/WA_Fn-UseC_-Telco-Customer-Churn.csv
+
     Examples
     --------
     >>> data = load_telco_churn()
     >>> round(float(data.customers["churned"].mean()), 4)
     0.2654
     """
-    raw = pd.read_csv(dataset_path("telco_churn", data_home))
+    path = dataset_path("telco_churn", data_home, download_if_missing=download_if_missing)
+    raw = pd.read_csv(path)
     raw["TotalCharges"] = pd.to_numeric(raw["TotalCharges"].str.strip().replace("", None))
     raw = raw.rename(columns={"customerID": "customer_id", "Churn": "churned"})
     return CRMData(customers=raw)
 
 
-def load_vehicle_insurance_fraud(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_vehicle_insurance_fraud(data_home: str | os.PathLike[str] | None = None, *,
+                                 download_if_missing: bool = False) -> pd.DataFrame:
     """Vehicle insurance claims: 15,420 claims, 923 (6.0%) fraudulent.
 
     ``FraudFound_P`` is the label; ``PolicyNumber`` is the row number (an
     identifier, not a feature: it leaks the row order).
 
+    Parameters
+    ----------
+    data_home : path, optional
+        Folder holding the data sets (default: ``$CRMMODELS_DATA_DIR``).
+    download_if_missing : bool, default False
+        Fetch the file from its published address when it is not in ``data_home``
+        (its sha256 checked before it is kept); see :func:`dataset_path`.
+
     Returns
     -------
     DataFrame
         The claims table as published (one row per claim).
+
+    Notes
+    -----
+    ``vehicle_insurance_fraud/fraud_oracle.csv`` (sha256 ``8b6aa59764ef4f8b...``):
+    source Oracle / Angoss 'carclaims' (Kaggle shivamb/vehicle-claim-fraud-detection);
+    published as is at
+    https://raw.githubusercontent.com/stg2209/insu_fraud_ml/3fe642862020e3fa9c322f057fcf90fb123e0c98/fraud_oracle.csv
 
     Examples
     --------
@@ -441,7 +577,9 @@ def load_vehicle_insurance_fraud(data_home: str | os.PathLike[str] | None = None
     >>> int(claims["FraudFound_P"].sum())
     923
     """
-    return pd.read_csv(dataset_path("vehicle_insurance_fraud", data_home),
+    path = dataset_path("vehicle_insurance_fraud", data_home,
+                        download_if_missing=download_if_missing)
+    return pd.read_csv(path,
                        encoding="utf-8-sig")
 
 
@@ -451,6 +589,7 @@ CARD_TRANSACTIONS_DATE_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
 def load_card_transactions(
     data_home: str | os.PathLike[str] | None = None,
     *,
+    download_if_missing: bool = False,
     subset: Literal["full", "sample"] = "full",
     datetime_format: str | None = None,
     dayfirst: bool | None = None,
@@ -461,6 +600,9 @@ def load_card_transactions(
     ----------
     data_home : path, optional
         Folder holding ``card_fraud_simulated/``.
+    download_if_missing : bool, default False
+        Accepted for the common signature; this file is derived from its source (see
+        Notes), so a missing one is not fetched: the error says how to make it.
     subset : {"full", "sample"}, default "full"
         ``"full"``: 1,754,155 transactions, 2018-04-01 to 2018-09-30;
         ``"sample"``: the first 14 days (134,288 transactions).
@@ -477,6 +619,20 @@ def load_card_transactions(
         Transactions ``customer_id, timestamp, amount, transaction_id, is_fraud,
         terminal_id, fraud_scenario, tx_time_seconds, tx_time_days``.
 
+    Notes
+    -----
+    ``card_fraud_simulated/transactions_2018-04-01_2018-09-30.csv.gz`` (sha256
+    ``d90dceecdaad0f92...``): source Fraud Detection Handbook simulated data
+    (github.com/Fraud-Detection-Handbook/simulated-data-raw); derived from it: the 183
+    daily pickles data/2018-04-01.pkl .. 2018-09-30.pkl of
+    github.com/Fraud-Detection-Handbook/simulated-data-raw (commit 6e67dbd),
+    concatenated and written as gzip-compressed csv.
+    ``card_fraud_simulated/transactions_2018-04-01_to_04-14_sample.csv.gz`` (sha256
+    ``c8d21d6aea9ba149...``): source first 14 days of the Fraud Detection Handbook
+    simulated data; derived from it: the first 14 daily pickles (2018-04-01 .. 04-14) of
+    github.com/Fraud-Detection-Handbook/simulated-data-raw (commit 6e67dbd),
+    concatenated and written as gzip-compressed csv.
+
     Examples
     --------
     >>> data = load_card_transactions(subset="sample")
@@ -486,7 +642,7 @@ def load_card_transactions(
     if subset not in ("full", "sample"):
         raise InvalidParameterError(f"subset must be 'full' or 'sample', got {subset!r}")
     name = "card_transactions" if subset == "full" else "card_transactions_sample"
-    raw = pd.read_csv(dataset_path(name, data_home))
+    raw = pd.read_csv(dataset_path(name, data_home, download_if_missing=download_if_missing))
     tx = pd.DataFrame({
         "customer_id": raw["CUSTOMER_ID"].astype("str"),
         "timestamp": raw["TX_DATETIME"],
@@ -502,7 +658,8 @@ def load_card_transactions(
                                                     datetime_format, dayfirst))
 
 
-def load_bank_marketing(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_bank_marketing(data_home: str | os.PathLike[str] | None = None, *,
+                        download_if_missing: bool = False) -> pd.DataFrame:
     """UCI Bank Marketing: 41,188 telephone contacts of a Portuguese bank, 11.3% subscribed.
 
     The direct-marketing campaigns of May 2008 - November 2010, with the social and
@@ -522,6 +679,9 @@ def load_bank_marketing(data_home: str | os.PathLike[str] | None = None) -> pd.D
     ----------
     data_home : path, optional
         Folder holding ``bank_marketing/bank-additional-full.csv``.
+    download_if_missing : bool, default False
+        Accepted for the common signature; this file is derived from its source (see
+        Notes), so a missing one is not fetched: the error says how to make it.
 
     Returns
     -------
@@ -529,16 +689,27 @@ def load_bank_marketing(data_home: str | os.PathLike[str] | None = None) -> pd.D
         The table as published (``;``-separated): 21 columns, ``age`` to
         ``nr.employed`` and the label ``y``, one row per contact.
 
+    Notes
+    -----
+    ``bank_marketing/bank-additional-full.csv`` (sha256 ``74adfc578bf77a7f...``): source
+    UCI Machine Learning Repository, 'Bank Marketing' (id 222,
+    bank-additional-full.csv); Moro, Cortez & Rita (2014); derived from it: member
+    bank-additional/bank-additional-full.csv of bank-additional.zip inside
+    bank+marketing.zip of github.com/Eshani-haldorai/bank-marketing-classifier (commit
+    7617986), bytes unchanged.
+
     Examples
     --------
     >>> bank = load_bank_marketing()
     >>> bank.shape, int((bank["y"] == "yes").sum())
     ((41188, 21), 4640)
     """
-    return pd.read_csv(dataset_path("bank_marketing", data_home), sep=";")
+    path = dataset_path("bank_marketing", data_home, download_if_missing=download_if_missing)
+    return pd.read_csv(path, sep=";")
 
 
-def load_hillstrom(data_home: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_hillstrom(data_home: str | os.PathLike[str] | None = None, *,
+                   download_if_missing: bool = False) -> pd.DataFrame:
     """Hillstrom's e-mail test: 64,000 customers randomised to three arms (2008).
 
     Kevin Hillstrom's MineThatData E-Mail Analytics And Data Mining Challenge: customers
@@ -557,6 +728,9 @@ def load_hillstrom(data_home: str | os.PathLike[str] | None = None) -> pd.DataFr
     ----------
     data_home : path, optional
         Folder holding ``hillstrom/hillstrom.csv.gz``.
+    download_if_missing : bool, default False
+        Accepted for the common signature; this file is derived from its source (see
+        Notes), so a missing one is not fetched: the error says how to make it.
 
     Returns
     -------
@@ -566,6 +740,14 @@ def load_hillstrom(data_home: str | os.PathLike[str] | None = None) -> pd.DataFr
         "Womens E-Mail", "No E-Mail") and the outcomes ``conversion``, ``visit``
         (0/1) and ``spend``.
 
+    Notes
+    -----
+    ``hillstrom/hillstrom.csv.gz`` (sha256 ``d998e88f7a2bc3a0...``): source Kevin
+    Hillstrom, MineThatData E-Mail Analytics And Data Mining Challenge (2008); csv in
+    github.com/a-raulet/project-02-causal-inference; derived from it:
+    data/raw/hillstrom.csv of github.com/a-raulet/project-02-causal-inference (commit
+    413d928), compressed with gzip -9 -n.
+
     Examples
     --------
     >>> hillstrom = load_hillstrom()
@@ -574,4 +756,5 @@ def load_hillstrom(data_home: str | os.PathLike[str] | None = None) -> pd.DataFr
     >>> round(float(hillstrom["visit"].mean()), 6)
     0.146781
     """
-    return pd.read_csv(dataset_path("hillstrom", data_home))
+    path = dataset_path("hillstrom", data_home, download_if_missing=download_if_missing)
+    return pd.read_csv(path)
