@@ -48,10 +48,11 @@ class CRMData:
 
     Each frame may be a pandas or polars ``DataFrame``, a polars ``LazyFrame``, a pyarrow
     ``Table`` or a DuckDB relation. A frame of another library than pandas is validated
-    and kept in that library (a lazy one is collected first), and the data path reads
-    it there (the per-customer aggregate, the summary, RFM, churn and fraud features,
-    basket encoding, lifecycle, backtest cuts); models that work in pandas read a
-    pandas copy made once on first use (see :meth:`engine`).
+    and kept in that library (a lazy one is collected first); the per-customer
+    aggregate, the summary and RFM are computed there, and for polars the rest of the
+    data path too (churn and fraud features, basket encoding, lifecycle, backtest
+    cuts); models that work in pandas read a pandas copy made once on first use (see
+    :meth:`engine`).
 
     Parameters
     ----------
@@ -388,9 +389,10 @@ class CRMData:
 
         A frame given in polars, pyarrow or DuckDB is validated and kept in that library
         (a DuckDB relation or a lazy frame is collected into polars, or pyarrow when
-        polars is absent); the data path reads it there (see :meth:`lazy_rows`). Models
-        that work in pandas read the pandas copy (see :attr:`transactions`), made once
-        on first use and logged.
+        polars is absent); the data path reads it there (all of it for polars, the
+        aggregate, summary and RFM for the others; see :meth:`lazy_rows`). Models that
+        work in pandas read the pandas copy (see :attr:`transactions`), made once on
+        first use and logged.
 
         Examples
         --------
