@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,6 +230,10 @@ CALLS: dict[str, Call] = {
     "crmmodels.data.lazy_aggregates": Call(lambda: {"frame": polars_tx()},
                                            {"frame": "frame"}),
     "crmmodels.data.lazy_summary": Call(lambda: {"frame": polars_tx()}, {"frame": "frame"}),
+    "crmmodels.data.ordered_sums": Call(
+        lambda: {"rows": polars_tx(), "keys": ["customer_id"], "order": ["timestamp"],
+                 "sums": {"total": nw.col("amount")}},
+        {"rows": "frame"}),
     "crmmodels.data.calibration_holdout": Call(
         lambda: {"calibration_end": "1997-09-30"}, {"data": "data"}),
     "crmmodels.data.as_summary": Call(lambda: {"freq": "W"}, {"data": "data"}),

@@ -341,9 +341,9 @@ def check_rows(frame: Any, *, allow_returns: bool = False, on_invalid: str = "ra
     return lazy.filter(~seen).to_native()
 
 
-def ordered_sums(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
+def ordered_sums(rows: Any, keys: list[str], order: list[str],
                  sums: dict[str, nw.Expr], other: dict[str, nw.Expr] | None = None
-                 ) -> nw.LazyFrame[Any]:
+                 ) -> Any:
     """Sum per group, adding one row after another in ``order``.
 
     A group-by sum adds in an order of its own (pairwise, compensated, in parallel
@@ -355,8 +355,8 @@ def ordered_sums(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
 
     Parameters
     ----------
-    rows : narwhals LazyFrame
-        The rows.
+    rows : narwhals LazyFrame or a frame narwhals reads
+        The rows (polars, pandas, DuckDB, Spark...; ordered window functions needed).
     keys : list of str
         The group columns.
     order : list of str
@@ -368,7 +368,7 @@ def ordered_sums(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
 
     Returns
     -------
-    narwhals LazyFrame
+    narwhals LazyFrame, or a lazy frame of the input's library for a native input
         One row per group: ``keys``, the sums, the other aggregations.
 
     Examples
@@ -383,10 +383,20 @@ def ordered_sums(rows: nw.LazyFrame[Any], keys: list[str], order: list[str],
     [('a', 0.30000000000000004, 2), ('b', 0.7, 1)]
     """
     other = other or {}
+    native = not isinstance(rows, nw.LazyFrame | nw.DataFrame)
+    if native:
+        try:
+            rows = nw.from_native(rows)
+        except TypeError:
+            raise DataValidationError(
+                f"ordered_sums takes a dataframe (polars, pandas, DuckDB, Spark, a narwhals "
+                f"frame), got {type(rows).__name__}", frame="rows", rule="type") from None
+    rows = rows.lazy()
     ranked = rows.with_columns(
         *(expr.cum_sum().over(*keys, order_by=order).alias(name)
           for name, expr in sums.items()),
         *(expr.over(*keys).alias(name) for name, expr in other.items()),
         nw.col(order[-1]).cum_count().over(*keys, order_by=order).alias("__k"),
         nw.col(order[-1]).count().over(*keys).alias("__n"))
-    return ranked.filter(nw.col("__k") == nw.col("__n")).select(*keys, *sums, *other)
+    out = ranked.filter(nw.col("__k") == nw.col("__n")).select(*keys, *sums, *other)
+    return out.to_native() if native else out
