@@ -69,8 +69,9 @@ def _age_days(stamps: pd.Series, cut: np.datetime64) -> np.ndarray:
 
 
 def _check_span(data: CRMData, cut: pd.Timestamp) -> None:
-    starts = [df["timestamp"].min() for df in (data.transactions, data.interactions)
-              if df is not None and len(df)]
+    """Refuse a cut-off before all the data or after the observation window."""
+    starts = [data.time_range(name)[0] for name in ("transactions", "interactions")
+              if data.n_rows(name)]
     if starts and cut < min(starts):
         raise InvalidParameterError(
             f"cutoff {cut} is before all the data (first timestamp {min(starts)}): no "
@@ -132,6 +133,33 @@ def _trend(now: np.ndarray, before: np.ndarray) -> np.ndarray:
     total = now + before
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, (now - before) / np.where(total > 0, total, 1.0), 0.0)
+
+
+def _window_columns(cols: dict[str, np.ndarray], w: int, c_now: np.ndarray,
+                    c_before: np.ndarray, s_now: np.ndarray, s_before: np.ndarray) -> None:
+    """Add window ``w``'s purchases and spend and their trends against the ``w`` before."""
+    cols[f"purchases_{w}d"] = c_now
+    cols[f"spend_{w}d"] = s_now
+    cols[f"purchases_trend_{w}d"] = _trend(c_now, c_before)
+    cols[f"spend_trend_{w}d"] = _trend(s_now, s_before)
+
+
+def _gap_columns(cols: dict[str, np.ndarray], n_days: np.ndarray, g_sum: np.ndarray,
+                 g_sq: np.ndarray) -> None:
+    """Add the purchase days and the mean, spread and ratio of the gaps between them.
+
+    ``g_sum`` and ``g_sq`` are each customer's sum of gaps and of squared gaps (whole
+    days); ``cols`` already holds ``recency_days``.
+    """
+    n_gaps = np.maximum(n_days - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g_mean = np.where(n_gaps > 0, g_sum / np.maximum(n_gaps, 1), np.nan)
+        g_var = np.where(n_gaps > 1, (g_sq - n_gaps * g_mean**2)
+                         / np.maximum(n_gaps - 1, 1), np.nan)
+        cols["purchase_days"] = n_days
+        cols["gap_mean_days"] = g_mean
+        cols["gap_std_days"] = np.sqrt(np.maximum(g_var, 0.0))
+        cols["gap_ratio"] = cols["recency_days"] / g_mean
 
 
 def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
@@ -258,10 +286,7 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
             c_before = np.bincount(p_cust[before], minlength=n).astype(np.float64)
             s_now = np.bincount(p_cust[now], weights=p_amount[now], minlength=n)
             s_before = np.bincount(p_cust[before], weights=p_amount[before], minlength=n)
-            cols[f"purchases_{w}d"] = c_now
-            cols[f"spend_{w}d"] = s_now
-            cols[f"purchases_trend_{w}d"] = _trend(c_now, c_before)
-            cols[f"spend_trend_{w}d"] = _trend(s_now, s_before)
+            _window_columns(cols, w, c_now, c_before, s_now, s_before)
         # Gaps between distinct purchase days (whole days before the cut-off).
         day = np.floor(p_age).astype(np.int64)
         dkey = np.unique(p_cust * (int(day.max(initial=0)) + 1) + day)
@@ -272,15 +297,7 @@ def churn_features(data: CRMData | pd.DataFrame, cutoff: object = None, *,
         gaps = np.r_[0, d_day[1:] - d_day[:-1]].astype(np.float64)  # sorted: age rises
         g_sum = np.bincount(d_cust[same], weights=gaps[same], minlength=n)
         g_sq = np.bincount(d_cust[same], weights=gaps[same] ** 2, minlength=n)
-        n_gaps = np.maximum(n_days - 1, 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            g_mean = np.where(n_gaps > 0, g_sum / np.maximum(n_gaps, 1), np.nan)
-            g_var = np.where(n_gaps > 1, (g_sq - n_gaps * g_mean**2)
-                             / np.maximum(n_gaps - 1, 1), np.nan)
-            cols["purchase_days"] = n_days
-            cols["gap_mean_days"] = g_mean
-            cols["gap_std_days"] = np.sqrt(np.maximum(g_var, 0.0))
-            cols["gap_ratio"] = cols["recency_days"] / g_mean
+        _gap_columns(cols, n_days, g_sum, g_sq)
         for column, name in (("product_id", "n_products"), ("category", "n_categories")):
             if column in tx.columns:
                 code = pd.factorize(tx[column].to_numpy()[keep])[0].astype(np.int64)
@@ -349,30 +366,13 @@ def _per_customer(query: nw.LazyFrame[Any], pop: pd.Index) -> pd.DataFrame:
     return out.reindex(pop)
 
 
-def _native_span(data: CRMData, frames: dict[str, nw.LazyFrame[Any]],
-                 cut_ts: pd.Timestamp) -> None:
-    """:func:`_check_span` read from the frames' own library."""
-    cut = cut_ts.tz_localize(None) if cut_ts.tzinfo is not None else cut_ts
-    starts = [pd.Timestamp(v) for v in (
-        f.select(nw.col("timestamp").min()).collect().item() for f in frames.values())
-        if v is not None]
-    if starts and cut < min(starts):
-        raise InvalidParameterError(
-            f"cutoff {cut_ts} is before all the data (first timestamp {min(starts)}): no "
-            "customer has any history at it")
-    if cut_ts > data.observation_end:
-        raise InvalidParameterError(
-            f"cutoff {cut_ts} is after the end of the observation window "
-            f"({data.observation_end})")
-
-
 def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
                      wins: list[int]) -> pd.DataFrame:
     """:func:`churn_features` as queries of the library holding the transactions."""
     from crmmodels.data import argsort_text
 
+    _check_span(data, cut_ts)
     frames = _frames(data)
-    _native_span(data, frames, cut_ts)
     known = {name: f.with_columns(_age_expr(cut)).filter(nw.col("age") >= 0)
              for name, f in frames.items()}
     if data.has("customers"):
@@ -428,10 +428,7 @@ def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
         c_now, c_before, s_now, s_before = (
             bought[f"{k}_{w}"].fillna(0).to_numpy(dtype=np.float64)
             for k in ("c_now", "c_before", "s_now", "s_before"))
-        cols[f"purchases_{w}d"] = c_now
-        cols[f"spend_{w}d"] = s_now
-        cols[f"purchases_trend_{w}d"] = _trend(c_now, c_before)
-        cols[f"spend_trend_{w}d"] = _trend(s_now, s_before)
+        _window_columns(cols, w, c_now, c_before, s_now, s_before)
     # Gaps between distinct purchase days, each customer's days in order.
     days = (purchases.select("customer_id", (age // _DAY_NS).alias("day")).unique()
             .with_columns(nw.col("day").diff().over("customer_id", order_by="day")
@@ -442,15 +439,7 @@ def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
     n_days = spread["n_days"].fillna(0).to_numpy(dtype=np.float64)
     g_sum = spread["g_sum"].fillna(0).to_numpy(dtype=np.float64)
     g_sq = spread["g_sq"].fillna(0).to_numpy(dtype=np.float64)
-    n_gaps = np.maximum(n_days - 1, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g_mean = np.where(n_gaps > 0, g_sum / np.maximum(n_gaps, 1), np.nan)
-        g_var = np.where(n_gaps > 1, (g_sq - n_gaps * g_mean**2)
-                         / np.maximum(n_gaps - 1, 1), np.nan)
-        cols["purchase_days"] = n_days
-        cols["gap_mean_days"] = g_mean
-        cols["gap_std_days"] = np.sqrt(np.maximum(g_var, 0.0))
-        cols["gap_ratio"] = cols["recency_days"] / g_mean
+    _gap_columns(cols, n_days, g_sum, g_sq)
     for column, name in (("product_id", "n_products"), ("category", "n_categories")):
         if column in names:
             distinct = _per_customer(tx.filter(~nw.col(column).is_null())
@@ -527,10 +516,7 @@ def churn_labels(data: CRMData | pd.DataFrame, cutoff: object, horizon: object =
     data.require("transactions")
     span = parse_horizon(horizon)
     cut_ts, cut = _cutoff(data, cutoff)
-    if _native(data):
-        _native_span(data, _frames(data), cut_ts)
-    else:
-        _check_span(data, cut_ts)
+    _check_span(data, cut_ts)
     if cut_ts + span > data.observation_end:
         raise InvalidParameterError(
             f"cutoff + horizon = {cut_ts + span} runs past the end of the data "
