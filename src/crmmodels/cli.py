@@ -331,7 +331,7 @@ def _read(path: str, engine: str, what: str) -> Any:
     """Read a CSV or Parquet file with ``engine``; text stays text (CRMData reads it)."""
     from pathlib import Path
 
-    from crmmodels.errors import DataValidationError
+    from crmmodels.errors import DataValidationError, optional_dependency
 
     name = Path(path).name.lower()
     if not Path(path).is_file():
@@ -342,19 +342,13 @@ def _read(path: str, engine: str, what: str) -> Any:
         raise DataValidationError(f"{what} file {path!r}: give a .csv or .parquet file",
                                   frame=what, rule="file")
     if engine == "polars":
-        try:
-            import polars as pl
-        except ImportError:
-            raise ImportError('--engine polars needs polars: pip install polars') from None
+        pl = optional_dependency("polars", needed_for="--engine polars")
         if parquet:
             return pl.read_parquet(path)
         return pl.read_csv(path, separator="\t" if name.endswith(".tsv") else ",",
                            infer_schema_length=None)
     if parquet:
-        import importlib.util
-
-        if importlib.util.find_spec("pyarrow") is None:
-            raise ImportError('reading Parquet needs pyarrow: pip install "crmmodels[report]"')
+        optional_dependency("pyarrow", needed_for="reading Parquet", extra="report")
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
 
@@ -387,12 +381,10 @@ def _analyze_spark(args: argparse.Namespace) -> int:
         raise InvalidParameterError(
             "--engine spark reads typed timestamps (Parquet); --date-format and "
             "--dayfirst apply to text dates, which Spark does not guess")
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        raise ImportError('--engine spark needs pyspark: pip install "crmmodels[spark]"') \
-            from None
-    spark = SparkSession.builder.appName("crmmodels analyze").getOrCreate()
+    from crmmodels.errors import optional_dependency
+
+    spark_sql = optional_dependency("pyspark.sql", needed_for="--engine spark", extra="spark")
+    spark = spark_sql.SparkSession.builder.appName("crmmodels analyze").getOrCreate()
     if args.transactions is None:
         from crmmodels.datasets import load_cdnow
 

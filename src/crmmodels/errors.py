@@ -20,10 +20,12 @@ transactions amount required_column
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import os
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
+from types import ModuleType
 from typing import Any
 
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
@@ -43,6 +45,7 @@ __all__ = [
     "ModelFormatWarning",
     "NotFittedError",
     "closest_name",
+    "optional_dependency",
     "warn",
 ]
 
@@ -259,3 +262,46 @@ def warn(message: str, category: type[Warning]) -> None:
     finally:
         del frame
     warnings.warn(message, category, stacklevel=level)
+
+
+def optional_dependency(module: str, *, needed_for: str, extra: str | None = None
+                        ) -> ModuleType:
+    """Import an optional dependency, or raise an ImportError that says what to install.
+
+    Parameters
+    ----------
+    module : str
+        The module to import (``"matplotlib.pyplot"``, ``"polars"``).
+    needed_for : str
+        What needs it, the start of the message (``"drawing a figure"``).
+    extra : str, optional
+        The crmmodels extra that brings it; without one the message names the
+        package itself.
+
+    Returns
+    -------
+    types.ModuleType
+        The imported module.
+
+    Raises
+    ------
+    ImportError
+        ``needed_for needs <package>: pip install "crmmodels[<extra>]"``, chained to
+        the original error.
+
+    Examples
+    --------
+    >>> optional_dependency("json", needed_for="reading JSON").__name__
+    'json'
+    >>> optional_dependency("no_such_package", needed_for="the demo", extra="plot")
+    Traceback (most recent call last):
+    ...
+    ImportError: the demo needs no_such_package: pip install "crmmodels[plot]"
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        package = module.partition(".")[0]
+        install = f'"crmmodels[{extra}]"' if extra else package
+        raise ImportError(f"{needed_for} needs {package}: pip install {install}",
+                          name=package) from exc

@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from crmmodels.core import ColumnName, Constraint, CRMModel, Interval, Options
 from crmmodels.data import CRMData
-from crmmodels.errors import DataValidationError
+from crmmodels.errors import DataValidationError, optional_dependency
 
 __all__ = ["AssociationRulesModel", "attribute_baskets", "encode_baskets", "rule_metrics"]
 
@@ -444,11 +444,9 @@ class AssociationRulesModel(CRMModel):
 
         n = matrix.shape[0]
         if self.engine == "mlxtend":
-            try:
-                from mlxtend.frequent_patterns import fpgrowth
-            except ImportError:
-                raise ImportError('engine="mlxtend" needs mlxtend: pip install '
-                                  '"crmmodels[mlxtend]"') from None
+            fpgrowth = optional_dependency("mlxtend.frequent_patterns",
+                                           needed_for='engine="mlxtend"',
+                                           extra="mlxtend").fpgrowth
 
             frame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]
                 sp.csr_matrix(matrix), columns=range(matrix.shape[1]))
@@ -613,6 +611,15 @@ class AssociationRulesModel(CRMModel):
                              "confidence": [v[0] for _, v in ranked],
                              "lift": [v[1] for _, v in ranked],
                              "rule": [v[2] for _, v in ranked]})
+
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show how many itemsets and rules were mined, and the first ten rules."""
+        rules = self.rules_
+        shown = [c for c in ("antecedents", "consequents", "support", "confidence", "lift")
+                 if c in rules.columns]
+        counts = pd.Series({"items": len(self.items_), "itemsets": len(self.itemsets_),
+                            "rules": len(rules)}, name="count")
+        return [("Mined", counts), ("Rules (first 10)", rules.head(10)[shown])]
 
     def _score(self, prepared: tuple[Any, ...]) -> pd.DataFrame:
         """Best recommendations per basket, vectorised over baskets and rules.

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.errors import DataValidationError, InvalidParameterError, optional_dependency
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -42,9 +42,9 @@ def new_axes(ax: Axes | None) -> Axes:
     """
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
-
-    return plt.figure().add_subplot()
+    plt = optional_dependency("matplotlib.pyplot", needed_for="drawing a figure", extra="plot")
+    axes: Axes = plt.figure().add_subplot()
+    return axes
 
 
 def is_number(v: object) -> bool:

@@ -46,7 +46,7 @@ from crmmodels.data.schemas import (
     field_kinds,
     required_fields,
 )
-from crmmodels.errors import DataValidationError, MissingColumnError
+from crmmodels.errors import DataValidationError, MissingColumnError, optional_dependency
 
 __all__ = [
     "NativeFrame",
@@ -128,8 +128,7 @@ def native_frame(obj: object, frame: str) -> NativeFrame:
 
 
 def _require_pyarrow(what: str) -> None:
-    if importlib.util.find_spec("pyarrow") is None:
-        raise ImportError(f"{what} needs pyarrow: pip install pyarrow")
+    optional_dependency("pyarrow", needed_for=what)
 
 
 def to_pandas(frame: NativeFrame, name: str) -> pd.DataFrame:

@@ -48,6 +48,7 @@ from crmmodels.errors import (
     DataQualityWarning,
     DataValidationError,
     InvalidParameterError,
+    optional_dependency,
     warn,
 )
 
@@ -89,10 +90,7 @@ def as_output(frame: pd.DataFrame, output: str) -> Any:
     """
     if output == "pandas":
         return frame
-    try:
-        import polars as pl
-    except ImportError:
-        raise ImportError('output="polars" needs polars: pip install polars') from None
+    pl = optional_dependency("polars", needed_for='output="polars"')
     return pl.from_pandas(frame.reset_index())
 
 

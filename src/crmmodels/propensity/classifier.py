@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from crmmodels.errors import DataQualityWarning, InvalidParameterError, warn
 from crmmodels.propensity._tabular import (
@@ -46,6 +46,23 @@ from crmmodels.propensity._tabular import (
 )
 
 __all__ = ["BlendedClassifier", "PropensityClassifier", "WeightedPipeline", "default_estimator"]
+
+
+def _validate_data(estimator: BaseEstimator, X: Any, *, reset: bool,  # noqa: N803
+                   skip_check_array: bool = False, dtype: Any = None,
+                   allow_nan: bool = False) -> Any:
+    """scikit-learn's ``validate_data`` (1.6+), or the method it replaced (1.5)."""
+    try:
+        from sklearn.utils.validation import validate_data
+    except ImportError:  # scikit-learn 1.5
+        if skip_check_array:
+            return estimator._validate_data(X, reset=reset, cast_to_ndarray=False)
+        return estimator._validate_data(X, reset=reset, dtype=dtype,
+                                        force_all_finite="allow-nan" if allow_nan else True)
+    if skip_check_array:
+        return validate_data(estimator, X, reset=reset, skip_check_array=True)
+    return validate_data(estimator, X, reset=reset, dtype=dtype,
+                         ensure_all_finite="allow-nan" if allow_nan else True)
 
 
 class WeightedPipeline(Pipeline):  # type: ignore[misc]
@@ -150,6 +167,10 @@ class BlendedClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         tags.input_tags.allow_nan = True
         tags.classifier_tags.multi_class = False
         return tags
+
+    def _more_tags(self) -> dict[str, Any]:
+        """Return the same tags for scikit-learn 1.5, which reads this method instead."""
+        return {"allow_nan": True, "binary_only": True}
 
     def _split(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Stratified held-out rows: ``holdout`` of each class, one row at least."""
@@ -435,11 +456,20 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
         tags.classifier_tags.multi_class = False
         return tags
 
+    def _more_tags(self) -> dict[str, Any]:
+        """Return the same tags for scikit-learn 1.5, which reads this method instead."""
+        allow_nan = True
+        if self.estimator is not None:
+            found: dict[str, Any] = getattr(self.estimator, "_get_tags", dict)()
+            allow_nan = bool(found.get("allow_nan", False))
+        return {"allow_nan": allow_nan, "binary_only": True,
+                "X_types": ["2darray", "categorical", "string"]}
+
     # ------------------------------------------------------------------ input
     def _frame(self, X: Any, *, reset: bool) -> pd.DataFrame:  # noqa: N803
         """Validate ``X`` as scikit-learn does and return it as a DataFrame."""
         if isinstance(X, pd.DataFrame):
-            validate_data(self, X, reset=reset, skip_check_array=True)
+            _validate_data(self, X, reset=reset, skip_check_array=True)
             if X.shape[0] == 0:
                 raise ValueError("Found array with 0 sample(s) (shape=(0, "
                                  f"{X.shape[1]})) while a minimum of 1 is required.")
@@ -449,8 +479,7 @@ class PropensityClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc
             frame = X.copy(deep=False)
             frame.columns = [str(c) for c in frame.columns]
             return frame
-        arr = validate_data(self, X, reset=reset, dtype=np.float64,
-                            ensure_all_finite="allow-nan")
+        arr = _validate_data(self, X, reset=reset, dtype=np.float64, allow_nan=True)
         return pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
 
     @staticmethod

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from crmmodels.errors import optional_dependency
+
 if TYPE_CHECKING:
     from crmmodels.report.sections import Section
 
@@ -126,11 +128,7 @@ def _escape(text: str) -> str:
 
 def render(name: str, parts: Sequence[Section], n_customers: int) -> str:
     """Return the page of an analysis of ``n_customers`` customers made of ``parts``."""
-    try:
-        import jinja2
-    except ImportError as exc:  # pragma: no cover - the report extra brings jinja2
-        raise ImportError('the HTML report needs jinja2: pip install "crmmodels[report]"'
-                          ) from exc
+    jinja2 = optional_dependency("jinja2", needed_for="the HTML report", extra="report")
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -148,7 +146,8 @@ def render(name: str, parts: Sequence[Section], n_customers: int) -> str:
             "tables": [(c, _table(c, t)) for c, t in s.tables],
             "figures": s.figures})
     title = "Customer analysis" + (f": {name}" if name else "")
-    return template.render(
+    page: str = template.render(
         title=title, style=_STYLE, version=__version__,
         written=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         n_customers=f"{n_customers:,}", sections=sections)
+    return page

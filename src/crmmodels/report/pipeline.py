@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from crmmodels.data import CRMData, customer_summary
-from crmmodels.errors import DataValidationError, InvalidParameterError
+from crmmodels.errors import DataValidationError, InvalidParameterError, optional_dependency
 from crmmodels.report.html import render
 from crmmodels.report.sections import Section
 
@@ -117,9 +117,10 @@ def svg(ax: Axes) -> str:
 
 def _axes(width: float = 7.0, height: float = 4.0) -> Axes:
     """Return a new figure's axes, without pyplot (no backend, no global figure list)."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height)).add_subplot()
+    Figure = optional_dependency("matplotlib.figure", needed_for="the report's figures",  # noqa: N806
+                                 extra="report").Figure
+    axes: Axes = Figure(figsize=(width, height)).add_subplot()
+    return axes
 
 
 # ---------------------------------------------------------------------- steps
@@ -499,9 +500,6 @@ def _progress(show: bool, total: int) -> Any:
     """Return a tqdm bar on standard error, or None when not shown."""
     if not show:
         return None
-    try:
-        from tqdm.auto import tqdm  # type: ignore[import-untyped]
-    except ImportError as exc:  # pragma: no cover - the report extra brings tqdm
-        raise ImportError('the progress bar needs tqdm: pip install "crmmodels[report]"'
-                          ) from exc
+    tqdm = optional_dependency("tqdm.auto", needed_for="the progress bar",
+                               extra="report").tqdm
     return tqdm(total=total, unit="step", leave=False)
