@@ -181,6 +181,19 @@ class MaximumLikelihoodModel(CRMModel):
         self._check_fitted()
         return summary_table(self.params_, self.covariance_)
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show :meth:`summary` (estimates, standard errors, intervals) and edge notes.
+
+        Parameters set by hand, without a covariance, are shown without errors.
+        """
+        estimates = self.summary() if hasattr(self, "covariance_") else self.params_
+        sections: list[tuple[str, pd.DataFrame | pd.Series | str]] = [
+            ("Estimates", estimates)]
+        boundary = getattr(self, "boundary_", None) or {}
+        if boundary:
+            sections.append(("At the boundary", "\n".join(str(m) for m in boundary.values())))
+        return sections
+
 
 class TransactionModel(MaximumLikelihoodModel):
     """Base of BG/NBD-type models: fit on ``(frequency, recency, T)``, score per customer.

@@ -197,6 +197,10 @@ class NaiveRateModel(CRMModel):
         (tt,) = as_arrays(t)
         return np.asarray(tt * self.purchase_rate(0.0, 0.0), dtype=float)
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the method-of-moments estimates (they have no standard errors)."""
+        return [("Estimates", self.params_)]
+
     def _score(self, data: CRMData | pd.DataFrame) -> pd.DataFrame:
         s = self._summary(data)
         rate = self.purchase_rate(s["frequency"].to_numpy(float), s["T"].to_numpy(float))

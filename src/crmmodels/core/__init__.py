@@ -8,7 +8,10 @@
   name, no module path, skops for scikit-learn sub-models);
 * :func:`new_axes` and the argument checks every figure shares;
 * :func:`limit_threads` and :func:`usable_cores` bound the BLAS and OpenMP thread
-  pools (every model's ``fit`` runs inside :func:`limit_threads`).
+  pools (every model's ``fit`` runs inside :func:`limit_threads`);
+* :mod:`crmmodels.core.display` renders models as escaped HTML in notebooks (every
+  model's ``_repr_html_``); :class:`HTMLCard` is the card builder it and the identity
+  resolution share.
 
 Examples
 --------
@@ -19,6 +22,7 @@ Examples
 
 from crmmodels.core.base import CRMModel, ParamRule
 from crmmodels.core.deprecation import renamed_argument, renamed_param, warn_deprecated
+from crmmodels.core.display import HTMLCard
 from crmmodels.core.figures import (
     check_column_name,
     check_count,
@@ -65,6 +69,7 @@ __all__ = [
     "ColumnName",
     "Constraint",
     "Date",
+    "HTMLCard",
     "HasMethods",
     "Interval",
     "Model",

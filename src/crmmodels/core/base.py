@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from crmmodels.core.display import Sections, model_html
 from crmmodels.core.params import Constraint, Predicate, check_params
 from crmmodels.core.persistence import Trusted, learned_state, read_model, write_model
 from crmmodels.core.protocol import Model
@@ -170,6 +171,39 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
         if not isinstance(model, cls):  # pragma: no cover - guarded above
             raise ModelFormatError(f"file holds {klass.__name__}")
         return model
+
+    # ------------------------------------------------------------------ display
+    def _repr_html_(self) -> str:
+        """Return the model as HTML for notebooks (:func:`crmmodels.core.display.model_html`).
+
+        The class name, fitted or not, the hyper-parameters and, once fitted, the
+        model's diagnostics; every text escaped. Never raises, never changes the model.
+
+        Examples
+        --------
+        >>> from crmmodels.cltv import NaiveRateModel
+        >>> "not fitted" in NaiveRateModel()._repr_html_()
+        True
+        """
+        return model_html(self)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        """Return the plain and HTML displays (Jupyter asks for this before ``_repr_html_``).
+
+        Replaces scikit-learn's estimator diagram with :meth:`_repr_html_`.
+        """
+        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+
+    def _html_diagnostics(self) -> Sections:
+        """Return the tables the HTML display adds for a fitted model (hook).
+
+        A subclass returns ``(heading, content)`` pairs, the content a DataFrame, a
+        Series or text: its estimates, standard errors, per-group counts. It must only
+        read the fitted state and stay cheap (it runs each time a notebook shows the
+        model). Learned attributes holding one value (``log_likelihood_``,
+        ``n_customers_``, ...) and fitted sub-models are shown without it.
+        """
+        return []
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: Any) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import html
 import re
 import warnings
 from collections.abc import Callable, Hashable, Sequence
@@ -150,6 +151,106 @@ class ValidationReport:
                 + (f" ({e.detail})" if e.detail else "")
             )
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Return the report as HTML for notebooks: verdict, counts, one row per entry.
+
+        The badge reads "no issues" when validation changed nothing, else the number of
+        entries (red when rows were dropped); a table gives each frame's rows in and
+        out, another each entry (at most 50). Every text is escaped (column names and
+        example row labels come from the data). Never raises.
+
+        Examples
+        --------
+        >>> report = ValidationReport()
+        >>> report.add("transactions", "<b>", "not_null", "dropped", 2, rows=["x"])
+        >>> html = report._repr_html_()
+        >>> "2 rows dropped" in html and "&lt;b&gt;" in html and "<b>" not in html
+        True
+        """
+        try:
+            return _report_html(self)
+        except Exception:  # never fail a notebook cell; show the text instead
+            try:
+                text = str(self)
+            except Exception:
+                text = "ValidationReport"
+            return f"<pre>{html.escape(text)}</pre>"
+
+
+_ENTRY_COLUMNS = ("frame", "column", "rule", "action", "count", "example rows", "detail")
+# The look of crmmodels.core.display.HTMLCard (data sits below core and cannot use it).
+_REPORT_STYLE = (
+    "<style>.crmmodels-repr{font-size:12px;line-height:1.4;display:inline-block;"
+    "max-width:100%;border:1px solid rgba(128,128,128,.45);border-radius:6px;"
+    "padding:6px 10px}.crmmodels-repr .crm-title{font-size:13px;font-weight:600}"
+    ".crmmodels-repr .crm-badge{display:inline-block;margin-left:8px;padding:0 7px;"
+    "border-radius:9px;font-size:11px}.crmmodels-repr .crm-ok{background:rgba(46,160,67,.18)}"
+    ".crmmodels-repr .crm-warn{background:rgba(212,167,44,.25)}"
+    ".crmmodels-repr .crm-bad{background:rgba(248,81,73,.22)}"
+    ".crmmodels-repr summary{cursor:pointer;font-weight:600}"
+    ".crmmodels-repr table{border-collapse:collapse;margin:2px 0 4px 12px}"
+    ".crmmodels-repr th,.crmmodels-repr td{padding:1px 8px;text-align:right;"
+    "border-bottom:1px solid rgba(128,128,128,.25)}.crmmodels-repr tbody th,"
+    ".crmmodels-repr .crm-text{text-align:left}"
+    ".crmmodels-repr p{margin:2px 0 4px 12px;opacity:.7;font-style:italic}</style>"
+)
+_MAX_ENTRIES = 50
+
+
+def _html_table(header: Sequence[str], rows: Sequence[Sequence[object]],
+                numeric: Sequence[bool]) -> str:
+    """Escaped table: the first cell of each row is a row header."""
+    text_class = ' class="crm-text"'
+    head = "".join(f"<th{'' if is_number else text_class}>{html.escape(h)}</th>"
+                   for h, is_number in zip(header, numeric, strict=True))
+    body = []
+    for row in rows:
+        cells = [f"<th>{html.escape(str(row[0]))}</th>"]
+        for value, is_number in zip(row[1:], numeric[1:], strict=True):
+            text = f"{value:,}" if is_number and isinstance(value, int) else str(value)
+            css = "" if is_number else text_class
+            cells.append(f"<td{css}>{html.escape(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _report_html(report: ValidationReport) -> str:
+    n = len(report.entries)
+    dropped, coerced = report.n_dropped, report.n_coerced
+    if not n:
+        status, tone = "no issues", "ok"
+    else:
+        status = f"{n:,} issue" + ("" if n == 1 else "s")
+        changes = [f"{dropped:,} rows dropped" if dropped else "",
+                   f"{coerced:,} values coerced" if coerced else ""]
+        status += "".join(f", {c}" for c in changes if c)
+        tone = "bad" if dropped else "warn"
+    parts = [_REPORT_STYLE, '<div class="crmmodels-repr"><div>',
+             '<span class="crm-title">ValidationReport</span>',
+             f'<span class="crm-badge crm-{tone}">{html.escape(status)}</span></div>']
+    frames = list(dict.fromkeys([*report.rows_in, *report.rows_out]))
+    if frames:
+        rows = [[f, report.rows_in.get(f, 0), report.rows_out.get(f, 0),
+                 report.count(frame=f, action="dropped"),
+                 report.count(frame=f, action="coerced")]
+                for f in frames]
+        parts.append("<details open><summary>Rows</summary>"
+                     + _html_table(["frame", "rows in", "rows out", "dropped", "coerced"],
+                                   rows, [False, True, True, True, True])
+                     + "</details>")
+    if n:
+        rows = [[e.frame, e.column, e.rule, e.action, e.count,
+                 ", ".join(str(r) for r in e.rows), e.detail]
+                for e in report.entries[:_MAX_ENTRIES]]
+        table = _html_table(_ENTRY_COLUMNS, rows,
+                            [False, False, False, False, True, False, False])
+        more = (f"<p>first {_MAX_ENTRIES} of {n:,} entries</p>" if n > _MAX_ENTRIES else "")
+        parts.append(f"<details open><summary>Entries</summary>{table}{more}</details>")
+    else:
+        parts.append("<p>validation changed nothing</p>")
+    parts.append("</div>")
+    return "".join(parts)
 
 
 @dataclass

@@ -10,6 +10,7 @@ saved as JSON, and is used again by :meth:`IdentityResolution.update`.
 from __future__ import annotations
 
 import copy
+import html
 import io
 import json
 import os
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmmodels.core import HTMLCard
 from crmmodels.data import CRMData, argsort_text
 from crmmodels.errors import (
     DataQualityWarning,
@@ -305,6 +307,57 @@ class IdentityResolution:
     def __repr__(self) -> str:
         return (f"IdentityResolution(records={self.report.records:,}, "
                 f"people={self.report.people:,}, keys={list(self.settings['keys'])})")
+
+    def _repr_html_(self) -> str:
+        """Return the resolution as HTML for notebooks: counts, keys, largest clusters.
+
+        Every text is escaped (source ids and column names come from the data); only the
+        five largest clusters are listed. Never raises.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> res = resolve_identities(pd.DataFrame({"customer_id": ["<i>1</i>", "2"],
+        ...                                        "email": ["a@x.com", "A@x.com"]}))
+        >>> html = res._repr_html_()
+        >>> "1 person" in html and "&lt;i&gt;1&lt;/i&gt;" in html and "<i>" not in html
+        True
+        """
+        try:
+            return self._html_card().render()
+        except Exception:  # never fail a notebook cell; show the text instead
+            try:
+                text = f"{self!r}\n{self.report}"
+            except Exception:
+                text = "IdentityResolution"
+            return f"<pre>{html.escape(text)}</pre>"
+
+    def _html_card(self) -> HTMLCard:
+        rep = self.report
+        people = f"{rep.people:,} " + ("person" if rep.people == 1 else "people")
+        card = HTMLCard("IdentityResolution", f"{people} from {rep.records:,} records",
+                        tone="warn" if rep.oversize or len(rep.conflicts) else "ok")
+        counts: dict[str, object] = {
+            "records": rep.records, "source ids": rep.source_ids, "people": rep.people,
+            "records linked to another": rep.records_linked}
+        if rep.fuzzy_pairs:
+            counts.update({"fuzzy pairs for review": rep.fuzzy_pairs,
+                           "fuzzy pairs linked": rep.fuzzy_links})
+        counts.update({
+            "values not used as links": len(rep.split),
+            "people with conflicting values": (int(rep.conflicts["customer_key"].nunique())
+                                               if len(rep.conflicts) else 0),
+            "people above the size limit": len(rep.oversize),
+            "earlier keys merged": len(rep.merged_keys)})
+        card.add_table("Counts", counts)
+        card.add_table("Keys", rep.keys)
+        card.add_table("Cluster sizes", rep.cluster_sizes.rename("clusters"), max_rows=10)
+        largest = self.clusters.nlargest(5, "size", keep="first")
+        card.add_table("Largest clusters", largest, collapsed=True)
+        card.add_table("Settings", {"id": self.settings["id"],
+                                    "keys": ", ".join(map(str, self.settings["keys"]))},
+                       collapsed=True)
+        return card
 
     # ------------------------------------------------------------------ update
     def update(self, new_records: pd.DataFrame) -> IdentityResolution:

@@ -232,6 +232,10 @@ class IDICModel(CRMModel):
             out["action_item"].astype(object).to_numpy()).fillna(0.0).to_numpy(np.float64)
         return out
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the offers and the policy rules the plan uses."""
+        return [("Offers", self.offers_), ("Policy rules", self.rules_)]
+
     def _score(self, data: CRMData) -> pd.DataFrame:
         data = self._identified(data)
         ids = data.customer_ids

@@ -685,6 +685,13 @@ class FraudModel(CRMModel):
         return self.rules_[self.rules_["lift"] >= min_lift].reset_index(drop=True)
 
     # ------------------------------------------------------------------ score
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the readable rules of a supervised fit (best first)."""
+        rules = getattr(self, "rules_", None)
+        if isinstance(rules, pd.DataFrame) and len(rules):
+            return [("Rules", rules.head(10))]
+        return []
+
     def _score(self, data: _Input) -> pd.DataFrame:
         x = design(self._typed(data.raw), self.features_used_, self.categories_)
         if self.kind_ == "transactions" and self.mode_ == "supervised" and any(

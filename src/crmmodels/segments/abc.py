@@ -291,6 +291,10 @@ class ABCModel(CRMModel):
         out: np.ndarray = tiers[idx]
         return out
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the tiers (customers and value per tier) and their thresholds."""
+        return [("Value tiers", self.summary_), ("Tier thresholds", self.thresholds_)]
+
     def _score(self, data: CRMData) -> pd.DataFrame:
         values = self._values(data)
         v = values.to_numpy()

@@ -341,6 +341,10 @@ class SegmentationModel(CRMModel):
             columns=list(_PROFILE_COLUMNS),
         )
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the segment profiles and the silhouette of each number of segments tried."""
+        return [("Segment profiles", self.profiles_), ("Silhouette by k", self.silhouette_)]
+
     def _score(self, data: CRMData) -> pd.DataFrame:
         _, raw = self._raw_features(data, self.categories_)
         x = self._transform(raw)

@@ -281,6 +281,10 @@ class LifecycleModel(CRMModel):
         self.stage_counts_.index.name = "lifecycle_stage"
         self.n_customers_ = len(stages)
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the customers in each stage at the fit."""
+        return [("Stages", self.stage_counts_)]
+
     def _score(self, data: CRMData) -> pd.DataFrame:
         out = self._stages(data, self._end(data, "score"), float(self.default_gap_))
         out["stage"] = out["lifecycle_stage"]  # deprecated name, removed in the next release

@@ -491,6 +491,10 @@ class RFMModel(CRMModel):
         self.observation_end_ = end
         self.rfm_cells_ = scored["rfm_cell"].copy()
 
+    def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
+        """Show the customers per recency, frequency and monetary score."""
+        return [("Customers per score", self.bin_counts_)]
+
     def _score(self, data: CRMData) -> pd.DataFrame:
         return self._scores(self._values(data, self._end_for(data), self._freq("score")))
 
