@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import LineCollection
 from matplotlib.patches import FancyArrowPatch
 
 from crmmodels.association import AssociationRulesModel
@@ -168,6 +169,74 @@ def test_network_is_deterministic(rules: pd.DataFrame) -> None:
                                second.collections[0].get_offsets())
     radii = np.hypot(*np.asarray(first.collections[0].get_offsets()).T)
     np.testing.assert_allclose(radii, 1.0)  # on the unit circle
+
+
+def _overlapping_labels(ax: matplotlib.axes.Axes) -> list[tuple[str, str]]:
+    """Pairs of item labels whose drawn bounding boxes (window extents) intersect."""
+    canvas = ax.figure.canvas
+    canvas.draw()  # measure what is drawn, after any layout engine ran
+    renderer = canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts]
+    return [(a, b) for i, (a, box_a) in enumerate(boxes) for b, box_b in boxes[i + 1:]
+            if box_a.overlaps(box_b)]
+
+
+def _leader_lines(ax: matplotlib.axes.Axes) -> list[np.ndarray]:
+    lines = ax.collections[1]
+    assert isinstance(lines, LineCollection)
+    return lines.get_segments()
+
+
+@pytest.mark.parametrize("n", [5, 10, 20, 30, 100])
+def test_network_labels_do_not_overlap(rules: pd.DataFrame, n: int) -> None:
+    ax = plot_rule_network(rules, n=n)
+    assert len(ax.texts) > 2
+    assert _overlapping_labels(ax) == []
+    # ... and they stay inside the axes (clear of the title and the colour bar).
+    inside = ax.bbox.padded(1.0)
+    for text in ax.texts:
+        box = text.get_window_extent()
+        assert inside.x0 <= box.x0, text.get_text()
+        assert box.x1 <= inside.x1, text.get_text()
+        assert inside.y0 <= box.y0, text.get_text()
+        assert box.y1 <= inside.y1, text.get_text()
+
+
+@pytest.mark.parametrize(("figsize", "layout"), [((4.0, 3.0), None), ((12.0, 9.0), None),
+                                                 ((6.4, 4.8), "constrained")])
+def test_network_labels_do_not_overlap_on_any_figure(
+        rules: pd.DataFrame, figsize: tuple[float, float], layout: str | None) -> None:
+    fig = plt.figure(figsize=figsize, layout=layout)
+    ax = plot_rule_network(rules, n=30, ax=fig.add_subplot())
+    assert _overlapping_labels(ax) == []
+
+
+def test_network_labels_start_outside_their_node(rules: pd.DataFrame) -> None:
+    # Labels that need no room keep their place just outside the node, along the radius.
+    ax = plot_rule_network(rules, n=1)
+    centre = ax.transData.transform((0.0, 0.0))
+    nodes = np.asarray(ax.collections[0].get_offsets())
+    for text, node in zip(ax.texts, nodes, strict=True):
+        box = text.get_window_extent()
+        anchor = ax.transData.transform(node)
+        assert not box.contains(*anchor)
+        outward = np.asarray(anchor) - centre
+        middle = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+        assert float(np.dot(middle - anchor, outward)) > 0
+    assert len(_leader_lines(ax)) == 0  # no leader lines needed
+
+
+def test_network_moved_labels_get_leader_lines(rules: pd.DataFrame) -> None:
+    ax = plot_rule_network(rules, n=100)
+    assert 0 < len(_leader_lines(ax)) < len(ax.texts)
+
+
+def test_network_label_layout_is_deterministic(rules: pd.DataFrame) -> None:
+    first = plot_rule_network(rules, n=30)
+    second = plot_rule_network(rules, n=30)
+    assert [t.xyann for t in first.texts] == [t.xyann for t in second.texts]  # type: ignore[attr-defined]
+    assert first.get_xlim() == second.get_xlim()
+    assert first.get_ylim() == second.get_ylim()
 
 
 def test_network_uses_given_ax(rules: pd.DataFrame) -> None:

@@ -264,6 +264,10 @@ CALLS: dict[str, Call] = {
         lambda: {"model": fitted("bg_nbd")}, {"model": "model:bg_nbd"}),
     "crmmodels.cltv.plot_holdout_by_frequency": Call(
         lambda: {"result": holdout_result()}, {"result": "result"}),
+    **{f"crmmodels.cltv.{name}": Call(
+        lambda: {"model": fitted("bg_nbd"), "data": cdnow()},
+        {"model": "model:bg_nbd", "data": "data"})
+       for name in ("period_transactions", "plot_period_transactions")},
     "crmmodels.cltv.plot_survival": Call(
         lambda: {"model": fitted("sbg"), "periods": [1, 2, 3]}, {"model": "model:sbg"}),
     "crmmodels.cltv.plot_tracking": Call(lambda: {"tracking": tracking()},

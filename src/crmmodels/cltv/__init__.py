@@ -7,7 +7,8 @@
 * value: :class:`CLVModel` (margin x discounted expected purchases);
 * evaluation: :func:`holdout_comparison`, :func:`purchase_tracking`;
 * figures: :func:`plot_frequency_recency_matrix`, :func:`plot_probability_alive_matrix`,
-  :func:`plot_holdout_by_frequency`, :func:`plot_tracking`, :func:`plot_survival`.
+  :func:`plot_holdout_by_frequency`, :func:`plot_tracking`, :func:`plot_survival`,
+  :func:`plot_period_transactions` (with its numbers, :func:`period_transactions`).
 
 Examples
 --------
@@ -28,8 +29,10 @@ from crmmodels.cltv.gamma_gamma import GammaGammaModel
 from crmmodels.cltv.modified_beta_geo import ModifiedBetaGeoModel
 from crmmodels.cltv.pareto_nbd import ParetoNBDModel
 from crmmodels.cltv.plotting import (
+    period_transactions,
     plot_frequency_recency_matrix,
     plot_holdout_by_frequency,
+    plot_period_transactions,
     plot_probability_alive_matrix,
     plot_survival,
     plot_tracking,
@@ -49,8 +52,10 @@ __all__ = [
     "TransactionModel",
     "holdout_comparison",
     "period_discount_rate",
+    "period_transactions",
     "plot_frequency_recency_matrix",
     "plot_holdout_by_frequency",
+    "plot_period_transactions",
     "plot_probability_alive_matrix",
     "plot_survival",
     "plot_tracking",

@@ -197,6 +197,27 @@ class NaiveRateModel(CRMModel):
         (tt,) = as_arrays(t)
         return np.asarray(tt * self.purchase_rate(0.0, 0.0), dtype=float)
 
+    def probability_of_purchases(self, n: Any, t: Any) -> np.ndarray:
+        """Return P(X(t) = n) for a new customer.
+
+        Poisson purchases at a Gamma(r, alpha) rate, with no dropout, make the count in
+        ``(0, t]`` negative binomial: ``NB(r, alpha / (alpha + t))``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> model = NaiveRateModel()
+        >>> model.params_ = pd.Series({"r": 1.0, "alpha": 1.0})
+        >>> model.probability_of_purchases([0, 1], 1.0).round(12).tolist()
+        [0.5, 0.25]
+        """
+        from scipy.stats import nbinom
+
+        self._check_fitted()
+        r, alpha = float(self.params_["r"]), float(self.params_["alpha"])
+        nn, tt = as_arrays(n, t)
+        return np.asarray(nbinom.pmf(np.round(nn), r, alpha / (alpha + tt)), dtype=float)
+
     def _html_diagnostics(self) -> list[tuple[str, pd.DataFrame | pd.Series | str]]:
         """Show the method-of-moments estimates (they have no standard errors)."""
         return [("Estimates", self.params_)]

@@ -8,7 +8,10 @@
 * :func:`plot_tracking`: the cohort's repeat purchases per period, actual vs expected,
   from :func:`crmmodels.cltv.purchase_tracking`;
 * :func:`plot_survival`: the survivor curve of the shifted-beta-geometric model
-  (Fader & Hardie 2007), with optional actual survivor shares.
+  (Fader & Hardie 2007), with optional actual survivor shares;
+* :func:`plot_period_transactions`: how many customers made 0, 1, 2, ... repeat
+  transactions in the calibration period, actual vs the model's exact expectation
+  (:func:`period_transactions`), the goodness-of-fit figure of lifetimes.
 
 matplotlib is an optional dependency (``pip install "crmmodels[plot]"``), imported only
 when a figure is drawn. Every function draws on ``ax`` when given, otherwise on a new
@@ -18,19 +21,23 @@ figure, and returns the :class:`matplotlib.axes.Axes`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
+from crmmodels.cltv.baseline import NaiveRateModel
 from crmmodels.cltv.evaluation import HoldoutResult, _require_model
 from crmmodels.core import check_count, check_positive, is_number, new_axes
+from crmmodels.data import CRMData, customer_summary, validate_summary
 from crmmodels.errors import DataValidationError, InvalidParameterError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["plot_frequency_recency_matrix", "plot_holdout_by_frequency",
+__all__ = ["period_transactions", "plot_frequency_recency_matrix",
+           "plot_holdout_by_frequency", "plot_period_transactions",
            "plot_probability_alive_matrix", "plot_survival", "plot_tracking"]
 
 DEFAULT_T = 52.0
@@ -51,6 +58,11 @@ class _ProbabilityAliveModel(Protocol):
 
 class _SurvivalModel(Protocol):
     def survival(self, t: Any) -> np.ndarray: ...
+
+
+class _PurchaseCountModel(Protocol):
+    # P(X = count) over the first ``time`` periods (BG/BB: opportunities), new customer.
+    def probability_of_purchases(self, count: Any, time: Any, /) -> np.ndarray: ...
 
 
 # ---------------------------------------------------------------------- helpers
@@ -487,6 +499,209 @@ def plot_survival(model: _SurvivalModel, periods: Any, actual: Any = None,
     ax.set_ylabel("share of the cohort still active")
     ax.set_ylim(0.0, 1.05)
     ax.set_title("Survivor curve")
+    ax.legend()
+    return ax
+
+
+# ---------------------------------------------------------------------- goodness of fit
+def _calibration_counts(model: Any, data: CRMData | pd.DataFrame,
+                        discrete: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return each row's repeat transactions, time observed and customers it stands for.
+
+    ``CRMData`` is summarised as the model summarises it for ``fit`` (with its
+    ``freq``; BG/BB counts whole opportunities); a summary frame is validated with
+    :func:`crmmodels.data.validate_summary` (discrete for BG/BB).
+    """
+    if isinstance(data, CRMData):
+        summary = customer_summary(data, freq=str(getattr(model, "freq", "D")))
+        times = summary["T"].to_numpy(dtype=np.float64)
+        return (summary["frequency"].to_numpy(dtype=np.float64),
+                np.round(times) if discrete else times, np.ones(len(summary)))
+    if not isinstance(data, pd.DataFrame):
+        raise DataValidationError(
+            "data must be the CRMData or the summary DataFrame the model was fitted on, "
+            f"got {type(data).__name__}", frame="summary", rule="type")
+    summary = validate_summary(data, discrete=discrete)
+    weights = summary["n_customers"].to_numpy(dtype=np.float64) \
+        if "n_customers" in summary.columns else np.ones(len(summary))
+    return (summary["frequency"].to_numpy(dtype=np.float64),
+            summary["n_periods" if discrete else "T"].to_numpy(dtype=np.float64), weights)
+
+
+def _count_probability(model: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Return ``P(X(t) = k)`` of a new customer, broadcasting ``k`` against ``t``.
+
+    The model's own ``probability_of_purchases``.
+    """
+    method: Callable[[np.ndarray, np.ndarray], np.ndarray] = model.probability_of_purchases
+    return method
+
+
+def period_transactions(model: _PurchaseCountModel | NaiveRateModel,
+                        data: CRMData | pd.DataFrame, *,
+                        max_frequency: int = 7) -> pd.DataFrame:
+    """Count customers by repeat transactions in the calibration period: actual vs model.
+
+    Counts the customers of ``data`` with ``0, 1, ..., max_frequency - 1`` and with
+    ``max_frequency`` or more repeat transactions, and the number the fitted model
+    expects: for each count ``k``, the sum over customers of the model's probability
+    ``P(X(T) = k)`` that a new customer makes ``k`` repeat transactions in ``(0, T]``,
+    at the customer's own age ``T`` (BG/BB: ``n_periods`` opportunities). The last
+    group gets the rest, so the model column sums to the number of customers.
+
+    This is exact: lifetimes' ``plot_period_transactions`` instead simulates one data
+    set from the model, whose counts carry simulation noise.
+
+    Parameters
+    ----------
+    model : fitted transaction model
+        A model with ``probability_of_purchases(count, time)`` (BG/NBD, Pareto/NBD,
+        MBG/NBD, BG/BB), or a :class:`~crmmodels.cltv.NaiveRateModel` (no dropout:
+        its counts are negative binomial).
+    data : CRMData or DataFrame
+        The calibration data the model was fitted on: transactions (summarised with
+        the model's ``freq``, as ``fit`` does) or the per-customer summary frame
+        (``frequency``, ``recency``, ``T``, optionally ``n_customers``; BG/BB:
+        ``n_periods``).
+    max_frequency : int, default 7
+        Counts from this one up are pooled into one group, ``"7+"``; at least 1.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``frequency`` (``"0", "1", ..., "6", "7+"``), with columns
+        ``actual`` (customers, int) and ``model`` (expected customers, float).
+
+    Raises
+    ------
+    TypeError
+        ``model`` is a class or has no ``probability_of_purchases``.
+    NotFittedError
+        ``model`` has not been fitted.
+    InvalidParameterError
+        ``max_frequency`` is not a whole number >= 1.
+    DataValidationError
+        ``data`` is neither ``CRMData`` nor a valid summary frame (see
+        :func:`crmmodels.data.validate_summary`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmmodels.cltv import BetaGeoModel, period_transactions
+    >>> from crmmodels.data import calibration_holdout
+    >>> from crmmodels.datasets import load_cdnow_sample
+    >>> split = calibration_holdout(load_cdnow_sample(), "1997-09-30", freq="D",
+    ...                             freq_multiplier=7)
+    >>> model = BetaGeoModel()  # Fader, Hardie & Lee (2005), fitted to these data
+    >>> model.params_ = pd.Series({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    >>> table = period_transactions(model, split[["frequency", "recency", "T"]])
+    >>> table.round(1)
+               actual   model
+    frequency
+    0            1411  1406.5
+    1             439   460.8
+    2             214   192.7
+    3             100   101.3
+    4              62    59.9
+    5              38    38.2
+    6              29    25.6
+    7+             64    72.0
+    >>> round(float(table["model"].sum()), 6)
+    2357.0
+    """
+    methods = ("expected_purchases",) if isinstance(model, NaiveRateModel) \
+        else ("probability_of_purchases",)
+    _require_model("period_transactions", model, methods)
+    top = check_count(max_frequency, "max_frequency")
+    if top < 1:
+        raise InvalidParameterError(f"max_frequency must be a whole number >= 1, got {top!r}")
+    discrete = bool(getattr(model, "_discrete_time", False))
+    x, times, weights = _calibration_counts(model, data, discrete)
+    groups = np.minimum(x, top).astype(np.int64)
+    actual = np.bincount(groups, weights=weights, minlength=top + 1)
+    # Customers share their age a lot: evaluate the model once per distinct age.
+    ages, inverse = np.unique(times, return_inverse=True)
+    customers = np.bincount(inverse.ravel(), weights=weights, minlength=len(ages))
+    counts = np.arange(top, dtype=np.float64)
+    probability = np.zeros((top, len(ages)))
+    observed = ages > 0
+    probability[0, ~observed] = 1.0  # no time observed, no repeat transaction
+    if observed.any():
+        pmf = _count_probability(model)
+        probability[:, observed] = np.asarray(
+            pmf(counts[:, None], ages[None, observed]), dtype=np.float64)
+    expected = probability @ customers
+    total = float(customers.sum())
+    expected = np.append(expected, max(total - float(expected.sum()), 0.0))
+    labels = [str(k) for k in range(top)] + [f"{top}+"]
+    return pd.DataFrame({"actual": np.rint(actual).astype(np.int64), "model": expected},
+                        index=pd.Index(labels, name="frequency"))
+
+
+def plot_period_transactions(model: _PurchaseCountModel | NaiveRateModel,
+                             data: CRMData | pd.DataFrame, *, max_frequency: int = 7,
+                             ax: Axes | None = None) -> Axes:
+    """Bars of customers by repeat transactions in the calibration period, actual vs model.
+
+    The goodness-of-fit figure of lifetimes' ``plot_period_transactions``, with the
+    model's bars computed exactly rather than simulated: the values of
+    :func:`period_transactions`, side by side per count ``0, 1, ...,
+    max_frequency - 1`` and ``max_frequency+``.
+
+    Parameters
+    ----------
+    model : fitted transaction model
+        As for :func:`period_transactions` (BG/NBD, Pareto/NBD, MBG/NBD, BG/BB,
+        :class:`~crmmodels.cltv.NaiveRateModel`).
+    data : CRMData or DataFrame
+        The calibration data the model was fitted on (see
+        :func:`period_transactions`).
+    max_frequency : int, default 7
+        Counts from this one up are pooled into the last group; at least 1.
+    ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes; ``ax.containers[0]`` holds the ``actual`` bars and
+        ``ax.containers[1]`` the ``model`` bars, at x positions ``0, 1, ...``
+        labelled with the groups.
+
+    Raises
+    ------
+    TypeError, NotFittedError, InvalidParameterError, DataValidationError
+        As :func:`period_transactions`.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> from crmmodels.cltv import ParetoNBDModel, plot_period_transactions
+    >>> from crmmodels.data import calibration_holdout
+    >>> from crmmodels.datasets import load_cdnow_sample
+    >>> split = calibration_holdout(load_cdnow_sample(), "1997-09-30", freq="D",
+    ...                             freq_multiplier=7)
+    >>> summary = split[["frequency", "recency", "T"]]
+    >>> model = ParetoNBDModel().fit(summary)
+    >>> ax = plot_period_transactions(model, summary)
+    >>> [tick.get_text() for tick in ax.get_xticklabels()]
+    ['0', '1', '2', '3', '4', '5', '6', '7+']
+    >>> [int(bar.get_height()) for bar in ax.containers[0]]  # actual customers
+    [1411, 439, 214, 100, 62, 38, 29, 64]
+    >>> plt.close(ax.figure)
+    """
+    table = period_transactions(model, data, max_frequency=max_frequency)
+    positions = np.arange(len(table), dtype=np.float64)
+    ax = new_axes(ax)
+    ax.bar(positions - 0.2, table["actual"].to_numpy(dtype=np.float64), width=0.4,
+           label="actual")
+    ax.bar(positions + 0.2, table["model"].to_numpy(dtype=np.float64), width=0.4,
+           label="model")
+    ax.set_xticks(positions, [str(label) for label in table.index])
+    ax.set_xlabel("repeat transactions in the calibration period")
+    ax.set_ylabel("customers")
+    ax.set_title("Frequency of repeat transactions")
     ax.legend()
     return ax
 
