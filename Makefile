@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CRMMODELS_DATA_DIR ?= $(abspath ../shared/datasets)
 export CRMMODELS_DATA_DIR
 
-.PHONY: demo test test-fast lint typecheck pytest docs bench clean
+.PHONY: demo test test-fast test-oldest lint typecheck pytest docs bench clean
 
 # constraints.txt pins the versions the suite was last run with (tools included), so a
 # fresh machine gets the same lint, type-check and test results.
@@ -35,6 +35,18 @@ test: lint typecheck pytest
 test-fast: lint typecheck
 	$(BIN)/python -m pytest -m "not slow and not notebook and not spark"
 
+# The declared lower bounds (constraints-oldest.txt: pandas 2.2, numpy 1.26, scikit-learn
+# 1.5, ...) in their own venv, running the fast part of the suite. CI runs it after `test`.
+OLDEST := .venv-oldest
+$(OLDEST)/.installed: pyproject.toml constraints-oldest.txt
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --upgrade pip
+	$(OLDEST)/bin/python -m pip install -c constraints-oldest.txt -e ".[test,plot,report,reference]"
+	touch $(OLDEST)/.installed
+
+test-oldest: $(OLDEST)/.installed
+	$(OLDEST)/bin/python -m pytest -m "not slow and not notebook and not spark"
+
 docs: $(STAMP)
 	$(BIN)/mkdocs build --strict
 
@@ -45,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(OLDEST) site .mypy_cache .ruff_cache .pytest_cache

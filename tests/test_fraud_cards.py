@@ -29,7 +29,8 @@ from crmmodels.evaluation import (
 )
 from crmmodels.fraud import FraudModel
 
-FAST = HistGradientBoostingClassifier(max_iter=40, random_state=0)
+FAST = HistGradientBoostingClassifier(max_iter=40, categorical_features="from_dtype",
+                                      random_state=0)
 
 
 # ------------------------------------------------------------- metrics vs brute force

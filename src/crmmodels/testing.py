@@ -195,7 +195,11 @@ def _check_row_order(model: CRMModel, data: CRMData) -> None:
     shuffled = _shuffled(data)
     a = clone(model).fit(data).score(data).sort_index()
     b = clone(model).fit(shuffled).score(shuffled).sort_index()
-    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-7, obj="shuffled rows")
+    # Sums taken in row order differ in their last bits (1e-16); a maximum-likelihood
+    # fit stops within its tolerance on a flat ridge (Gamma-Gamma's q and gamma), which
+    # moved IDIC's expected values by 2.2e-7 under scipy 1.11. Real order dependence
+    # moves scores by far more than 1e-6.
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-6, obj="shuffled rows")
 
 
 def _check_save_load(model: CRMModel, data: CRMData) -> None:

@@ -166,7 +166,8 @@ def _shop_log(seed: int, tz: str | None = None) -> pd.DataFrame:
     frame = pd.DataFrame({
         "customer_id": rng.integers(0, 15, n).astype(str),
         "timestamp": stamps if tz is None else stamps.tz_localize(tz),
-        "transaction_id": np.where(cancel, "C", "") + rng.integers(1000, 9999, n).astype(str),
+        "transaction_id": np.char.add(np.where(cancel, "C", ""),
+                                      rng.integers(1000, 9999, n).astype(str)),
         "product_id": rng.integers(0, 4, n).astype(str),
         "quantity": qty,
         "amount": qty * 2.5,

@@ -299,8 +299,18 @@ def _compare_with_sklift(y: Any, u: Any, t: Any, *, bins: int = 10) -> None:
         for std, total in ((False, False), (True, True)):
             ours_t = uplift_by_percentile(y, u, t, strategy=strategy, bins=bins, std=std,
                                           total=total)
-            theirs_t = sm.uplift_by_percentile(y, u, t, strategy=strategy, bins=bins, std=std,
-                                               total=total)
+            try:
+                theirs_t = sm.uplift_by_percentile(y, u, t, strategy=strategy, bins=bins,
+                                                   std=std, total=total)
+            except (AttributeError, ValueError):
+                if not total or int(pd.__version__.partition(".")[0]) >= 3:
+                    raise
+                # scikit-uplift 0.5.1 cannot append its total row under pandas 2 (it sets
+                # a list into .loc): compare the parts; test_total_row_and_counts checks
+                # the total row.
+                theirs_t = sm.uplift_by_percentile(y, u, t, strategy=strategy, bins=bins,
+                                                   std=std, total=False)
+                ours_t, total = ours_t.iloc[:-1], False
             assert ours_t.index.tolist() == theirs_t.index.tolist()
             assert list(ours_t.columns) == list(theirs_t.columns)
             # scikit-uplift's total row holds the sum of the parts' standard deviations;

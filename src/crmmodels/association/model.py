@@ -11,6 +11,7 @@ mlxtend's itemsets; an itemset is frequent when it occurs in at least
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate, combinations
 from math import comb
@@ -448,8 +449,13 @@ class AssociationRulesModel(CRMModel):
                                            needed_for='engine="mlxtend"',
                                            extra="mlxtend").fpgrowth
 
-            frame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]
-                sp.csr_matrix(matrix), columns=range(matrix.shape[1]))
+            with warnings.catch_warnings():
+                # pandas 2.2 deprecates the fill value its own from_spmatrix gives a
+                # boolean matrix (0, not False); pandas 3 gives False.
+                warnings.filterwarnings("ignore", "Allowing arbitrary scalar fill_value",
+                                        FutureWarning)
+                frame = pd.DataFrame.sparse.from_spmatrix(  # type: ignore[attr-defined]
+                    sp.csr_matrix(matrix), columns=range(matrix.shape[1]))
             found = fpgrowth(frame, min_support=self.min_support, max_len=self.max_len)
             sets = [sorted(int(i) for i in s) for s in found["itemsets"]]
             counts = np.round(found["support"].to_numpy() * n).astype(np.int64)

@@ -451,13 +451,27 @@ def boundary_messages(
     """
     values = dict(zip(names, np.asarray(params, dtype=float).tolist(), strict=True))
     sides: dict[str, str] = {}
+    relatives: dict[str, float] = {}
     for name, p in values.items():
         note = notes.get(name)
         scale = scales.get(note.unit, 1.0) if note is not None and note.unit else 1.0
         relative = p / scale if scale > 0 and np.isfinite(scale) else p
+        relatives[name] = relative
         at_limit = not p > 0 or abs(float(np.log(p))) >= LOG_LIMIT - 0.1
         if at_limit or relative < 1 / flat or relative > flat:
             sides[name] = "0" if relative < 1 else "infinity"
+    # A partner that followed the edge parameter part of the way (beyond sqrt(flat) on
+    # the same side) is at that edge with it: where the optimiser stops along such a
+    # ridge depends on its tolerances, not on the data.
+    loose = float(np.sqrt(flat))
+    for name, side in list(sides.items()):
+        note = notes.get(name)
+        partner = note.partner if note is not None else None
+        if partner is None or partner in sides or partner not in relatives:
+            continue
+        r = relatives[partner]
+        if (side == "infinity" and r > loose) or (side == "0" and 0 < r < 1 / loose):
+            sides[partner] = side
     out: dict[str, str] = {}
     for name, p in values.items():
         note = notes.get(name)

@@ -164,13 +164,9 @@ class BetaGeoBetaBinomModel(TransactionModel):
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
     >>> from crmmodels.cltv.beta_geo_beta_binom import BetaGeoBetaBinomModel
-    >>> from importlib.resources import files  # the donations data lifetimes ships
-    >>> rf = pd.read_csv(files("lifetimes") / "datasets" / "donations.csv")
-    >>> donors = rf.loc[rf.index.repeat(rf["weights"])].rename(
-    ...     columns={"periods": "n_periods"})[["frequency", "recency", "n_periods"]]
-    >>> model = BetaGeoBetaBinomModel(horizon=5).fit(donors.reset_index(drop=True))
+    >>> from crmmodels.datasets import load_donations  # Fader, Hardie & Shang (2010)
+    >>> model = BetaGeoBetaBinomModel(horizon=5).fit(load_donations())
     >>> model.params_.round(3).to_dict()
     {'alpha': 1.204, 'beta': 0.75, 'gamma': 0.657, 'delta': 2.783}
     >>> round(model.log_likelihood_, 1)

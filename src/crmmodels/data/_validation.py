@@ -291,7 +291,7 @@ def _check_id(
         fast = _text_ids(s, column, problems)
         if fast is not None:
             return fast
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = _factorize(s)
     u = pd.Index(uniques)
     null_mask = codes < 0
     if null_mask.any():
@@ -369,7 +369,7 @@ def _check_id(
         report.add(frame, column, "as_text", "coerced", int((~null_mask).sum()),
                    detail=f"{column} values turned into text")
     if coerced and not distinct_text:
-        rank_u, final_uniques = pd.factorize(text_u, sort=True)
+        rank_u, final_uniques = _factorize(text_u, sort=True)
         final = pd.Index(final_uniques, dtype="str")
     else:
         order = argsort_text(text_u)
@@ -402,6 +402,32 @@ def _blank_and_padded(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     kept = np.fromiter((len(t.strip()) for t in texts), dtype=np.intp, count=n)
     blank = kept == 0
     return blank, (kept != length) & ~blank
+
+
+def _factorize(values: pd.Series | pd.Index, *, sort: bool = False
+               ) -> tuple[np.ndarray, np.ndarray | pd.Index]:
+    """``pandas.factorize``, with text holding NUL kept apart under pandas 2.
+
+    pandas 2 hashes Python strings up to their first NUL, so ``"a"`` and ``"a<NUL>b"``
+    would become one customer; such columns are factorised by Python's own equality.
+    """
+    if _PANDAS_2 and values.dtype == object:
+        objects = values.to_numpy(dtype=object)
+        if any(isinstance(v, str) and "\x00" in v for v in objects):
+            null = pd.isna(objects)
+            table: dict[object, int] = {}
+            codes = np.array([-1 if n else table.setdefault(v, len(table))
+                              for v, n in zip(objects, null, strict=True)], dtype=np.intp)
+            uniques = np.array(list(table), dtype=object)
+            if sort:
+                order = np.array(sorted(range(len(uniques)), key=lambda i: uniques[i]),
+                                 dtype=np.intp)
+                rank = np.empty(len(order), dtype=np.intp)
+                rank[order] = np.arange(len(order))
+                codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+                uniques = uniques[order]
+            return codes, uniques
+    return pd.factorize(values, sort=sort, use_na_sentinel=True)
 
 
 def _text_ids(s: pd.Series, column: str, problems: list[_Problem]
@@ -712,6 +738,9 @@ def check_date_options(datetime_format: object, dayfirst: object) -> None:
         )
 
 
+_PANDAS_2 = int(pd.__version__.partition(".")[0]) < 3
+
+
 def _tz_status(values: pd.Series) -> pd.Series:
     """Per element: the timezone text (or '' for naive) of raw datetime-like values."""
 
@@ -725,6 +754,36 @@ def _tz_status(values: pd.Series) -> pd.Series:
         return ""
 
     return values.map(one)
+
+
+def _to_datetime(raw: pd.Series, **kwargs: Any) -> pd.Series:
+    """Return ``pandas.to_datetime(raw, **kwargs)``, mixed UTC offsets an error.
+
+    pandas 3 raises on values with different offsets (unless ``utc=True``); pandas 2
+    returns them as objects with a FutureWarning, and reads naive text after an aware
+    first value in that value's offset. All become the ValueError of pandas 3.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*mixed time zones", category=FutureWarning)
+        try:
+            out = pd.to_datetime(raw, **kwargs)
+        except FutureWarning as exc:
+            raise ValueError(f"mixed timezone offsets: {exc}") from None
+    if out.dtype == object and out.notna().any():
+        raise ValueError("mixed timezone offsets (tz-aware and tz-naive values)")
+    if _PANDAS_2 and isinstance(out.dtype, pd.DatetimeTZDtype) and not kwargs.get("utc") \
+            and not _is_datetime(raw):
+        given = raw[raw.notna()]
+        if (_tz_status(given) == "").any():
+            raise ValueError("mixed tz-aware and tz-naive values")
+    return out
+
+
+def _source_kind(s: pd.Series) -> str:
+    """Name what a column held: ``str`` for text (pandas 2 stores it as objects)."""
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string":
+        return "str"
+    return str(s.dtype)
 
 
 def _is_tz_error(exc: BaseException) -> bool:
@@ -972,15 +1031,16 @@ def _parse_dates(
     the column cannot become a datetime column at all.
     """
     where = f" in the format {fmt!r}" if fmt not in (None, "ISO8601") else ""
-    hint = " (pass datetime_format= if they are dates written another way)"
+    hint = " (pass datetime_format= if they are dates written another way" + (
+        "; pandas 2 holds dates from 1677-09-21 to 2262-04-11 only)" if _PANDAS_2 else ")")
     out: pd.Series | None = None
     if not tz_failed:
         try:
-            return pd.to_datetime(raw, format=fmt)
+            return _to_datetime(raw, format=fmt)
         except (ValueError, TypeError) as exc:
             if not _is_tz_error(exc):
                 try:
-                    out = pd.to_datetime(raw, format=fmt, errors="coerce")
+                    out = _to_datetime(raw, format=fmt, errors="coerce")
                 except (ValueError, TypeError) as exc2:
                     if not _is_tz_error(exc2):
                         raise
@@ -1014,7 +1074,7 @@ def _parse_dates(
         report.add(frame, column, "to_utc", "coerced", int(nonnull.sum()),
                    detail=f"{column} had several UTC offsets; converted to UTC")
     try:
-        out = pd.to_datetime(raw.where(nonnull & ~mixed), format=fmt, errors="coerce",
+        out = _to_datetime(raw.where(nonnull & ~mixed), format=fmt, errors="coerce",
                              **kwargs)
     except (ValueError, TypeError):  # pragma: no cover - defensive
         return None
@@ -1080,7 +1140,7 @@ def _check_datetime(
             if _ISO_START.match(first):
                 # Fast path: year-first text throughout (ISO 8601).
                 try:
-                    parsed = pd.to_datetime(raw, format="ISO8601")
+                    parsed = _to_datetime(raw, format="ISO8601")
                     fmt = "ISO8601"
                 except (ValueError, TypeError) as exc:
                     if _is_tz_error(exc):
@@ -1095,7 +1155,7 @@ def _check_datetime(
         out = parsed
         n_parsed = int((nonnull & out.notna().to_numpy()).sum())
         report.add(frame, column, "parsed_datetime", "coerced", n_parsed,
-                   detail=f"{column} parsed from {s.dtype}" + (f" {how}" if how else ""))
+                   detail=f"{column} parsed from {_source_kind(s)}" + (f" {how}" if how else ""))
     null = out.isna().to_numpy()
     if required and null.any():
         problems.append(_Problem(column, "not_null", null, f"{column} must not be missing"))
@@ -1223,6 +1283,8 @@ def outside_message(column: str, values: Sequence[str], allowed: Sequence[str]) 
 def _check_text(s: pd.Series, column: str, report: ValidationReport, frame: str) -> pd.Series:
     if s.dtype == "str":
         return s
+    if _PANDAS_2 and s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "string":
+        return s  # pandas 2 holds text as objects: nothing to turn into text
     if pd.api.types.is_float_dtype(s.dtype):
         vals = s.to_numpy(dtype=float, na_value=np.nan)
         if np.all(np.isnan(vals) | (vals == np.round(vals))):

@@ -47,8 +47,8 @@ def wall_clock(values: pd.Series) -> np.ndarray:
     --------
     >>> import pandas as pd
     >>> ts = pd.Series(pd.to_datetime(["2024-01-01 09:00"]).tz_localize("Europe/Paris"))
-    >>> str(wall_clock(ts)[0])
-    '2024-01-01T09:00:00.000000'
+    >>> str(wall_clock(ts)[0])[:19]
+    '2024-01-01T09:00:00'
     """
     if not isinstance(values, pd.Series):
         raise TypeError("wall_clock: values must be a pandas Series of timestamps (a frame "

@@ -308,8 +308,8 @@ class CRMData:
         ...     Transaction(customer_id="a", timestamp="2024-05-01", amount=10),
         ...     {"customer_id": "a", "timestamp": "2024-05-03", "amount": 4.5},
         ... ])
-        >>> data.transactions["amount"].sum()
-        np.float64(14.5)
+        >>> float(data.transactions["amount"].sum())
+        14.5
         """
         context = {"allow_returns": bool(kwargs.get("allow_returns", False))}
         frames: dict[str, pd.DataFrame | None] = {}

@@ -556,7 +556,7 @@ def binary_or_missing(labels: pd.Series, column: str, frame: str,
     if pos_label is not None:
         return _with_pos_label(labels, missing, column, frame, pos_label)
     if pd.api.types.is_bool_dtype(labels.dtype):
-        return labels.to_numpy(dtype=np.float64)
+        return labels.to_numpy(dtype=np.float64, na_value=np.nan)
     text = labels.astype(str).str.strip().str.lower()
     mapped = np.array(text.map(_LABEL_WORDS), dtype=np.float64)
     bad = np.isnan(mapped) & ~missing

@@ -397,7 +397,7 @@ def _native_features(data: CRMData, cut_ts: pd.Timestamp, cut: np.datetime64,
         lone = tx.filter(nw.col("transaction_id").is_null())
         grouped = ordered_sums(
             tx.filter(~nw.col("transaction_id").is_null())
-            .with_columns((-age).alias("__newer")),
+            .with_columns((age * -1).alias("__newer")),
             ["customer_id", "transaction_id"], ["__newer", "amount"],
             {"amount": amount}, {"age": age.max()})
         purchases = nw.concat([grouped.select("customer_id", "age", "amount"),
@@ -526,7 +526,7 @@ def churn_labels(data: CRMData | pd.DataFrame, cutoff: object, horizon: object =
     if _native(data):
         span_ns = int(span / pd.Timedelta(1, "ns"))
         later = (data.lazy_rows("transactions").with_columns(_age_expr(cut))
-                 .filter((nw.col("age") < 0) & (-nw.col("age") <= span_ns))
+                 .filter((nw.col("age") < 0) & (nw.col("age") >= -span_ns))
                  .select("customer_id").unique().collect()["customer_id"].to_list())
         return pd.Series(~active.isin(later), index=active, name="churned")
     codes, ids = data.customer_codes("transactions")

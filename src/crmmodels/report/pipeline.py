@@ -105,9 +105,10 @@ def _flat_rules(rules: pd.DataFrame) -> pd.DataFrame:
 def svg(ax: Axes) -> str:
     """Return the figure of ``ax`` as inline SVG markup (text drawn as paths)."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    figure = ax.get_figure(root=True)
-    assert figure is not None
+    figure = ax.figure  # get_figure(root=True) needs matplotlib 3.10
+    assert isinstance(figure, Figure)
     buffer = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "path"}):
         figure.savefig(buffer, format="svg", bbox_inches="tight")
