@@ -183,7 +183,8 @@ def test_built_wheel_installs_the_core_list_and_runs(tmp_path: Path) -> None:
 
     with zipfile.ZipFile(wheels[0]) as wheel:
         names = wheel.namelist()
-    for data in ("cdnow_master.txt.gz", "cdnow_sample.txt.gz", "PROVENANCE.md"):
+    for data in ("cdnow_master.txt.gz", "cdnow_sample.txt.gz", "donations.csv",
+                 "PROVENANCE.md"):
         assert f"crmmodels/datasets/data/{data}" in names
     assert any(n.endswith("/licenses/LICENSE") for n in names)
     assert not any(n.startswith(("tests/", "benchmarks/", "notebooks/")) for n in names)
