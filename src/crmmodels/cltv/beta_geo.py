@@ -236,7 +236,7 @@ class BetaGeoModel(TransactionModel):
 
     # ------------------------------------------------------------------ predictions
     def expected_purchases(self, t: Any) -> np.ndarray:
-        """Return expected purchases in (0, t] of a new customer, eq. (7).
+        """Return expected purchases in (0, t] of a new customer, eq. (9).
 
         Evaluated after Euler's transformation, ``(alpha / (alpha + t))^r 2F1(r, b;
         a + b - 1; z) = (1 - z)^(a - 1) 2F1(a + b - 1 - r, a - 1; a + b - 1; z)`` with
