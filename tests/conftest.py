@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -45,3 +46,14 @@ def tx() -> pd.DataFrame:
         ]),
         "amount": [10.0, 20.0, 5.0, 7.5, 2.5, 30.0],
     })
+
+
+@pytest.fixture
+def close_figures() -> Iterator[None]:
+    """Close the matplotlib figures a test opened (``pytestmark`` of the plot tests)."""
+    import matplotlib.pyplot as plt
+
+    before = set(plt.get_fignums())
+    yield
+    for number in set(plt.get_fignums()) - before:
+        plt.close(number)

@@ -13,7 +13,7 @@ no-dropout baseline from the negative binomial formula.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import matplotlib
@@ -44,12 +44,7 @@ matplotlib.use("Agg")
 PMF = Callable[[int, np.ndarray], np.ndarray]  # P(X(T) = x) for each customer's T
 
 
-@pytest.fixture(autouse=True)
-def _close_figures() -> Iterator[None]:
-    before = set(plt.get_fignums())
-    yield
-    for number in set(plt.get_fignums()) - before:
-        plt.close(number)
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,12 +18,7 @@ from crmmodels.plotting import plot_rule_network, top_rules
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures() -> Iterator[None]:
-    before = set(plt.get_fignums())
-    yield
-    for number in set(plt.get_fignums()) - before:
-        plt.close(number)
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture(scope="module")

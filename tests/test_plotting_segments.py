@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import matplotlib
@@ -27,12 +26,7 @@ from crmmodels.segments import ABCModel, LifecycleModel
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures() -> Iterator[None]:
-    before = set(plt.get_fignums())
-    yield
-    for number in set(plt.get_fignums()) - before:
-        plt.close(number)
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ figures are known, with and without ``ax``, and with bad input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -24,12 +22,7 @@ from crmmodels.value_chain import plot_concentration, plot_lifecycle, plot_portf
 matplotlib.use("Agg")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures() -> Iterator[None]:
-    before = set(plt.get_fignums())
-    yield
-    for number in set(plt.get_fignums()) - before:
-        plt.close(number)
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,12 +50,7 @@ SKLIFT_PANDAS_WARNING = "ignore:The inplace keyword in DataFrame.set_index:Warni
 RTOL = 1e-12
 
 
-@pytest.fixture(autouse=True)
-def _close_figures() -> Iterator[None]:
-    before = set(plt.get_fignums())
-    yield
-    for number in set(plt.get_fignums()) - before:
-        plt.close(number)
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _random_case(n: int, seed: int, ties: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
