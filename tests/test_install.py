@@ -214,3 +214,34 @@ def test_built_wheel_installs_the_core_list_and_runs(tmp_path: Path) -> None:
     out = subprocess.run([python, "-c", SMOKE], check=True, capture_output=True, text=True,
                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
     assert out.stdout.split()[1] == "23570"
+
+
+def test_oldest_constraints_are_the_declared_lower_bounds() -> None:
+    """`make test-oldest` installs exactly the lower bound pyproject.toml declares."""
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in (ROOT / "constraints-oldest.txt").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.strip().lower()] = version.strip()
+    extras = project["optional-dependencies"]
+    declared = [*project["dependencies"],
+                *(r for extra in ("plot", "report", "identity", "mlxtend", "reference", "test")
+                  for r in extras[extra])]
+    bounds = {}
+    for requirement in declared:
+        found = re.search(r">=\s*([\w.]+)", requirement)
+        if found:
+            bounds.setdefault(_name(requirement), set()).add(found.group(1))
+    for name in CORE:
+        assert name in pins, f"{name} is not pinned in constraints-oldest.txt"
+    checked = 0
+    for name, versions in bounds.items():
+        if name in pins and name not in {"pytest", "hypothesis", "nbclient", "nbformat",
+                                         "ipykernel"}:
+            assert {Version(v) for v in versions} == {Version(pins[name])}, (
+                name, versions, pins[name])
+            checked += 1
+    assert checked >= len(CORE) + 8
