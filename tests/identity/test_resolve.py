@@ -171,6 +171,16 @@ def test_update_never_splits_an_earlier_person() -> None:
     assert later.mapping[["c", "d", "e"]].nunique() == 3
 
 
+def test_update_with_a_known_id_adds_its_keys_to_that_person() -> None:
+    res = resolve_identities(pd.DataFrame({"customer_id": ["a", "b"],
+                                           "email": ["x@y.com", "z@y.com"]}))
+    # "a" seen again with a second e-mail; "c" shares only that new e-mail.
+    later = res.update(pd.DataFrame({"customer_id": ["a", "c"],
+                                     "email": ["w@y.com", "W@y.com"]}))
+    assert later.mapping.to_dict() == {"a": "K0000001", "b": "K0000002", "c": "K0000001"}
+    assert later.report.people == 2
+
+
 def test_apply_remaps_every_frame_and_counts_in_the_report() -> None:
     res = resolve_identities(pd.DataFrame({"customer_id": ["a", "b", "c"],
                                            "email": ["x@y.com", "X@Y.com", "z@y.com"]}))

@@ -366,7 +366,10 @@ class IdentityResolution:
         The new records are normalised and linked with the same settings, to each
         other and to the earlier records. A new record that shares a key with an
         earlier person gets that person's key; new people get new keys, numbered after
-        the largest so far. Earlier people are never split. When new records show two
+        the largest so far. A new record whose id is already known is that id's person
+        seen again: it keeps the person's key and adds its key values (a new e-mail)
+        to the person, so later records may link through them. Earlier people are
+        never split. When new records show two
         earlier people to be one, they merge under the smaller key; the other key is
         listed in ``report.merged_keys`` (and ``mapping`` sends its source ids to the
         key that stays). With fuzzy matching, the trained model scores the pairs that
