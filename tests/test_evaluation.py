@@ -183,6 +183,36 @@ def test_propensity_plots() -> None:
     plt.close("all")
 
 
+@pytest.mark.parametrize("plot", ["plot_gains", "plot_calibration"])
+def test_propensity_curves_overlay_on_one_axes(plot: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmmodels import propensity
+
+    draw = getattr(propensity, plot)
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.25).astype(int)
+    good = np.clip(0.2 + 0.4 * y + rng.normal(0, 0.15, 400), 0, 1)
+    weak = np.clip(0.3 + 0.1 * y + rng.normal(0, 0.15, 400), 0, 1)
+    ax = draw(y, good, label="boosting")
+    assert draw(y, weak, ax=ax, label="logistic") is ax
+    assert [line.get_label() for line in ax.lines][0] == "boosting"
+    assert [line.get_label() for line in ax.lines][2] == "logistic"
+    assert len(ax.lines) == 3  # the diagonal once
+    alone = draw(y, weak)
+    np.testing.assert_array_equal(ax.lines[2].get_ydata(), alone.lines[0].get_ydata())
+    legend = ax.get_legend()
+    assert legend is not None
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "boosting", ax.lines[1].get_label(), "logistic"]
+    with pytest.raises(InvalidParameterError, match="label"):
+        draw(y, good, label=3)
+    plt.close("all")
+
+
 def test_fraud_plots_draw_the_evaluation_tables() -> None:
     import matplotlib
 

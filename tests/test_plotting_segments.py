@@ -176,6 +176,7 @@ def test_segment_summary_other_columns_and_ax(abc_scores: pd.DataFrame) -> None:
     share = abc_scores.groupby("value_tier")["value"].sum() / abc_scores["value"].sum()
     np.testing.assert_allclose([bar.get_width() for bar in ax.containers[1]],
                                share.loc[labels].to_numpy())
+    assert ax.containers[1].get_label() == "value"  # the column shown, not "revenue"
 
 
 @pytest.mark.parametrize(

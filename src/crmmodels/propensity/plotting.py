@@ -21,6 +21,8 @@ from crmmodels.errors import InvalidParameterError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+_DIAGONAL = "crmmodels-reference-diagonal"
+
 __all__ = ["plot_calibration", "plot_card_precision", "plot_cost_curve", "plot_gains",
            "plot_lift"]
 
@@ -44,8 +46,20 @@ __all__ = ["plot_calibration", "plot_card_precision", "plot_cost_curve", "plot_g
 
 
 # ---------------------------------------------------------------- propensity models
+def _diagonal(ax: Axes, label: str) -> None:
+    """Draw the dashed reference diagonal once per axes (curves may be overlaid)."""
+    if not any(line.get_gid() == _DIAGONAL for line in ax.lines):
+        ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label=label, gid=_DIAGONAL)
+
+
+def _label(label: object) -> str:
+    if not isinstance(label, str):
+        raise InvalidParameterError(f"label must be a string, got {label!r}")
+    return label
+
+
 def plot_gains(y_true: Any, y_score: Any, n_groups: int = 10,
-               ax: Axes | None = None) -> Axes:
+               ax: Axes | None = None, *, label: str = "model") -> Axes:
     """Cumulative gains chart: share of all positives found against share contacted.
 
     Parameters
@@ -57,13 +71,17 @@ def plot_gains(y_true: Any, y_score: Any, n_groups: int = 10,
     n_groups : int, default 10
         Groups (deciles) of :func:`crmmodels.propensity.gains_table`.
     ax : matplotlib Axes, optional
-        Axes to draw on; a new figure is created when omitted.
+        Axes to draw on; a new figure is created when omitted. Drawing several
+        models on one axes overlays their curves (the diagonal is drawn once).
+    label : str, default "model"
+        The curve's legend label.
 
     Returns
     -------
     matplotlib.axes.Axes
         ``ax.lines[0]`` is the model's curve (from (0, 0) through each group's
-        cumulative share and gain), ``ax.lines[1]`` the random-contact diagonal.
+        cumulative share and gain), ``ax.lines[1]`` the random-contact diagonal;
+        curves drawn later on the same axes follow.
 
     Examples
     --------
@@ -74,12 +92,13 @@ def plot_gains(y_true: Any, y_score: Any, n_groups: int = 10,
     """
     from crmmodels.propensity.evaluation import gains_table
 
+    label = _label(label)
     table = gains_table(y_true, y_score, n_groups)
     ax = new_axes(ax)
     x = np.r_[0.0, table["cumulative_share"].to_numpy()]
     y = np.r_[0.0, table["cumulative_gain"].to_numpy()]
-    ax.plot(x, y, marker="o", label="model")
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="random")
+    ax.plot(x, y, marker="o", label=label)
+    _diagonal(ax, "random")
     ax.set_xlabel("share of customers contacted (highest scores first)")
     ax.set_ylabel("share of all positives found")
     ax.set_title("Cumulative gains")
@@ -127,7 +146,7 @@ def plot_lift(y_true: Any, y_score: Any, n_groups: int = 10,
 
 
 def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
-                     ax: Axes | None = None) -> Axes:
+                     ax: Axes | None = None, *, label: str = "model") -> Axes:
     """Reliability diagram: observed rate against mean predicted probability per bin.
 
     Parameters
@@ -139,13 +158,16 @@ def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
     n_bins : int, default 10
         Equal-count bins of :func:`crmmodels.propensity.calibration_table`.
     ax : matplotlib Axes, optional
-        Axes to draw on; a new figure is created when omitted.
+        Axes to draw on; a new figure is created when omitted. Drawing several
+        models on one axes overlays their curves (the diagonal is drawn once).
+    label : str, default "model"
+        The curve's legend label.
 
     Returns
     -------
     matplotlib.axes.Axes
         ``ax.lines[0]``: (mean predicted, observed) per bin; ``ax.lines[1]``: the
-        diagonal of perfect calibration.
+        diagonal of perfect calibration; curves drawn later on the same axes follow.
 
     Examples
     --------
@@ -156,11 +178,12 @@ def plot_calibration(y_true: Any, y_prob: Any, n_bins: int = 10,
     """
     from crmmodels.propensity.evaluation import calibration_table
 
+    label = _label(label)
     table = calibration_table(y_true, y_prob, n_bins)
     ax = new_axes(ax)
     ax.plot(table["mean_predicted"].to_numpy(), table["observed_rate"].to_numpy(),
-            marker="o", label="model")
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
+            marker="o", label=label)
+    _diagonal(ax, "perfectly calibrated")
     ax.set_xlabel("mean predicted probability")
     ax.set_ylabel("observed rate")
     ax.set_title("Calibration")

@@ -201,8 +201,9 @@ def plot_segment_summary(scores: pd.DataFrame, segment_column: str = "segment",
     -------
     matplotlib.axes.Axes
         The axes; ``ax.containers[0]`` holds the customer-share bars (label
-        ``"customers"``) and ``ax.containers[1]`` the revenue-share bars (label
-        ``"revenue"``), one per segment in the order of the y tick labels (top to
+        ``"customers"``) and ``ax.containers[1]`` the value-share bars (label
+        ``"revenue"`` for the default ``"monetary"``, else ``value_column``), one per
+        segment in the order of the y tick labels (top to
         bottom, decreasing revenue share); the shares are the bar widths.
 
     Raises
@@ -261,7 +262,7 @@ def plot_segment_summary(scores: pd.DataFrame, segment_column: str = "segment",
     ax.barh(positions - height / 2, table["customer_share"].to_numpy(dtype=np.float64),
             height=height, label="customers")
     ax.barh(positions + height / 2, table["value_share"].to_numpy(dtype=np.float64),
-            height=height, label="revenue")
+            height=height, label="revenue" if value_column == "monetary" else value_column)
     ax.set_yticks(positions, [str(s) for s in table.index])
     ax.set_ylim(len(table) - 0.5, -0.5)  # first (largest revenue share) at the top
     ax.set_xlabel("share")
