@@ -79,6 +79,17 @@ def _calibration(monetary: bool = False) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ transaction models
+def _period_transactions(model: object, summary: pd.DataFrame, out: Path, name: str,
+                         title: str, max_frequency: int = 7) -> Path:
+    """Draw customers by number of repeat transactions, actual against the model."""
+    from crmmodels.cltv import plot_period_transactions
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    plot_period_transactions(model, summary, max_frequency=max_frequency, ax=ax)
+    ax.set_title(title)
+    return _save(fig, out, name)
+
+
 def naive_rate(out: Path) -> list[Path]:
     """Naive rate baseline: mean holdout purchases by calibration frequency."""
     from crmmodels.cltv import NaiveRateModel, holdout_comparison, plot_holdout_by_frequency
@@ -91,7 +102,7 @@ def naive_rate(out: Path) -> list[Path]:
 
 
 def beta_geo(out: Path) -> list[Path]:
-    """BG/NBD: the tracking plot and the P(alive) matrix."""
+    """BG/NBD: the tracking plot, the P(alive) matrix and the period transactions."""
     from crmmodels.cltv import (
         BetaGeoModel,
         plot_probability_alive_matrix,
@@ -110,29 +121,36 @@ def beta_geo(out: Path) -> list[Path]:
     plot_probability_alive_matrix(model, max_frequency=20, T=39, ax=ax)
     ax.set_title("BG/NBD: P(alive) after 39 weeks, CDNOW sample")
     paths.append(_save(fig, out, "bgnbd_p_alive.png"))
+    paths.append(_period_transactions(
+        model, _calibration(), out, "bgnbd_period_transactions.png",
+        "BG/NBD on the CDNOW sample: repeat purchases in calibration"))
     return paths
 
 
 def pareto_nbd(out: Path) -> list[Path]:
-    """Pareto/NBD: conditional expectations of holdout purchases."""
+    """Pareto/NBD: holdout purchases and the period transactions."""
     from crmmodels.cltv import ParetoNBDModel, holdout_comparison, plot_holdout_by_frequency
 
     model = ParetoNBDModel().fit(_calibration())
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     plot_holdout_by_frequency(holdout_comparison(model, _split()), ax=ax)
     ax.set_title("Pareto/NBD on the CDNOW sample: holdout purchases")
-    return [_save(fig, out, "pareto_nbd_holdout.png")]
+    return [_save(fig, out, "pareto_nbd_holdout.png"), _period_transactions(
+        model, _calibration(), out, "pareto_nbd_period_transactions.png",
+        "Pareto/NBD on the CDNOW sample: repeat purchases in calibration")]
 
 
 def modified_beta_geo(out: Path) -> list[Path]:
-    """MBG/NBD: the P(alive) matrix (one-time buyers are not all alive)."""
+    """MBG/NBD: the P(alive) matrix (one-time buyers are not all alive), period fit."""
     from crmmodels.cltv import ModifiedBetaGeoModel, plot_probability_alive_matrix
 
     model = ModifiedBetaGeoModel().fit(_calibration())
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     plot_probability_alive_matrix(model, max_frequency=20, T=39, ax=ax)
     ax.set_title("MBG/NBD: P(alive) after 39 weeks, CDNOW sample")
-    return [_save(fig, out, "mbgnbd_p_alive.png")]
+    return [_save(fig, out, "mbgnbd_p_alive.png"), _period_transactions(
+        model, _calibration(), out, "mbgnbd_period_transactions.png",
+        "MBG/NBD on the CDNOW sample: repeat purchases in calibration")]
 
 
 def beta_geo_beta_binom(out: Path) -> list[Path]:
@@ -145,7 +163,9 @@ def beta_geo_beta_binom(out: Path) -> list[Path]:
     fig, ax = plt.subplots(figsize=(6.4, 4.6))
     plot_probability_alive_matrix(model, max_frequency=6, max_recency=6, T=6, ax=ax)
     ax.set_title("BG/BB: P(alive) in 2002 of the donors of 1995")
-    return [_save(fig, out, "bgbb_p_alive.png")]
+    return [_save(fig, out, "bgbb_p_alive.png"), _period_transactions(
+        model, load_donations(), out, "bgbb_period_transactions.png",
+        "BG/BB on the donations data: repeat donations 1996-2001", max_frequency=6)]
 
 
 def gamma_gamma(out: Path) -> list[Path]:
