@@ -199,8 +199,8 @@ def test_propensity_curves_overlay_on_one_axes(plot: str) -> None:
     weak = np.clip(0.3 + 0.1 * y + rng.normal(0, 0.15, 400), 0, 1)
     ax = draw(y, good, label="boosting")
     assert draw(y, weak, ax=ax, label="logistic") is ax
-    assert [line.get_label() for line in ax.lines][0] == "boosting"
-    assert [line.get_label() for line in ax.lines][2] == "logistic"
+    labels = [line.get_label() for line in ax.lines]
+    assert (labels[0], labels[2]) == ("boosting", "logistic")
     assert len(ax.lines) == 3  # the diagonal once
     alone = draw(y, weak)
     np.testing.assert_array_equal(ax.lines[2].get_ydata(), alone.lines[0].get_ydata())

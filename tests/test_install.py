@@ -245,3 +245,18 @@ def test_oldest_constraints_are_the_declared_lower_bounds() -> None:
                 name, versions, pins[name])
             checked += 1
     assert checked >= len(CORE) + 8
+
+
+def test_a_broken_optional_package_is_not_called_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crmmodels.errors import optional_dependency, require_installed
+
+    package = tmp_path / "crm_broken_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("import crm_no_such_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    require_installed("crm_broken_pkg", needed_for="the test")  # it is installed
+    with pytest.raises(ImportError) as info:
+        optional_dependency("crm_broken_pkg", needed_for="the test", extra="plot")
+    assert info.value.name == "crm_no_such_dependency"
+    assert "pip install" not in str(info.value)

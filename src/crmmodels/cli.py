@@ -331,7 +331,7 @@ def _read(path: str, engine: str, what: str) -> Any:
     """Read a CSV or Parquet file with ``engine``; text stays text (CRMData reads it)."""
     from pathlib import Path
 
-    from crmmodels.errors import DataValidationError, optional_dependency
+    from crmmodels.errors import DataValidationError, optional_dependency, require_installed
 
     name = Path(path).name.lower()
     if not Path(path).is_file():
@@ -348,7 +348,7 @@ def _read(path: str, engine: str, what: str) -> Any:
         return pl.read_csv(path, separator="\t" if name.endswith(".tsv") else ",",
                            infer_schema_length=None)
     if parquet:
-        optional_dependency("pyarrow", needed_for="reading Parquet", extra="report")
+        require_installed("pyarrow", needed_for="reading Parquet", extra="report")
         return pd.read_parquet(path)
     return pd.read_csv(path, sep="\t" if name.endswith(".tsv") else ",")
 

@@ -46,6 +46,7 @@ __all__ = [
     "NotFittedError",
     "closest_name",
     "optional_dependency",
+    "require_installed",
     "warn",
 ]
 
@@ -287,7 +288,8 @@ def optional_dependency(module: str, *, needed_for: str, extra: str | None = Non
     ------
     ImportError
         ``needed_for needs <package>: pip install "crmmodels[<extra>]"``, chained to
-        the original error.
+        the original error, when the package is not installed. An ImportError raised
+        inside an installed package (a broken install) passes unchanged.
 
     Examples
     --------
@@ -298,10 +300,40 @@ def optional_dependency(module: str, *, needed_for: str, extra: str | None = Non
     ...
     ImportError: the demo needs no_such_package: pip install "crmmodels[plot]"
     """
+    package = module.partition(".")[0]
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        package = module.partition(".")[0]
-        install = f'"crmmodels[{extra}]"' if extra else package
-        raise ImportError(f"{needed_for} needs {package}: pip install {install}",
-                          name=package) from exc
+        missing = exc.name or ""
+        if missing != module and missing.partition(".")[0] != package \
+                and not module.startswith(missing + "."):
+            raise  # something the package itself imports is broken
+        raise _missing(package, needed_for, extra) from exc
+
+
+def require_installed(package: str, *, needed_for: str, extra: str | None = None) -> None:
+    """Raise the ImportError of :func:`optional_dependency` unless ``package`` is installed.
+
+    For a check before work that imports the package later (it is not imported here).
+
+    Examples
+    --------
+    >>> require_installed("json", needed_for="reading JSON")
+    >>> require_installed("no_such_package", needed_for="the demo")
+    Traceback (most recent call last):
+    ...
+    ImportError: the demo needs no_such_package: pip install no_such_package
+    """
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # a package set to None in sys.modules
+        found = False
+    if not found:
+        raise _missing(package, needed_for, extra)
+
+
+def _missing(package: str, needed_for: str, extra: str | None) -> ImportError:
+    install = f'"crmmodels[{extra}]"' if extra else package
+    return ImportError(f"{needed_for} needs {package}: pip install {install}", name=package)

@@ -407,7 +407,9 @@ def boundary_messages(
     above ``flat`` (``1e5``), relative to the data's scale for a parameter with a
     ``unit`` (so ``alpha = 2e5`` hours is not an edge when customers are observed for
     1e4 hours); or at or below the note's ``critical`` value. Two partners at the same edge get
-    the note of the pair. Parameters without a note get a generic message.
+    the note of the pair; a partner beyond ``sqrt(FLAT)`` on the side its partner went
+    to counts as at that edge too (where an optimiser stops along such a ridge depends
+    on its tolerances). Parameters without a note get a generic message.
 
     Parameters
     ----------
@@ -460,11 +462,12 @@ def boundary_messages(
         at_limit = not p > 0 or abs(float(np.log(p))) >= LOG_LIMIT - 0.1
         if at_limit or relative < 1 / flat or relative > flat:
             sides[name] = "0" if relative < 1 else "infinity"
-    # A partner that followed the edge parameter part of the way (beyond sqrt(flat) on
+    # A partner that followed the edge parameter part of the way (beyond sqrt(FLAT) on
     # the same side) is at that edge with it: where the optimiser stops along such a
-    # ridge depends on its tolerances, not on the data.
-    loose = float(np.sqrt(flat))
-    for name, side in list(sides.items()):
+    # ridge depends on its tolerances, not on the data. (Not with the looser ``flat``
+    # of a singular information matrix, whose square root is a plain estimate.)
+    loose = float(np.sqrt(FLAT))
+    for name, side in list(sides.items()) if flat >= FLAT else []:
         note = notes.get(name)
         partner = note.partner if note is not None else None
         if partner is None or partner in sides or partner not in relatives:

@@ -192,7 +192,11 @@ class CRMModel(BaseEstimator):  # type: ignore[misc]
 
         Replaces scikit-learn's estimator diagram with :meth:`_repr_html_`.
         """
-        return {"text/plain": repr(self), "text/html": self._repr_html_()}
+        try:
+            text = repr(self)
+        except Exception:  # never fail a notebook cell
+            text = type(self).__name__
+        return {"text/plain": text, "text/html": self._repr_html_()}
 
     def _html_diagnostics(self) -> Sections:
         """Return the tables the HTML display adds for a fitted model (hook).

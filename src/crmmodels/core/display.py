@@ -129,8 +129,10 @@ def _format(value: object, width: int) -> str:
             return "[" + ", ".join(_format(v, width) for v in value.tolist()) + "]"
         return f"array of shape {value.shape}"
     if isinstance(value, list | tuple | set | frozenset):
+        if len(value) > _SHORT:  # only counted: a large learned set is not sorted
+            return f"{type(value).__name__} of {_count(len(value), 'item')}"
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
-        if len(items) <= _SHORT and all(_is_plain(v) for v in items):
+        if all(_is_plain(v) for v in items):
             inner = ", ".join(_format(v, width) for v in items)
             if isinstance(value, tuple):
                 return f"({inner},)" if len(items) == 1 else f"({inner})"

@@ -46,7 +46,7 @@ from crmmodels.data.schemas import (
     field_kinds,
     required_fields,
 )
-from crmmodels.errors import DataValidationError, MissingColumnError, optional_dependency
+from crmmodels.errors import DataValidationError, MissingColumnError, require_installed
 
 __all__ = [
     "NativeFrame",
@@ -128,7 +128,7 @@ def native_frame(obj: object, frame: str) -> NativeFrame:
 
 
 def _require_pyarrow(what: str) -> None:
-    optional_dependency("pyarrow", needed_for=what)
+    require_installed("pyarrow", needed_for=what)
 
 
 def to_pandas(frame: NativeFrame, name: str) -> pd.DataFrame:

@@ -763,12 +763,16 @@ def _to_datetime(raw: pd.Series, **kwargs: Any) -> pd.Series:
     returns them as objects with a FutureWarning, and reads naive text after an aware
     first value in that value's offset. All become the ValueError of pandas 3.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("error", message=".*mixed time zones", category=FutureWarning)
-        try:
-            out = pd.to_datetime(raw, **kwargs)
-        except FutureWarning as exc:
-            raise ValueError(f"mixed timezone offsets: {exc}") from None
+    if not _PANDAS_2:
+        out = pd.to_datetime(raw, **kwargs)
+    else:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*mixed time zones",
+                                    category=FutureWarning)
+            try:
+                out = pd.to_datetime(raw, **kwargs)
+            except FutureWarning as exc:
+                raise ValueError(f"mixed timezone offsets: {exc}") from None
     if out.dtype == object and out.notna().any():
         raise ValueError("mixed timezone offsets (tz-aware and tz-naive values)")
     if _PANDAS_2 and isinstance(out.dtype, pd.DatetimeTZDtype) and not kwargs.get("utc") \

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from crmmodels.data import ValidationReport, check_rows, lazy_aggregates, lazy_summary
-from crmmodels.errors import DataValidationError, MissingColumnError, optional_dependency
+from crmmodels.errors import DataValidationError, MissingColumnError, require_installed
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -26,7 +26,7 @@ _REQUIRED = ("customer_id", "timestamp", "amount")
 
 def require_spark(what: str) -> None:
     """Raise ImportError naming the extra when pyspark is not installed."""
-    optional_dependency("pyspark", needed_for=what, extra="spark")
+    require_installed("pyspark", needed_for=what, extra="spark")
 
 
 def _check_frame(frame: object, what: str) -> DataFrame:
