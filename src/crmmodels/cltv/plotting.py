@@ -21,7 +21,6 @@ figure, and returns the :class:`matplotlib.axes.Axes`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -528,15 +527,6 @@ def _calibration_counts(model: Any, data: CRMData | pd.DataFrame,
             summary["n_periods" if discrete else "T"].to_numpy(dtype=np.float64), weights)
 
 
-def _count_probability(model: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Return ``P(X(t) = k)`` of a new customer, broadcasting ``k`` against ``t``.
-
-    The model's own ``probability_of_purchases``.
-    """
-    method: Callable[[np.ndarray, np.ndarray], np.ndarray] = model.probability_of_purchases
-    return method
-
-
 def period_transactions(model: _PurchaseCountModel | NaiveRateModel,
                         data: CRMData | pd.DataFrame, *,
                         max_frequency: int = 7) -> pd.DataFrame:
@@ -609,9 +599,7 @@ def period_transactions(model: _PurchaseCountModel | NaiveRateModel,
     >>> round(float(table["model"].sum()), 6)
     2357.0
     """
-    methods = ("expected_purchases",) if isinstance(model, NaiveRateModel) \
-        else ("probability_of_purchases",)
-    _require_model("period_transactions", model, methods)
+    _require_model("period_transactions", model, ("probability_of_purchases",))
     top = check_count(max_frequency, "max_frequency")
     if top < 1:
         raise InvalidParameterError(f"max_frequency must be a whole number >= 1, got {top!r}")
@@ -627,9 +615,9 @@ def period_transactions(model: _PurchaseCountModel | NaiveRateModel,
     observed = ages > 0
     probability[0, ~observed] = 1.0  # no time observed, no repeat transaction
     if observed.any():
-        pmf = _count_probability(model)
         probability[:, observed] = np.asarray(
-            pmf(counts[:, None], ages[None, observed]), dtype=np.float64)
+            model.probability_of_purchases(counts[:, None], ages[None, observed]),
+            dtype=np.float64)
     expected = probability @ customers
     total = float(customers.sum())
     expected = np.append(expected, max(total - float(expected.sum()), 0.0))
